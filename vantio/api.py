@@ -1,0 +1,32 @@
+"""Every router of the server: the whole URL surface on one screen."""
+
+from fastapi import APIRouter, FastAPI
+
+from vantio.earnings.endpoints import router as earnings
+from vantio.events.endpoints import router as events
+from vantio.impressions.endpoints import router as impressions
+from vantio.posters.endpoints import router as posters
+from vantio.programs.endpoints import router as programs
+from vantio.referrals.endpoints import router as referrals
+from vantio.routing import ReferralRoute, VoucherRoute
+from vantio.scans.endpoints import router as scans
+from vantio.users.endpoints import router as users
+
+
+def referral_api() -> APIRouter:
+    """`/api/v1`: the Referral API of vantio-docs.md, plus what API.md adds."""
+    api = APIRouter(prefix="/api/v1", route_class=ReferralRoute)
+    for router in (programs, users, posters, impressions, referrals, earnings, events):
+        api.include_router(router)
+    return api
+
+
+def voucher_api() -> APIRouter:
+    """`/v1`: the Voucher API of voucher-docs.md."""
+    return APIRouter(prefix="/v1", route_class=VoucherRoute)
+
+
+def include_routers(app: FastAPI) -> None:
+    app.include_router(referral_api())
+    app.include_router(voucher_api())
+    app.include_router(scans)

@@ -1,0 +1,153 @@
+"""The `vantio` command: serve, db, keys, demo, openapi."""
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from vantio.config import get_settings
+from vantio.db import migrate
+from vantio.runtime import Runtime
+
+app = typer.Typer(help="Vantio: referral programs and vouchers, self-hosted.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Migrate the database, create an account on first start, and serve the API."""
+    settings = get_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    migrate.upgrade(settings)
+    secret = asyncio.run(_bootstrap())
+    if secret:
+        typer.secho("Created your account. Its test-mode secret key, shown only this once:", fg="green")
+        typer.secho(f"  {secret}", bold=True)
+        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
+    from vantio.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
+
+
+async def _bootstrap() -> str | None:
+    from vantio.cli.bootstrap import ensure_account
+
+    async with _runtime() as runtime:
+        return await ensure_account(runtime.sessionmaker)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "heads") -> None:
+    """Apply the schema migrations."""
+    migrate.upgrade(get_settings(), revision)
+    typer.echo("Database is up to date.")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A name that says where the key is used")],
+    live: Annotated[bool, typer.Option("--live", help="A live-mode key (default: test mode)")] = False,
+) -> None:
+    """Create an API key; its secret is printed once."""
+    from vantio.accounts import service as account_service
+    from vantio.api_keys import service as api_key_service
+    from vantio.db.session import transaction
+
+    async def run() -> str:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            account = await account_service.get_first_account(session) or await account_service.create_account(
+                session, name="Default account"
+            )
+            created = await api_key_service.create_key(session, account_id=account.id, name=name, livemode=live)
+            return f"{created.key.id}  {created.secret}"
+
+    migrate.upgrade(get_settings())
+    typer.echo(asyncio.run(run()))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secrets)."""
+    from vantio.api_keys import service as api_key_service
+    from vantio.db.session import transaction
+    from vantio.kit.time import isoformat
+
+    async def run() -> list[str]:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            return [
+                f"{k.id}  {'live' if k.livemode else 'test'}  {k.hint}…  {k.name!r}  "
+                f"created {isoformat(k.created_at)}  last used {isoformat(k.last_used_at) or 'never'}"
+                + (f"  REVOKED {isoformat(k.revoked_at)}" if k.revoked_at else "")
+                for k in await api_key_service.list_keys(session)
+            ]
+
+    migrate.upgrade(get_settings())
+    for line in asyncio.run(run()):
+        typer.echo(line)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_...)")]) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    from vantio.api_keys import service as api_key_service
+    from vantio.db.session import transaction
+    from vantio.errors import NotFound
+
+    async def run() -> None:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            await api_key_service.revoke_key(session, key_id=key_id)
+
+    try:
+        asyncio.run(run())
+    except NotFound as exc:
+        typer.secho(exc.message, fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Revoked {key_id}.")
+
+
+@app.command()
+def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate")] = 6) -> None:
+    """Fill the database with a realistic program (test mode) to explore."""
+    from vantio.cli.demo import fill
+
+    async def run() -> dict[str, int]:
+        async with _runtime() as runtime:
+            return await fill(runtime.sessionmaker, weeks=weeks)
+
+    migrate.upgrade(get_settings())
+    counts = asyncio.run(run())
+    typer.echo("Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document."""
+    from vantio.app import create_app
+
+    typer.echo(json.dumps(create_app(get_settings()).openapi(), indent=2))
+
+
+class _runtime:  # noqa: N801 - used as a context manager, reads as a function
+    async def __aenter__(self) -> "Runtime":
+        from vantio.runtime import Runtime
+
+        self.runtime = Runtime.create(get_settings())
+        return self.runtime
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.runtime.close()
+
+
+if __name__ == "__main__":
+    app()

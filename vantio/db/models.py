@@ -1,0 +1,27 @@
+"""Imports every model, so that Base.metadata knows all tables (for Alembic)."""
+
+from vantio.accounts.models import Account
+from vantio.api_keys.models import ApiKey
+from vantio.db.base import Base
+from vantio.earnings.models import Earning
+from vantio.events.models import Event
+from vantio.impressions.models import Impression
+from vantio.kit.idempotency import IdempotencyRecord
+from vantio.posters.models import Poster
+from vantio.programs.models import Program
+from vantio.referrals.models import Referral
+from vantio.users.models import User
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Base",
+    "Earning",
+    "Event",
+    "IdempotencyRecord",
+    "Impression",
+    "Poster",
+    "Program",
+    "Referral",
+    "User",
+]

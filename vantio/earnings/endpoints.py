@@ -1,0 +1,54 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from vantio.earnings import service
+from vantio.earnings.schemas import EarningCreate, EarningList, EarningOut, EarningStatus, EarningUpdate
+from vantio.kit.schemas import IdOf, PathId
+from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
+
+router = APIRouter(prefix="/earnings", tags=["Earnings"], route_class=ReferralRoute)
+
+ReferralFilter = Annotated[IdOf("ref") | None, Query(description="Only this referral's earnings")]
+ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's earnings")]
+
+
+@router.get("", response_model=EarningList)
+async def list_earnings(
+    session: SessionDep,
+    auth: AuthDep,
+    page: ReferralPageDep,
+    referral_id: ReferralFilter = None,
+    referralId: ReferralFilter = None,  # noqa: N803 - the other casing
+    program_id: ProgramFilter = None,
+    programId: ProgramFilter = None,  # noqa: N803
+    status: Annotated[EarningStatus | None, Query(description="Only earnings in this status")] = None,
+) -> EarningList:
+    """List earnings (commissions), newest first."""
+    rows, has_more = await service.list_earnings(
+        session,
+        auth,
+        referral_id=one_of(referral_id, referralId),
+        program_id=one_of(program_id, programId),
+        status=status,
+        page=page,
+    )
+    return EarningList(earnings=[EarningOut.of(e) for e in rows], has_more=has_more)
+
+
+@router.post("", response_model=EarningOut)
+async def create_earning(session: SessionDep, auth: AuthDep, body: EarningCreate) -> EarningOut:
+    """Record a commission, given as `amount` or computed from `sale_amount`."""
+    return EarningOut.of(await service.create_earning(session, auth, data=body))
+
+
+@router.get("/{id}", response_model=EarningOut)
+async def get_earning(session: SessionDep, auth: AuthDep, id: PathId("earn")) -> EarningOut:
+    """Retrieve an earning."""
+    return EarningOut.of(await service.get_earning_or_raise(session, auth, earning_id=id))
+
+
+@router.put("/{id}", response_model=EarningOut)
+async def update_earning(session: SessionDep, auth: AuthDep, id: PathId("earn"), body: EarningUpdate) -> EarningOut:
+    """Update an earning or move its status along the payment workflow."""
+    return EarningOut.of(await service.update_earning(session, auth, earning_id=id, data=body))

@@ -1,0 +1,152 @@
+"""Earnings: commissions from an amount or from a sale, and their payment workflow."""
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.auth.context import AuthContext
+from vantio.db import repository
+from vantio.earnings.models import Earning
+from vantio.earnings.schemas import EarningCreate, EarningOut, EarningUpdate
+from vantio.errors import BadRequest, NotFound
+from vantio.events import service as event_service
+from vantio.kit import metadata as metadata_rules
+from vantio.kit.ids import new_id
+from vantio.kit.pagination import Page
+from vantio.kit.time import utc_now
+from vantio.programs import service as program_service
+from vantio.referrals import service as referral_service
+from vantio.referrals.service import InvalidStatusTransition
+
+TRANSITIONS: dict[str, set[str]] = {
+    "pending": {"processing", "failed"},
+    "processing": {"paid", "failed"},
+    "failed": {"pending", "processing"},
+    "paid": set(),
+}
+# Once an earning is in a payout its amount is part of that payout's total.
+EDITABLE_AMOUNT_STATUSES = ("pending", "failed")
+
+
+class ReferralRejected(BadRequest):
+    code = "referral_rejected"
+
+
+class EarningLocked(BadRequest):
+    code = "earning_locked"
+
+
+async def create_earning(session: AsyncSession, auth: AuthContext, *, data: EarningCreate) -> Earning:
+    referral = await referral_service.get_referral(session, auth, referral_id=data.referral_id, for_update=True)
+    if referral is None:
+        raise NotFound(f"No referral with id {data.referral_id}", details={"field": "referral_id"})
+    if referral.status == "rejected":
+        raise ReferralRejected(
+            f"referral_id: referral {referral.id} was rejected and earns no commission",
+            details={"field": "referral_id"},
+        )
+    program = await program_service.get_program_or_raise(session, auth, program_id=referral.program_id)
+    metadata = dict(data.metadata or {})
+    if data.sale_amount is not None:
+        conversions = await referral_service.count_conversions(
+            session, auth, program_id=program.id, student_id=referral.student_id
+        )
+        if referral.status == "pending":
+            conversions += 1  # this sale converts the referral
+        amount, rate = program_service.commission_on(program, sale_amount=data.sale_amount, conversions=conversions)
+        if amount <= 0:
+            raise BadRequest("sale_amount: the commission on this sale rounds to zero", details={"field": "sale_amount"})
+        metadata.update(commission_rate=rate, sale_amount=data.sale_amount)
+    else:
+        amount = data.amount or 0  # EarningCreate guarantees one of the two is set
+    if referral.status == "pending":
+        await referral_service.change_status(session, auth, referral=referral, status="converted")
+    earning = Earning(
+        id=new_id("earn"),
+        account_id=auth.account_id,
+        livemode=auth.livemode,
+        referral_id=referral.id,
+        program_id=referral.program_id,
+        student_id=referral.student_id,
+        amount=amount,
+        currency=data.currency or program.currency,
+        type=data.type,
+        description=data.description,
+        status="pending",
+        metadata_=metadata_rules.check(metadata),
+    )
+    session.add(earning)
+    await session.flush()
+    await _emit(session, auth, "earning.created", earning)
+    return earning
+
+
+async def get_earning(session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False) -> Earning | None:
+    return await repository.get(session, Earning, auth, earning_id, for_update=for_update)
+
+
+async def get_earning_or_raise(session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False) -> Earning:
+    earning = await get_earning(session, auth, earning_id=earning_id, for_update=for_update)
+    if earning is None:
+        raise NotFound(f"No earning with id {earning_id}")
+    return earning
+
+
+async def list_earnings(
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    referral_id: str | None,
+    program_id: str | None,
+    status: str | None,
+    page: Page,
+) -> tuple[Sequence[Earning], bool]:
+    query = repository.filter_by(
+        repository.scoped(Earning, auth), Earning, referral_id=referral_id, program_id=program_id, status=status
+    )
+    return await repository.page(session, query, Earning, page)
+
+
+async def update_earning(session: AsyncSession, auth: AuthContext, *, earning_id: str, data: EarningUpdate) -> Earning:
+    earning = await get_earning_or_raise(session, auth, earning_id=earning_id, for_update=True)
+    if (data.amount is not None and data.amount != earning.amount) or (
+        data.currency is not None and data.currency != earning.currency
+    ):
+        if earning.status not in EDITABLE_AMOUNT_STATUSES:
+            raise EarningLocked(
+                f"amount: an earning in status '{earning.status}' can no longer change its amount or currency",
+                details={"field": "amount", "status": earning.status},
+            )
+        earning.amount = data.amount or earning.amount
+        earning.currency = data.currency or earning.currency
+    for name in ("type", "description", "reference_id"):
+        value = getattr(data, name)
+        if value is not None:
+            setattr(earning, name, value)
+    if data.metadata is not None:
+        earning.metadata_ = metadata_rules.merge(earning.metadata_, data.metadata)
+    if data.status is not None and data.status != earning.status:
+        await change_status(session, auth, earning=earning, status=data.status)
+    await session.flush()
+    return earning
+
+
+async def change_status(session: AsyncSession, auth: AuthContext, *, earning: Earning, status: str) -> None:
+    """Move an earning along the payment workflow, or raise `invalid_status_transition`."""
+    allowed = TRANSITIONS[earning.status]
+    if status not in allowed:
+        raise InvalidStatusTransition("earning", earning.status, status, allowed)
+    now = utc_now()
+    if status == "paid":
+        earning.paid_at = now
+    previous, earning.status = earning.status, status
+    earning.updated_at = now
+    await session.flush()
+    await _emit(session, auth, "earning.status_changed", earning, previous_status=previous)
+
+
+async def _emit(session: AsyncSession, auth: AuthContext, type: str, earning: Earning, previous_status: str | None = None) -> None:
+    data = EarningOut.of(earning).model_dump(mode="json")
+    if previous_status is not None:
+        data["previous_status"] = previous_status
+    await event_service.record(session, auth, type=type, data=data)

@@ -1,0 +1,28 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vantio.db.base import Base, TenantMixin
+from vantio.db.types import JSONType, UTCDateTime
+
+
+class Impression(TenantMixin, Base):
+    """One scan of a poster's QR code."""
+
+    __tablename__ = "impressions"
+    __table_args__ = (
+        Index("ix_impressions_poster_fingerprint", "poster_id", "fingerprint", "scanned_at"),
+        Index("ix_impressions_program_scanned", "program_id", "scanned_at"),
+    )
+
+    poster_id: Mapped[str] = mapped_column(ForeignKey("posters.id"))
+    program_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A hash of poster, IP and user agent: repeat scans of one device within the window reuse the impression.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

@@ -1,0 +1,30 @@
+"""List parameters shared by both surfaces: validated limit/offset, clamped to the maximum."""
+
+from dataclasses import dataclass
+
+from vantio.errors import FieldError
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def parse_page(limit: str | None, offset: str | None, *, default: int, maximum: int) -> Page:
+    return Page(
+        limit=min(_non_negative("limit", limit, default, minimum=1), maximum),
+        offset=_non_negative("offset", offset, 0, minimum=0),
+    )
+
+
+def _non_negative(field: str, raw: str | None, default: int, *, minimum: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FieldError(field, "must be an integer") from None
+    if value < minimum:
+        raise FieldError(field, f"must be at least {minimum}")
+    return value

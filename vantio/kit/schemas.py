@@ -1,0 +1,68 @@
+"""Building blocks of request and response schemas shared by every domain."""
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer
+
+from vantio.kit import metadata as metadata_rules
+from vantio.kit.money import is_currency
+from vantio.kit.time import isoformat
+
+Timestamp = Annotated[datetime, PlainSerializer(isoformat, return_type=str)]
+
+
+def _check_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return metadata_rules.check(value)
+    except Exception as exc:  # re-raised as a pydantic error that names the field
+        raise ValueError(getattr(exc, "message", str(exc)).removeprefix("metadata: ")) from exc
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_check_metadata)]
+
+
+def _check_currency(value: str) -> str:
+    if not is_currency(value):
+        raise ValueError(f"'{value}' is not an ISO 4217 currency code")
+    return value
+
+
+Currency = Annotated[str, AfterValidator(_check_currency)]
+Email = Annotated[EmailStr, AfterValidator(str.strip)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
+
+
+def prefixed(prefix: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not re.fullmatch(rf"{prefix}_[0-9a-z]+", value):
+            raise ValueError(f"expected an ID starting with '{prefix}_'")
+        return value
+
+    return check
+
+
+def IdOf(prefix: str) -> Any:  # noqa: N802 - reads as a type in signatures
+    """A body or query field holding an ID of the given prefix."""
+    return Annotated[str, AfterValidator(prefixed(prefix))]
+
+
+def PathId(prefix: str) -> Any:  # noqa: N802
+    """A path parameter `id` holding an ID of the given prefix."""
+    return Annotated[str, AfterValidator(prefixed(prefix)), Path(description=f"A `{prefix}_` ID")]
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, naming the field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Create(Strict):
+    """A POST body: also carries the documented `idempotency_key` (used by the request runner)."""
+
+    idempotency_key: str | None = Field(default=None, max_length=255)

@@ -1,0 +1,28 @@
+"""The one clock. Tests freeze it with `freeze`; everything else calls `utc_now`."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+_frozen: datetime | None = None
+
+
+def utc_now() -> datetime:
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+@contextmanager
+def freeze(at: datetime) -> Iterator[None]:
+    global _frozen
+    previous, _frozen = _frozen, at.astimezone(UTC)
+    try:
+        yield
+    finally:
+        _frozen = previous
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, second precision, as the docs print it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,24 @@
+from typing import Any
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vantio.db.base import Base, TenantMixin, UpdatedMixin
+from vantio.db.types import JSONType
+
+
+class Program(TenantMixin, UpdatedMixin, Base):
+    """A referral program: its ambassadors, landing page, commission and payout rules."""
+
+    __tablename__ = "programs"
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    landing_url: Mapped[str] = mapped_column(String(2048))
+    currency: Mapped[str] = mapped_column(String(3))
+    commission: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    payout_schedule: Mapped[str] = mapped_column(String(16))
+    minimum_payout: Mapped[int] = mapped_column(Integer)
+    attribution_window_days: Mapped[int] = mapped_column(Integer)
+    referee_voucher_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

@@ -1,0 +1,88 @@
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from vantio.kit.schemas import Create, Currency, Metadata, Name, Strict, Timestamp, Url
+
+PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
+Rate = Annotated[float, Field(gt=0, le=100)]
+
+
+class PercentageCommission(Strict):
+    type: Literal["percentage"]
+    rate: Rate
+
+
+class FlatCommission(Strict):
+    type: Literal["flat"]
+    amount: Annotated[int, Field(gt=0)]
+
+
+class Tier(Strict):
+    min_referrals: Annotated[int, Field(ge=0)]
+    rate: Rate
+
+
+class TieredCommission(Strict):
+    """The rate of the highest tier whose `min_referrals` the ambassador's conversions reach."""
+
+    type: Literal["tiered"]
+    tiers: Annotated[list[Tier], Field(min_length=1, max_length=20)]
+
+    @model_validator(mode="after")
+    def tiers_are_distinct_and_start_at_zero(self) -> "TieredCommission":
+        thresholds = [tier.min_referrals for tier in self.tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("tiers must have distinct min_referrals")
+        if 0 not in thresholds:
+            raise ValueError("one tier must start at min_referrals 0")
+        self.tiers.sort(key=lambda tier: tier.min_referrals)
+        return self
+
+
+Commission = Annotated[PercentageCommission | FlatCommission | TieredCommission, Field(discriminator="type")]
+
+
+class ProgramCreate(Create):
+    name: Name
+    description: Annotated[str | None, Field(max_length=5000)] = None
+    landing_url: Url
+    currency: Currency = "USD"
+    commission: Commission = PercentageCommission(type="percentage", rate=10)
+    payout_schedule: PayoutSchedule = "manual"
+    minimum_payout: Annotated[int, Field(ge=0)] = 0
+    attribution_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    metadata: Metadata | None = None
+
+
+class ProgramUpdate(Strict):
+    name: Name | None = None
+    description: Annotated[str | None, Field(max_length=5000)] = None
+    landing_url: Url | None = None
+    currency: Currency | None = None
+    commission: Commission | None = None
+    payout_schedule: PayoutSchedule | None = None
+    minimum_payout: Annotated[int, Field(ge=0)] | None = None
+    attribution_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class ProgramOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    landing_url: str
+    currency: str
+    commission: dict[str, Any]
+    payout_schedule: str
+    minimum_payout: int
+    attribution_window_days: int
+    referee_voucher_id: str | None
+    metadata: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProgramList(BaseModel):
+    programs: list[ProgramOut]
+    has_more: bool

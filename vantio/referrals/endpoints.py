@@ -1,0 +1,54 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from vantio.kit.schemas import IdOf, PathId
+from vantio.referrals import service
+from vantio.referrals.schemas import ReferralCreate, ReferralList, ReferralOut, ReferralStatus, ReferralUpdate
+from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
+
+router = APIRouter(prefix="/referrals", tags=["Referrals"], route_class=ReferralRoute)
+
+ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's referrals")]
+StudentFilter = Annotated[IdOf("user") | None, Query(description="Only this ambassador's referrals")]
+
+
+@router.get("", response_model=ReferralList)
+async def list_referrals(
+    session: SessionDep,
+    auth: AuthDep,
+    page: ReferralPageDep,
+    programId: ProgramFilter = None,  # noqa: N803 - the documented name
+    program_id: ProgramFilter = None,
+    studentId: StudentFilter = None,  # noqa: N803
+    student_id: StudentFilter = None,
+    status: Annotated[ReferralStatus | None, Query(description="Only referrals in this status")] = None,
+) -> ReferralList:
+    """List referrals (signups), newest first."""
+    rows, has_more = await service.list_referrals(
+        session,
+        auth,
+        program_id=one_of(programId, program_id),
+        student_id=one_of(studentId, student_id),
+        status=status,
+        page=page,
+    )
+    return ReferralList(referrals=[ReferralOut.of(r) for r in rows], has_more=has_more)
+
+
+@router.post("", response_model=ReferralOut)
+async def create_referral(session: SessionDep, auth: AuthDep, body: ReferralCreate) -> ReferralOut:
+    """Record a signup that followed a scan (an impression)."""
+    return ReferralOut.of(await service.create_referral(session, auth, data=body))
+
+
+@router.get("/{id}", response_model=ReferralOut)
+async def get_referral(session: SessionDep, auth: AuthDep, id: PathId("ref")) -> ReferralOut:
+    """Retrieve a referral."""
+    return ReferralOut.of(await service.get_referral_or_raise(session, auth, referral_id=id))
+
+
+@router.put("/{id}", response_model=ReferralOut)
+async def update_referral(session: SessionDep, auth: AuthDep, id: PathId("ref"), body: ReferralUpdate) -> ReferralOut:
+    """Update a referral's details or move its status along the workflow."""
+    return ReferralOut.of(await service.update_referral(session, auth, referral_id=id, data=body))

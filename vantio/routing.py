@@ -1,0 +1,192 @@
+"""The request runner of both API surfaces.
+
+Every API request goes through `run_request`: authenticate, rate-limit, reserve the idempotency
+key of a POST, run the endpoint in one session, store the idempotent answer, commit, and only then
+answer. Errors are rendered here, in the surface's own shape, so rate-limit headers go on every
+response, errors included.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, ClassVar
+
+from fastapi import Depends, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vantio.auth.context import AuthContext
+from vantio.auth.dependencies import authenticate
+from vantio.db.session import commit, transaction
+from vantio.errors import BadRequest, RateLimited, Unauthorized, VantioError
+from vantio.kit import idempotency
+from vantio.kit.pagination import Page, parse_page
+from vantio.runtime import Runtime
+from vantio.surfaces import Surface, referral_surface, voucher_surface
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+class DocumentedRoute(APIRoute):
+    """A route whose OpenAPI summary is the first line of its endpoint's docstring."""
+
+    def __init__(self, path: str, endpoint: Callable[..., object], **kwargs: object) -> None:
+        super().__init__(path, endpoint, **kwargs)  # type: ignore[arg-type]
+        if self.summary is None and self.description:
+            self.summary = self.description.strip().splitlines()[0]
+
+
+class ApiRoute(DocumentedRoute):
+    """A route of an API surface; subclasses name the surface."""
+
+    surface: ClassVar[Surface]
+
+    def get_route_handler(self) -> Handler:
+        endpoint = super().get_route_handler()
+        surface = self.surface
+        route_key = f"{next(iter(sorted(self.methods)))} {self.path}"
+        rate_class = surface.rate_class(next(iter(sorted(self.methods))), self.path)
+
+        async def handler(request: Request) -> Response:
+            return await run_request(request, endpoint, surface, route_key, rate_class)
+
+        return handler
+
+
+class ReferralRoute(ApiRoute):
+    surface = referral_surface
+
+
+class VoucherRoute(ApiRoute):
+    surface = voucher_surface
+
+
+async def run_request(
+    request: Request, endpoint: Handler, surface: Surface, route_key: str, rate_class: str
+) -> Response:
+    runtime = runtime_of(request)
+    headers: dict[str, str] = {}
+    reservation: idempotency.Reservation | None = None
+    try:
+        auth: AuthContext | None = None
+        refusal: Unauthorized | None = None
+        try:
+            async with transaction(runtime.sessionmaker) as session:
+                auth = await authenticate(session, request)
+        except Unauthorized as exc:
+            refusal = exc
+        host = request.client.host if request.client else "unknown"
+        verdict = await runtime.limiter.hit(rate_class, auth.api_key_id if auth else f"ip:{host}")
+        if verdict is not None:
+            headers = verdict.headers()
+        if auth is None:
+            raise refusal or Unauthorized()
+        if verdict is not None and not verdict.allowed:
+            raise verdict.error()
+        request.state.auth = auth
+
+        if request.method == "POST":
+            body = await request.body()
+            key = idempotency.key_of(request.headers.get("idempotency-key"), body)
+            if key is not None:
+                outcome = await idempotency.reserve(
+                    runtime.sessionmaker,
+                    scope=idempotency.Scope(auth.account_id, auth.livemode, route_key),
+                    key=key,
+                    request_hash=idempotency.hash_request(body),
+                    policy=runtime.idempotency,
+                )
+                if isinstance(outcome, Response):
+                    outcome.headers.update(headers)
+                    return outcome
+                reservation = outcome
+
+        async with runtime.sessionmaker() as session:
+            request.state.session = session
+            response = await endpoint(request)
+            if reservation is not None and response.status_code < 500:
+                await idempotency.complete(session, reservation, response)
+            await commit(session)
+    except (VantioError, RequestValidationError) as exc:
+        if reservation is not None:
+            await idempotency.release(runtime.sessionmaker, reservation)
+        error = exc if isinstance(exc, VantioError) else bad_request_from(exc)
+        response = surface.render(error)
+        if isinstance(error, RateLimited):
+            headers["Retry-After"] = str(error.retry_after)
+    except BaseException:
+        if reservation is not None:
+            await idempotency.release(runtime.sessionmaker, reservation)
+        raise
+    response.headers.update(headers)
+    return response
+
+
+def bad_request_from(exc: RequestValidationError) -> BadRequest:
+    """FastAPI's validation errors as a 400 naming the first offending field."""
+    details = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        kind = error.get("type", "")
+        if kind == "json_invalid":
+            message = "malformed JSON"
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "field required"
+        else:
+            message = str(error.get("msg", "invalid value"))
+            message = message.removeprefix("Value error, ")
+        details.append({"field": field, "message": message})
+    first = details[0] if details else {"field": "body", "message": "invalid request"}
+    return BadRequest(f"{first['field']}: {first['message']}", details=details)
+
+
+def _session(request: Request) -> AsyncSession:
+    session: AsyncSession = request.state.session
+    return session
+
+
+def _auth(request: Request) -> AuthContext:
+    auth: AuthContext = request.state.auth
+    return auth
+
+
+def _runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+AuthDep = Annotated[AuthContext, Depends(_auth)]
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+
+
+
+def _referral_page(
+    limit: Annotated[str | None, Query(description="Page size (default 50, at most 100)")] = None,
+    offset: Annotated[str | None, Query(description="Number of results to skip")] = None,
+) -> Page:
+    return parse_page(limit, offset, default=50, maximum=100)
+
+
+def _voucher_page(
+    limit: Annotated[str | None, Query(description="Page size (default 10, at most 100)")] = None,
+    offset: Annotated[str | None, Query(description="Number of results to skip")] = None,
+) -> Page:
+    return parse_page(limit, offset, default=10, maximum=100)
+
+
+ReferralPageDep = Annotated[Page, Depends(_referral_page)]
+VoucherPageDep = Annotated[Page, Depends(_voucher_page)]
+
+
+def one_of(documented: str | None, other: str | None) -> str | None:
+    """A filter given in either casing (`programId` or `program_id`)."""
+    return documented if documented is not None else other
