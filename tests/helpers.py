@@ -24,7 +24,9 @@ class Api:
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.client.get(path, params=params or None, headers=self.headers)
 
-    async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         return await self.client.post(path, json=json, headers={**self.headers, **(headers or {})})
 
     async def put(self, path: str, json: Any = None) -> httpx.Response:
@@ -39,7 +41,9 @@ class Api:
             response = await self.get(path, **params)
         else:
             response = await self.client.request(method, path, json=json, headers=self.headers)
-        assert response.status_code < 300, f"{method} {path} -> {response.status_code} {response.text}"
+        assert response.status_code < 300, (
+            f"{method} {path} -> {response.status_code} {response.text}"
+        )
         body: dict[str, Any] = response.json()
         return body
 
@@ -55,8 +59,12 @@ class Tenant:
 async def new_tenant(runtime: Runtime, client: httpx.AsyncClient) -> Tenant:
     async with transaction(runtime.sessionmaker) as session:
         account = await account_service.create_account(session, name="Test account")
-        test_key = await api_key_service.create_key(session, account_id=account.id, name="test", livemode=False)
-        live_key = await api_key_service.create_key(session, account_id=account.id, name="live", livemode=True)
+        test_key = await api_key_service.create_key(
+            session, account_id=account.id, name="test", livemode=False
+        )
+        live_key = await api_key_service.create_key(
+            session, account_id=account.id, name="live", livemode=True
+        )
     return Tenant(
         account_id=account.id,
         test=Api(client, test_key.secret),
@@ -75,12 +83,23 @@ async def make_program(api: Api, **fields: Any) -> dict[str, Any]:
 
 
 async def make_user(api: Api, program_id: str, **fields: Any) -> dict[str, Any]:
-    body = {"program_id": program_id, "first_name": "Maya", "last_name": "Okafor", "email": unique_email("ambassador"), **fields}
+    body = {
+        "program_id": program_id,
+        "first_name": "Maya",
+        "last_name": "Okafor",
+        "email": unique_email("ambassador"),
+        **fields,
+    }
     return await api.ok("POST", "/api/v1/users", body)
 
 
 async def make_poster(api: Api, program_id: str, student_id: str, **fields: Any) -> dict[str, Any]:
-    body = {"program_id": program_id, "student_id": student_id, "location": "Library - First Floor", **fields}
+    body = {
+        "program_id": program_id,
+        "student_id": student_id,
+        "location": "Library - First Floor",
+        **fields,
+    }
     return await api.ok("POST", "/api/v1/posters", body)
 
 
@@ -89,7 +108,13 @@ async def make_impression(api: Api, poster_id: str, **fields: Any) -> dict[str, 
 
 
 async def make_referral(api: Api, impression_id: str, **fields: Any) -> dict[str, Any]:
-    body = {"impression_id": impression_id, "first_name": "John", "last_name": "Doe", "email": unique_email(), **fields}
+    body = {
+        "impression_id": impression_id,
+        "first_name": "John",
+        "last_name": "Doe",
+        "email": unique_email(),
+        **fields,
+    }
     return await api.ok("POST", "/api/v1/referrals", body)
 
 

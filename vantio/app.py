@@ -42,8 +42,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        error = NotFound(f"No route {request.method} {request.url.path}") if exc.status_code == 404 else VantioError(
-            str(exc.detail), code="method_not_allowed" if exc.status_code == 405 else "http_error"
+        error = (
+            NotFound(f"No route {request.method} {request.url.path}")
+            if exc.status_code == 404
+            else VantioError(
+                str(exc.detail),
+                code="method_not_allowed" if exc.status_code == 405 else "http_error",
+            )
         )
         error.status = exc.status_code
         return surface_for(request.url.path).render(error)

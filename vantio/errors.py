@@ -71,7 +71,9 @@ class FieldError(BadRequest):
     """A rule on one input field failed; the message names the field."""
 
     def __init__(self, field: str, message: str, *, code: str = "invalid_request"):
-        super().__init__(f"{field}: {message}", details=[{"field": field, "message": message}], code=code)
+        super().__init__(
+            f"{field}: {message}", details=[{"field": field, "message": message}], code=code
+        )
 
 
 class IdempotencyKeyReused(Conflict):

@@ -45,7 +45,9 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error: VantioError = PayloadTooLarge(f"body: request bodies are limited to {self.max_bytes} bytes")
+        error: VantioError = PayloadTooLarge(
+            f"body: request bodies are limited to {self.max_bytes} bytes"
+        )
         response = self.surface_for(scope["path"]).render(error)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

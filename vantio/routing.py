@@ -6,8 +6,8 @@ answer. Errors are rendered here, in the surface's own shape, so rate-limit head
 response, errors included.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, ClassVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
@@ -47,11 +47,12 @@ class ApiRoute(DocumentedRoute):
 
     surface: ClassVar[Surface]
 
-    def get_route_handler(self) -> Handler:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = super().get_route_handler()
         surface = self.surface
-        route_key = f"{next(iter(sorted(self.methods)))} {self.path}"
-        rate_class = surface.rate_class(next(iter(sorted(self.methods))), self.path)
+        method = sorted(self.methods or {"GET"})[0]
+        route_key = f"{method} {self.path}"
+        rate_class = surface.rate_class(method, self.path)
 
         async def handler(request: Request) -> Response:
             return await run_request(request, endpoint, surface, route_key, rate_class)
@@ -132,7 +133,11 @@ def bad_request_from(exc: RequestValidationError) -> BadRequest:
     """FastAPI's validation errors as a 400 naming the first offending field."""
     details = []
     for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        loc = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
         field = ".".join(loc) or "body"
         kind = error.get("type", "")
         if kind == "json_invalid":
@@ -166,7 +171,6 @@ def _runtime(request: Request) -> Runtime:
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 AuthDep = Annotated[AuthContext, Depends(_auth)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-
 
 
 def _referral_page(

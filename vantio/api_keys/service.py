@@ -24,7 +24,9 @@ class CreatedKey:
     secret: str
 
 
-async def create_key(session: AsyncSession, *, account_id: str, name: str, livemode: bool) -> CreatedKey:
+async def create_key(
+    session: AsyncSession, *, account_id: str, name: str, livemode: bool
+) -> CreatedKey:
     secret = f"sk_{'live' if livemode else 'test'}_{random_token(32)}"
     key = ApiKey(
         id=new_id("key"),
@@ -46,7 +48,9 @@ async def list_keys(session: AsyncSession, *, account_id: str | None = None) -> 
     return list(await session.scalars(query))
 
 
-async def revoke_key(session: AsyncSession, *, key_id: str, account_id: str | None = None) -> ApiKey:
+async def revoke_key(
+    session: AsyncSession, *, key_id: str, account_id: str | None = None
+) -> ApiKey:
     query = select(ApiKey).where(ApiKey.id == key_id)
     if account_id is not None:
         query = query.where(ApiKey.account_id == account_id)
@@ -63,7 +67,9 @@ async def find_active_key(session: AsyncSession, *, secret: str) -> ApiKey | Non
     """The unrevoked key with this secret, or None; the secret is compared by hash only."""
     if not KEY_PATTERN.match(secret):
         return None
-    key = (await session.scalars(select(ApiKey).where(ApiKey.key_hash == sha256_hex(secret)))).first()
+    key = (
+        await session.scalars(select(ApiKey).where(ApiKey.key_hash == sha256_hex(secret)))
+    ).first()
     if key is None or key.revoked_at is not None:
         return None
     now = utc_now()

@@ -1,6 +1,7 @@
 """Who is calling: the account and mode of the API key, resolved once per request."""
 
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -10,6 +11,14 @@ class AuthContext:
     api_key_id: str
 
 
-def owner_of(obj: object) -> AuthContext:
+class Owned(Protocol):
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def livemode(self) -> bool: ...
+
+
+def owner_of(obj: Owned) -> AuthContext:
     """The tenant scope of an object reached without a key (the public scan, the worker)."""
-    return AuthContext(account_id=getattr(obj, "account_id"), livemode=getattr(obj, "livemode"), api_key_id="")  # noqa: B009
+    return AuthContext(account_id=obj.account_id, livemode=obj.livemode, api_key_id="")

@@ -11,5 +11,7 @@ async def ensure_account(sessionmaker: SessionMaker) -> str | None:
         if await account_service.get_first_account(session) is not None:
             return None
         account = await account_service.create_account(session, name="Default account")
-        created = await api_key_service.create_key(session, account_id=account.id, name="First test key", livemode=False)
+        created = await api_key_service.create_key(
+            session, account_id=account.id, name="First test key", livemode=False
+        )
         return created.secret

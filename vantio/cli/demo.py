@@ -21,14 +21,50 @@ from vantio.users import service as user_service
 from vantio.users.schemas import UserCreate
 
 AMBASSADORS = [
-    ("Maya", "Okafor"), ("Lucas", "Brennan"), ("Aiko", "Tanaka"), ("Sofia", "Marquez"), ("Noah", "Fischer"),
+    ("Maya", "Okafor"),
+    ("Lucas", "Brennan"),
+    ("Aiko", "Tanaka"),
+    ("Sofia", "Marquez"),
+    ("Noah", "Fischer"),
 ]
 LOCATIONS = [
-    "Campus Center - Main Entrance", "Library - First Floor", "Student Union - Cafe", "Gym - Lobby",
-    "Engineering Building - Stairwell", "Dorm A - Laundry Room", "Bus Stop - North Gate", "Bookstore - Checkout",
+    "Campus Center - Main Entrance",
+    "Library - First Floor",
+    "Student Union - Cafe",
+    "Gym - Lobby",
+    "Engineering Building - Stairwell",
+    "Dorm A - Laundry Room",
+    "Bus Stop - North Gate",
+    "Bookstore - Checkout",
 ]
-FIRST = ["Alex", "Sam", "Jordan", "Taylor", "Riley", "Casey", "Morgan", "Jamie", "Avery", "Quinn", "Drew", "Robin"]
-LAST = ["Nguyen", "Smith", "Garcia", "Kim", "Patel", "Rossi", "Dubois", "Silva", "Cohen", "Walsh", "Ito", "Berg"]
+FIRST = [
+    "Alex",
+    "Sam",
+    "Jordan",
+    "Taylor",
+    "Riley",
+    "Casey",
+    "Morgan",
+    "Jamie",
+    "Avery",
+    "Quinn",
+    "Drew",
+    "Robin",
+]
+LAST = [
+    "Nguyen",
+    "Smith",
+    "Garcia",
+    "Kim",
+    "Patel",
+    "Rossi",
+    "Dubois",
+    "Silva",
+    "Cohen",
+    "Walsh",
+    "Ito",
+    "Berg",
+]
 AGENTS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36",
@@ -38,13 +74,13 @@ AGENTS = [
 
 async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> dict[str, int]:
     """Create one program with ambassadors, posters, scans, referrals and earnings over `weeks`."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
     counts = {"users": 0, "posters": 0, "impressions": 0, "referrals": 0, "earnings": 0}
     start = utc_now() - timedelta(weeks=weeks)
     async with transaction(sessionmaker) as session:
-        account = await account_service.get_first_account(session) or await account_service.create_account(
-            session, name="Default account"
-        )
+        account = await account_service.get_first_account(
+            session
+        ) or await account_service.create_account(session, name="Default account")
         auth = AuthContext(account_id=account.id, livemode=False, api_key_id="")
         with freeze(start):
             program = await program_service.create_program(
@@ -54,7 +90,13 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                     name="Campus Ambassadors - Fall",
                     description="Students share Vantio posters around campus and earn 10% of referred purchases.",
                     landing_url="https://example.com/signup",
-                    commission={"type": "tiered", "tiers": [{"min_referrals": 0, "rate": 10}, {"min_referrals": 10, "rate": 15}]},  # type: ignore[arg-type]
+                    commission={
+                        "type": "tiered",
+                        "tiers": [
+                            {"min_referrals": 0, "rate": 10},
+                            {"min_referrals": 10, "rate": 15},
+                        ],
+                    },
                     payout_schedule="monthly",
                     minimum_payout=2500,
                 ),
@@ -65,14 +107,21 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                     session,
                     auth,
                     data=UserCreate(
-                        program_id=program.id, first_name=first, last_name=last, email=f"{first.lower()}.{last.lower()}@campus.example"
+                        program_id=program.id,
+                        first_name=first,
+                        last_name=last,
+                        email=f"{first.lower()}.{last.lower()}@campus.example",
                     ),
                 )
                 counts["users"] += 1
                 for location in rng.sample(LOCATIONS, 2):
                     posters.append(
                         await poster_service.create_poster(
-                            session, auth, data=PosterCreate(program_id=program.id, student_id=user.id, location=location)
+                            session,
+                            auth,
+                            data=PosterCreate(
+                                program_id=program.id, student_id=user.id, location=location
+                            ),
                         )
                     )
                     counts["posters"] += 1
@@ -81,10 +130,18 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
             for poster in posters:
                 for _ in range(rng.randint(0, 6)):
                     at = start + timedelta(days=day, minutes=rng.randint(8 * 60, 22 * 60))
-                    scan = Scan(user_agent=rng.choice(AGENTS), ip_address=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}", referrer=None)
+                    scan = Scan(
+                        user_agent=rng.choice(AGENTS),
+                        ip_address=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                        referrer=None,
+                    )
                     impression = impression_service.build(
-                        poster, scanned_at=at, user_agent=scan.user_agent, ip_address=scan.ip_address,
-                        fingerprint=scan.fingerprint(poster.id), metadata=scan.metadata(poster),
+                        poster,
+                        scanned_at=at,
+                        user_agent=scan.user_agent,
+                        ip_address=scan.ip_address,
+                        fingerprint=scan.fingerprint(poster.id),
+                        metadata=scan.metadata(poster),
                     )
                     with freeze(at):
                         await impression_service.add(session, impression)
@@ -99,7 +156,14 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                     emails.add(email)
                     with freeze(at + timedelta(minutes=rng.randint(2, 90))):
                         referral = await referral_service.create_referral(
-                            session, auth, data=ReferralCreate(impression_id=impression.id, first_name=first, last_name=last, email=email)
+                            session,
+                            auth,
+                            data=ReferralCreate(
+                                impression_id=impression.id,
+                                first_name=first,
+                                last_name=last,
+                                email=email,
+                            ),
                         )
                     counts["referrals"] += 1
                     fate = rng.random()
@@ -109,16 +173,27 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                     with freeze(later):
                         if fate < 0.45:
                             await earning_service.create_earning(
-                                session, auth,
-                                data=EarningCreate(referral_id=referral.id, sale_amount=rng.choice([1999, 4999, 8999, 12999]), type="purchase"),
+                                session,
+                                auth,
+                                data=EarningCreate(
+                                    referral_id=referral.id,
+                                    sale_amount=rng.choice([1999, 4999, 8999, 12999]),
+                                    type="purchase",
+                                ),
                             )
                             counts["earnings"] += 1
                             if rng.random() < 0.5:
                                 await referral_service.update_referral(
-                                    session, auth, referral_id=referral.id, data=ReferralUpdate(status="verified")
+                                    session,
+                                    auth,
+                                    referral_id=referral.id,
+                                    data=ReferralUpdate(status="verified"),
                                 )
                         elif fate < 0.55:
                             await referral_service.update_referral(
-                                session, auth, referral_id=referral.id, data=ReferralUpdate(status="rejected")
+                                session,
+                                auth,
+                                referral_id=referral.id,
+                                data=ReferralUpdate(status="rejected"),
                             )
     return counts

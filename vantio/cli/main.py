@@ -32,12 +32,20 @@ def serve(
     migrate.upgrade(settings)
     secret = asyncio.run(_bootstrap())
     if secret:
-        typer.secho("Created your account. Its test-mode secret key, shown only this once:", fg="green")
+        typer.secho(
+            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
+        )
         typer.secho(f"  {secret}", bold=True)
         typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
     from vantio.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 async def _bootstrap() -> str | None:
@@ -57,7 +65,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="A name that says where the key is used")],
-    live: Annotated[bool, typer.Option("--live", help="A live-mode key (default: test mode)")] = False,
+    live: Annotated[
+        bool, typer.Option("--live", help="A live-mode key (default: test mode)")
+    ] = False,
 ) -> None:
     """Create an API key; its secret is printed once."""
     from vantio.accounts import service as account_service
@@ -66,10 +76,12 @@ def keys_create(
 
     async def run() -> str:
         async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
-            account = await account_service.get_first_account(session) or await account_service.create_account(
-                session, name="Default account"
+            account = await account_service.get_first_account(
+                session
+            ) or await account_service.create_account(session, name="Default account")
+            created = await api_key_service.create_key(
+                session, account_id=account.id, name=name, livemode=live
             )
-            created = await api_key_service.create_key(session, account_id=account.id, name=name, livemode=live)
             return f"{created.key.id}  {created.secret}"
 
     migrate.upgrade(get_settings())
@@ -127,7 +139,9 @@ def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate"
 
     migrate.upgrade(get_settings())
     counts = asyncio.run(run())
-    typer.echo("Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    typer.echo(
+        "Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items())
+    )
 
 
 @app.command()
@@ -138,7 +152,7 @@ def openapi() -> None:
     typer.echo(json.dumps(create_app(get_settings()).openapi(), indent=2))
 
 
-class _runtime:  # noqa: N801 - used as a context manager, reads as a function
+class _runtime:
     async def __aenter__(self) -> "Runtime":
         from vantio.runtime import Runtime
 

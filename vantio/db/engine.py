@@ -15,7 +15,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         _configure_sqlite(engine, settings.sqlite_synchronous)
         return engine
-    return create_async_engine(settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(
+        settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+    )
 
 
 def _configure_sqlite(engine: AsyncEngine, synchronous: str) -> None:

@@ -35,5 +35,7 @@ def is_unique_violation(exc: BaseException) -> bool:
     """True when a DBAPI error (wrapped by SQLAlchemy) is a unique-constraint violation."""
     orig = getattr(exc, "orig", exc)
     text = str(orig).lower()
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
     return sqlstate == "23505" or "unique constraint" in text or "duplicate key" in text

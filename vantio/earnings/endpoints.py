@@ -3,14 +3,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from vantio.earnings import service
-from vantio.earnings.schemas import EarningCreate, EarningList, EarningOut, EarningStatus, EarningUpdate
-from vantio.kit.schemas import IdOf, PathId
+from vantio.earnings.schemas import (
+    EarningCreate,
+    EarningList,
+    EarningOut,
+    EarningStatus,
+    EarningUpdate,
+)
+from vantio.kit.schemas import EarningId, ProgramId, ReferralId
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/earnings", tags=["Earnings"], route_class=ReferralRoute)
 
-ReferralFilter = Annotated[IdOf("ref") | None, Query(description="Only this referral's earnings")]
-ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's earnings")]
+ReferralFilter = Annotated[ReferralId | None, Query(description="Only this referral's earnings")]
+ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's earnings")]
 
 
 @router.get("", response_model=EarningList)
@@ -19,10 +25,12 @@ async def list_earnings(
     auth: AuthDep,
     page: ReferralPageDep,
     referral_id: ReferralFilter = None,
-    referralId: ReferralFilter = None,  # noqa: N803 - the other casing
+    referralId: ReferralFilter = None,
     program_id: ProgramFilter = None,
-    programId: ProgramFilter = None,  # noqa: N803
-    status: Annotated[EarningStatus | None, Query(description="Only earnings in this status")] = None,
+    programId: ProgramFilter = None,
+    status: Annotated[
+        EarningStatus | None, Query(description="Only earnings in this status")
+    ] = None,
 ) -> EarningList:
     """List earnings (commissions), newest first."""
     rows, has_more = await service.list_earnings(
@@ -43,12 +51,14 @@ async def create_earning(session: SessionDep, auth: AuthDep, body: EarningCreate
 
 
 @router.get("/{id}", response_model=EarningOut)
-async def get_earning(session: SessionDep, auth: AuthDep, id: PathId("earn")) -> EarningOut:
+async def get_earning(session: SessionDep, auth: AuthDep, id: EarningId) -> EarningOut:
     """Retrieve an earning."""
     return EarningOut.of(await service.get_earning_or_raise(session, auth, earning_id=id))
 
 
 @router.put("/{id}", response_model=EarningOut)
-async def update_earning(session: SessionDep, auth: AuthDep, id: PathId("earn"), body: EarningUpdate) -> EarningOut:
+async def update_earning(
+    session: SessionDep, auth: AuthDep, id: EarningId, body: EarningUpdate
+) -> EarningOut:
     """Update an earning or move its status along the payment workflow."""
     return EarningOut.of(await service.update_earning(session, auth, earning_id=id, data=body))

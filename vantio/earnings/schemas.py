@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from vantio.earnings.models import Earning
-from vantio.kit.schemas import Create, Currency, IdOf, Metadata, Strict, Timestamp
+from vantio.kit.schemas import Create, Currency, Metadata, ReferralId, Strict, Timestamp
 
 EarningStatus = Literal["pending", "processing", "paid", "failed"]
 Amount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
@@ -12,7 +12,7 @@ Description = Annotated[str, Field(max_length=1000)]
 
 
 class EarningCreate(Create):
-    referral_id: IdOf("ref")
+    referral_id: ReferralId
     amount: Amount | None = None
     sale_amount: Amount | None = None
     currency: Currency | None = None
@@ -23,7 +23,9 @@ class EarningCreate(Create):
     @model_validator(mode="after")
     def exactly_one_amount(self) -> "EarningCreate":
         if (self.amount is None) == (self.sale_amount is None):
-            raise ValueError("send exactly one of amount (the commission) or sale_amount (the sale it is on)")
+            raise ValueError(
+                "send exactly one of amount (the commission) or sale_amount (the sale it is on)"
+            )
         return self
 
 

@@ -36,8 +36,12 @@ class EarningLocked(BadRequest):
     code = "earning_locked"
 
 
-async def create_earning(session: AsyncSession, auth: AuthContext, *, data: EarningCreate) -> Earning:
-    referral = await referral_service.get_referral(session, auth, referral_id=data.referral_id, for_update=True)
+async def create_earning(
+    session: AsyncSession, auth: AuthContext, *, data: EarningCreate
+) -> Earning:
+    referral = await referral_service.get_referral(
+        session, auth, referral_id=data.referral_id, for_update=True
+    )
     if referral is None:
         raise NotFound(f"No referral with id {data.referral_id}", details={"field": "referral_id"})
     if referral.status == "rejected":
@@ -45,7 +49,9 @@ async def create_earning(session: AsyncSession, auth: AuthContext, *, data: Earn
             f"referral_id: referral {referral.id} was rejected and earns no commission",
             details={"field": "referral_id"},
         )
-    program = await program_service.get_program_or_raise(session, auth, program_id=referral.program_id)
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=referral.program_id
+    )
     metadata = dict(data.metadata or {})
     if data.sale_amount is not None:
         conversions = await referral_service.count_conversions(
@@ -53,9 +59,14 @@ async def create_earning(session: AsyncSession, auth: AuthContext, *, data: Earn
         )
         if referral.status == "pending":
             conversions += 1  # this sale converts the referral
-        amount, rate = program_service.commission_on(program, sale_amount=data.sale_amount, conversions=conversions)
+        amount, rate = program_service.commission_on(
+            program, sale_amount=data.sale_amount, conversions=conversions
+        )
         if amount <= 0:
-            raise BadRequest("sale_amount: the commission on this sale rounds to zero", details={"field": "sale_amount"})
+            raise BadRequest(
+                "sale_amount: the commission on this sale rounds to zero",
+                details={"field": "sale_amount"},
+            )
         metadata.update(commission_rate=rate, sale_amount=data.sale_amount)
     else:
         amount = data.amount or 0  # EarningCreate guarantees one of the two is set
@@ -81,11 +92,15 @@ async def create_earning(session: AsyncSession, auth: AuthContext, *, data: Earn
     return earning
 
 
-async def get_earning(session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False) -> Earning | None:
+async def get_earning(
+    session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False
+) -> Earning | None:
     return await repository.get(session, Earning, auth, earning_id, for_update=for_update)
 
 
-async def get_earning_or_raise(session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False) -> Earning:
+async def get_earning_or_raise(
+    session: AsyncSession, auth: AuthContext, *, earning_id: str, for_update: bool = False
+) -> Earning:
     earning = await get_earning(session, auth, earning_id=earning_id, for_update=for_update)
     if earning is None:
         raise NotFound(f"No earning with id {earning_id}")
@@ -102,12 +117,18 @@ async def list_earnings(
     page: Page,
 ) -> tuple[Sequence[Earning], bool]:
     query = repository.filter_by(
-        repository.scoped(Earning, auth), Earning, referral_id=referral_id, program_id=program_id, status=status
+        repository.scoped(Earning, auth),
+        Earning,
+        referral_id=referral_id,
+        program_id=program_id,
+        status=status,
     )
     return await repository.page(session, query, Earning, page)
 
 
-async def update_earning(session: AsyncSession, auth: AuthContext, *, earning_id: str, data: EarningUpdate) -> Earning:
+async def update_earning(
+    session: AsyncSession, auth: AuthContext, *, earning_id: str, data: EarningUpdate
+) -> Earning:
     earning = await get_earning_or_raise(session, auth, earning_id=earning_id, for_update=True)
     if (data.amount is not None and data.amount != earning.amount) or (
         data.currency is not None and data.currency != earning.currency
@@ -131,7 +152,9 @@ async def update_earning(session: AsyncSession, auth: AuthContext, *, earning_id
     return earning
 
 
-async def change_status(session: AsyncSession, auth: AuthContext, *, earning: Earning, status: str) -> None:
+async def change_status(
+    session: AsyncSession, auth: AuthContext, *, earning: Earning, status: str
+) -> None:
     """Move an earning along the payment workflow, or raise `invalid_status_transition`."""
     allowed = TRANSITIONS[earning.status]
     if status not in allowed:
@@ -145,7 +168,13 @@ async def change_status(session: AsyncSession, auth: AuthContext, *, earning: Ea
     await _emit(session, auth, "earning.status_changed", earning, previous_status=previous)
 
 
-async def _emit(session: AsyncSession, auth: AuthContext, type: str, earning: Earning, previous_status: str | None = None) -> None:
+async def _emit(
+    session: AsyncSession,
+    auth: AuthContext,
+    type: str,
+    earning: Earning,
+    previous_status: str | None = None,
+) -> None:
     data = EarningOut.of(earning).model_dump(mode="json")
     if previous_status is not None:
         data["previous_status"] = previous_status

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from vantio.events import service
 from vantio.events.models import Event
 from vantio.events.schemas import EventList, EventOut
-from vantio.kit.schemas import PathId
+from vantio.kit.schemas import EventId
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep
 
 router = APIRouter(prefix="/events", tags=["Events"], route_class=ReferralRoute)
@@ -13,7 +13,12 @@ router = APIRouter(prefix="/events", tags=["Events"], route_class=ReferralRoute)
 
 def to_out(event: Event) -> EventOut:
     return EventOut(
-        id=event.id, type=event.type, event=event.type, created_at=event.created_at, livemode=event.livemode, data=event.data
+        id=event.id,
+        type=event.type,
+        event=event.type,
+        created_at=event.created_at,
+        livemode=event.livemode,
+        data=event.data,
     )
 
 
@@ -30,6 +35,6 @@ async def list_events(
 
 
 @router.get("/{id}", response_model=EventOut)
-async def get_event(session: SessionDep, auth: AuthDep, id: PathId("evt")) -> EventOut:
+async def get_event(session: SessionDep, auth: AuthDep, id: EventId) -> EventOut:
     """Retrieve an event."""
     return to_out(await service.get_event_or_raise(session, auth, event_id=id))

@@ -21,8 +21,12 @@ TYPES = (
 )
 
 
-async def record(session: AsyncSession, auth: AuthContext, *, type: str, data: dict[str, Any]) -> Event:
-    event = Event(id=new_id("evt"), account_id=auth.account_id, livemode=auth.livemode, type=type, data=data)
+async def record(
+    session: AsyncSession, auth: AuthContext, *, type: str, data: dict[str, Any]
+) -> Event:
+    event = Event(
+        id=new_id("evt"), account_id=auth.account_id, livemode=auth.livemode, type=type, data=data
+    )
     session.add(event)
     return event
 
@@ -34,6 +38,8 @@ async def get_event_or_raise(session: AsyncSession, auth: AuthContext, *, event_
     return event
 
 
-async def list_events(session: AsyncSession, auth: AuthContext, *, type: str | None, page: Page) -> tuple[Sequence[Event], bool]:
+async def list_events(
+    session: AsyncSession, auth: AuthContext, *, type: str | None, page: Page
+) -> tuple[Sequence[Event], bool]:
     query = repository.filter_by(repository.scoped(Event, auth), Event, type=type)
     return await repository.page(session, query, Event, page)

@@ -4,14 +4,14 @@ from fastapi import APIRouter, Query
 
 from vantio.impressions import service
 from vantio.impressions.schemas import ImpressionCreate, ImpressionList, ImpressionOut
-from vantio.kit.schemas import IdOf, PathId
+from vantio.kit.schemas import ImpressionId, PosterId, ProgramId, UserId
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/impressions", tags=["Impressions"], route_class=ReferralRoute)
 
-ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's impressions")]
-PosterFilter = Annotated[IdOf("poster") | None, Query(description="Only this poster's impressions")]
-StudentFilter = Annotated[IdOf("user") | None, Query(description="Only this ambassador's impressions")]
+ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's impressions")]
+PosterFilter = Annotated[PosterId | None, Query(description="Only this poster's impressions")]
+StudentFilter = Annotated[UserId | None, Query(description="Only this ambassador's impressions")]
 
 
 @router.get("", response_model=ImpressionList)
@@ -19,11 +19,11 @@ async def list_impressions(
     session: SessionDep,
     auth: AuthDep,
     page: ReferralPageDep,
-    programId: ProgramFilter = None,  # noqa: N803 - the documented name
+    programId: ProgramFilter = None,
     program_id: ProgramFilter = None,
-    posterId: PosterFilter = None,  # noqa: N803
+    posterId: PosterFilter = None,
     poster_id: PosterFilter = None,
-    studentId: StudentFilter = None,  # noqa: N803
+    studentId: StudentFilter = None,
     student_id: StudentFilter = None,
 ) -> ImpressionList:
     """List impressions (QR scans), newest first."""
@@ -39,12 +39,14 @@ async def list_impressions(
 
 
 @router.post("", response_model=ImpressionOut)
-async def create_impression(session: SessionDep, auth: AuthDep, body: ImpressionCreate) -> ImpressionOut:
+async def create_impression(
+    session: SessionDep, auth: AuthDep, body: ImpressionCreate
+) -> ImpressionOut:
     """Record a scan of a poster, for integrators who run their own redirect."""
     return ImpressionOut.of(await service.create_impression(session, auth, data=body))
 
 
 @router.get("/{id}", response_model=ImpressionOut)
-async def get_impression(session: SessionDep, auth: AuthDep, id: PathId("imp")) -> ImpressionOut:
+async def get_impression(session: SessionDep, auth: AuthDep, id: ImpressionId) -> ImpressionOut:
     """Retrieve an impression."""
     return ImpressionOut.of(await service.get_impression_or_raise(session, auth, impression_id=id))

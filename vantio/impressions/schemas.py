@@ -4,11 +4,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from vantio.impressions.models import Impression
-from vantio.kit.schemas import Create, IdOf, Metadata, Timestamp
+from vantio.kit.schemas import Create, Metadata, PosterId, Timestamp
 
 
 class ImpressionCreate(Create):
-    poster_id: IdOf("poster")
+    poster_id: PosterId
     user_agent: Annotated[str | None, Field(max_length=1000)] = None
     ip_address: Annotated[str | None, Field(max_length=64)] = None
     scanned_at: datetime | None = None

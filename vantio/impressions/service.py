@@ -51,11 +51,15 @@ async def add(session: AsyncSession, impression: Impression) -> None:
     session.add(impression)
     await event_service.record(
         session,
-        owner_of(impression), type="impression.created", data=ImpressionOut.of(impression).model_dump(mode="json")
+        owner_of(impression),
+        type="impression.created",
+        data=ImpressionOut.of(impression).model_dump(mode="json"),
     )
 
 
-async def create_impression(session: AsyncSession, auth: AuthContext, *, data: ImpressionCreate) -> Impression:
+async def create_impression(
+    session: AsyncSession, auth: AuthContext, *, data: ImpressionCreate
+) -> Impression:
     poster = await poster_service.get_poster(session, auth, poster_id=data.poster_id)
     if poster is None:
         raise NotFound(f"No poster with id {data.poster_id}", details={"field": "poster_id"})
@@ -83,22 +87,32 @@ async def create_impression(session: AsyncSession, auth: AuthContext, *, data: I
     return impression
 
 
-async def find_recent(session: AsyncSession, *, poster_id: str, fingerprint: str, since: datetime) -> str | None:
+async def find_recent(
+    session: AsyncSession, *, poster_id: str, fingerprint: str, since: datetime
+) -> str | None:
     """The id of this device's latest impression of the poster since `since`, if any."""
     query = (
         select(Impression.id)
-        .where(Impression.poster_id == poster_id, Impression.fingerprint == fingerprint, Impression.scanned_at >= since)
+        .where(
+            Impression.poster_id == poster_id,
+            Impression.fingerprint == fingerprint,
+            Impression.scanned_at >= since,
+        )
         .order_by(Impression.scanned_at.desc())
         .limit(1)
     )
     return (await session.scalars(query)).first()
 
 
-async def get_impression(session: AsyncSession, auth: AuthContext, *, impression_id: str) -> Impression | None:
+async def get_impression(
+    session: AsyncSession, auth: AuthContext, *, impression_id: str
+) -> Impression | None:
     return await repository.get(session, Impression, auth, impression_id)
 
 
-async def get_impression_or_raise(session: AsyncSession, auth: AuthContext, *, impression_id: str) -> Impression:
+async def get_impression_or_raise(
+    session: AsyncSession, auth: AuthContext, *, impression_id: str
+) -> Impression:
     impression = await get_impression(session, auth, impression_id=impression_id)
     if impression is None:
         raise NotFound(f"No impression with id {impression_id}")
@@ -115,6 +129,10 @@ async def list_impressions(
     page: Page,
 ) -> tuple[Sequence[Impression], bool]:
     query = repository.filter_by(
-        repository.scoped(Impression, auth), Impression, program_id=program_id, poster_id=poster_id, student_id=student_id
+        repository.scoped(Impression, auth),
+        Impression,
+        program_id=program_id,
+        poster_id=poster_id,
+        student_id=student_id,
     )
     return await repository.page(session, query, Impression, page)

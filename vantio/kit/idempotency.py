@@ -11,7 +11,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String, UniqueConstraint, delete, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -114,7 +123,9 @@ async def _try_reserve(
     async with transaction(sessionmaker) as session:
         record = await _find(session, scope, key)
         if record is not None and record.created_at + policy.ttl < now:
-            await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
+            await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id)
+            )
             record = None
         if record is None:
             record_id = new_id("idem")
@@ -149,7 +160,10 @@ async def _try_reserve(
             # The request that reserved it died with its transaction: nothing of it committed.
             taken = await session.execute(
                 update(IdempotencyRecord)
-                .where(IdempotencyRecord.id == record.id, IdempotencyRecord.locked_until == record.locked_until)
+                .where(
+                    IdempotencyRecord.id == record.id,
+                    IdempotencyRecord.locked_until == record.locked_until,
+                )
                 .values(locked_until=now + policy.lease)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]

@@ -16,13 +16,19 @@ def check(metadata: dict[str, Any] | None, field: str = "metadata") -> dict[str,
         raise FieldError(field, f"at most {MAX_KEYS} keys are allowed")
     for key, value in metadata.items():
         if len(key) > MAX_KEY_LENGTH:
-            raise FieldError(f"{field}.{key[:MAX_KEY_LENGTH]}", f"keys are at most {MAX_KEY_LENGTH} characters")
+            raise FieldError(
+                f"{field}.{key[:MAX_KEY_LENGTH]}", f"keys are at most {MAX_KEY_LENGTH} characters"
+            )
         if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
-            raise FieldError(f"{field}.{key}", f"string values are at most {MAX_VALUE_LENGTH} characters")
+            raise FieldError(
+                f"{field}.{key}", f"string values are at most {MAX_VALUE_LENGTH} characters"
+            )
     return dict(metadata)
 
 
-def merge(current: dict[str, Any], update: dict[str, Any], field: str = "metadata") -> dict[str, Any]:
+def merge(
+    current: dict[str, Any], update: dict[str, Any], field: str = "metadata"
+) -> dict[str, Any]:
     """Merge an update into stored metadata; a key set to null is removed."""
     merged = dict(current)
     for key, value in update.items():

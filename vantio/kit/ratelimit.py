@@ -39,8 +39,11 @@ class RateLimiter:
 
     def __init__(self, storage_url: str, classes: dict[str, str], *, enabled: bool = True):
         self._storage: Storage = (
-            RedisStorage(_async_redis_url(storage_url), implementation="redispy", key_prefix="vantio")
-            if storage_url else MemoryStorage()
+            RedisStorage(
+                _async_redis_url(storage_url), implementation="redispy", key_prefix="vantio"
+            )
+            if storage_url
+            else MemoryStorage()
         )
         self._limiter = FixedWindowRateLimiter(self._storage)
         self._classes: dict[str, list[RateLimitItem]] = {

@@ -1,11 +1,9 @@
 """Building blocks of request and response schemas shared by every domain."""
 
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer
 
 from vantio.kit import metadata as metadata_rules
@@ -37,23 +35,24 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
 
 
-def prefixed(prefix: str) -> Callable[[str], str]:
+def prefixed(prefix: str) -> AfterValidator:
+    """Validates that an ID has the given prefix; the error names the field."""
+
     def check(value: str) -> str:
         if not re.fullmatch(rf"{prefix}_[0-9a-z]+", value):
             raise ValueError(f"expected an ID starting with '{prefix}_'")
         return value
 
-    return check
+    return AfterValidator(check)
 
 
-def IdOf(prefix: str) -> Any:  # noqa: N802 - reads as a type in signatures
-    """A body or query field holding an ID of the given prefix."""
-    return Annotated[str, AfterValidator(prefixed(prefix))]
-
-
-def PathId(prefix: str) -> Any:  # noqa: N802
-    """A path parameter `id` holding an ID of the given prefix."""
-    return Annotated[str, AfterValidator(prefixed(prefix)), Path(description=f"A `{prefix}_` ID")]
+ProgramId = Annotated[str, prefixed("prog")]
+UserId = Annotated[str, prefixed("user")]
+PosterId = Annotated[str, prefixed("poster")]
+ImpressionId = Annotated[str, prefixed("imp")]
+ReferralId = Annotated[str, prefixed("ref")]
+EarningId = Annotated[str, prefixed("earn")]
+EventId = Annotated[str, prefixed("evt")]
 
 
 class Strict(BaseModel):

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vantio.kit.schemas import IdOf, PathId
+from vantio.kit.schemas import PosterId, ProgramId, UserId
 from vantio.posters import service
 from vantio.posters.models import Poster
 from vantio.posters.schemas import PosterCreate, PosterList, PosterOut, PosterUpdate
@@ -10,8 +10,8 @@ from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, RuntimeDep, 
 
 router = APIRouter(prefix="/posters", tags=["Posters"], route_class=ReferralRoute)
 
-ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's posters")]
-StudentFilter = Annotated[IdOf("user") | None, Query(description="Only this ambassador's posters")]
+ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's posters")]
+StudentFilter = Annotated[UserId | None, Query(description="Only this ambassador's posters")]
 
 
 @router.get("", response_model=PosterList)
@@ -20,34 +20,48 @@ async def list_posters(
     auth: AuthDep,
     runtime: RuntimeDep,
     page: ReferralPageDep,
-    programId: ProgramFilter = None,  # noqa: N803 - the documented name
+    programId: ProgramFilter = None,
     program_id: ProgramFilter = None,
-    studentId: StudentFilter = None,  # noqa: N803
+    studentId: StudentFilter = None,
     student_id: StudentFilter = None,
 ) -> PosterList:
     """List posters, newest first."""
     rows, has_more = await service.list_posters(
-        session, auth, program_id=one_of(programId, program_id), student_id=one_of(studentId, student_id), page=page
+        session,
+        auth,
+        program_id=one_of(programId, program_id),
+        student_id=one_of(studentId, student_id),
+        page=page,
     )
     public_url = runtime.settings.public_base_url()
-    return PosterList(posters=[PosterOut.of(p, public_url=public_url) for p in rows], has_more=has_more)
+    return PosterList(
+        posters=[PosterOut.of(p, public_url=public_url) for p in rows], has_more=has_more
+    )
 
 
 @router.post("", response_model=PosterOut)
-async def create_poster(session: SessionDep, auth: AuthDep, runtime: RuntimeDep, body: PosterCreate) -> PosterOut:
+async def create_poster(
+    session: SessionDep, auth: AuthDep, runtime: RuntimeDep, body: PosterCreate
+) -> PosterOut:
     """Create a poster for an ambassador, with its scan URL and QR code."""
     return _out(await service.create_poster(session, auth, data=body), runtime)
 
 
 @router.get("/{id}", response_model=PosterOut)
-async def get_poster(session: SessionDep, auth: AuthDep, runtime: RuntimeDep, id: PathId("poster")) -> PosterOut:
+async def get_poster(
+    session: SessionDep, auth: AuthDep, runtime: RuntimeDep, id: PosterId
+) -> PosterOut:
     """Retrieve a poster."""
     return _out(await service.get_poster_or_raise(session, auth, poster_id=id), runtime)
 
 
 @router.put("/{id}", response_model=PosterOut)
 async def update_poster(
-    session: SessionDep, auth: AuthDep, runtime: RuntimeDep, id: PathId("poster"), body: PosterUpdate
+    session: SessionDep,
+    auth: AuthDep,
+    runtime: RuntimeDep,
+    id: PosterId,
+    body: PosterUpdate,
 ) -> PosterOut:
     """Update a poster's location, destination or metadata."""
     return _out(await service.update_poster(session, auth, poster_id=id, data=body), runtime)

@@ -2,15 +2,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, IdOf, Metadata, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Metadata, ProgramId, Strict, Timestamp, Url, UserId
 from vantio.posters.models import Poster
 
 Location = Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class PosterCreate(Create):
-    program_id: IdOf("prog")
-    student_id: IdOf("user")
+    program_id: ProgramId
+    student_id: UserId
     location: Location | None = None
     destination_url: Url | None = None
     metadata: Metadata | None = None

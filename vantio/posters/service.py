@@ -27,7 +27,9 @@ def new_code() -> str:
 
 
 async def create_poster(session: AsyncSession, auth: AuthContext, *, data: PosterCreate) -> Poster:
-    program = await program_service.get_program_or_raise(session, auth, program_id=data.program_id, field="program_id")
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=data.program_id, field="program_id"
+    )
     student = await user_service.get_user(session, auth, user_id=data.student_id)
     if student is None:
         raise NotFound(f"No user with id {data.student_id}", details={"field": "student_id"})
@@ -53,7 +55,9 @@ async def get_poster(session: AsyncSession, auth: AuthContext, *, poster_id: str
     return await repository.get(session, Poster, auth, poster_id)
 
 
-async def get_poster_or_raise(session: AsyncSession, auth: AuthContext, *, poster_id: str) -> Poster:
+async def get_poster_or_raise(
+    session: AsyncSession, auth: AuthContext, *, poster_id: str
+) -> Poster:
     poster = await get_poster(session, auth, poster_id=poster_id)
     if poster is None:
         raise NotFound(f"No poster with id {poster_id}")
@@ -66,13 +70,22 @@ async def find_by_code(session: AsyncSession, *, code: str) -> Poster | None:
 
 
 async def list_posters(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, student_id: str | None, page: Page
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    program_id: str | None,
+    student_id: str | None,
+    page: Page,
 ) -> tuple[Sequence[Poster], bool]:
-    query = repository.filter_by(repository.scoped(Poster, auth), Poster, program_id=program_id, student_id=student_id)
+    query = repository.filter_by(
+        repository.scoped(Poster, auth), Poster, program_id=program_id, student_id=student_id
+    )
     return await repository.page(session, query, Poster, page)
 
 
-async def update_poster(session: AsyncSession, auth: AuthContext, *, poster_id: str, data: PosterUpdate) -> Poster:
+async def update_poster(
+    session: AsyncSession, auth: AuthContext, *, poster_id: str, data: PosterUpdate
+) -> Poster:
     poster = await get_poster_or_raise(session, auth, poster_id=poster_id)
     if data.location is not None:
         poster.location = data.location

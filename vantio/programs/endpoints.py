@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
+from vantio.kit.schemas import ProgramId
 from vantio.programs import service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramList, ProgramOut, ProgramUpdate
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep
-from vantio.kit.schemas import PathId
 
 router = APIRouter(prefix="/programs", tags=["Programs"], route_class=ReferralRoute)
 
@@ -41,12 +41,14 @@ async def list_programs(session: SessionDep, auth: AuthDep, page: ReferralPageDe
 
 
 @router.get("/{id}", response_model=ProgramOut)
-async def get_program(session: SessionDep, auth: AuthDep, id: PathId("prog")) -> ProgramOut:
+async def get_program(session: SessionDep, auth: AuthDep, id: ProgramId) -> ProgramOut:
     """Retrieve a program."""
     return to_out(await service.get_program_or_raise(session, auth, program_id=id))
 
 
 @router.put("/{id}", response_model=ProgramOut)
-async def update_program(session: SessionDep, auth: AuthDep, id: PathId("prog"), body: ProgramUpdate) -> ProgramOut:
+async def update_program(
+    session: SessionDep, auth: AuthDep, id: ProgramId, body: ProgramUpdate
+) -> ProgramOut:
     """Update a program; only the fields sent change, metadata merges."""
     return to_out(await service.update_program(session, auth, program_id=id, data=body))

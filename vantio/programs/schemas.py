@@ -40,7 +40,9 @@ class TieredCommission(Strict):
         return self
 
 
-Commission = Annotated[PercentageCommission | FlatCommission | TieredCommission, Field(discriminator="type")]
+Commission = Annotated[
+    PercentageCommission | FlatCommission | TieredCommission, Field(discriminator="type")
+]
 
 
 class ProgramCreate(Create):

@@ -16,7 +16,9 @@ from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
 
 
-async def create_program(session: AsyncSession, auth: AuthContext, *, data: ProgramCreate) -> Program:
+async def create_program(
+    session: AsyncSession, auth: AuthContext, *, data: ProgramCreate
+) -> Program:
     program = Program(
         id=new_id("prog"),
         account_id=auth.account_id,
@@ -36,22 +38,32 @@ async def create_program(session: AsyncSession, auth: AuthContext, *, data: Prog
     return program
 
 
-async def get_program(session: AsyncSession, auth: AuthContext, *, program_id: str) -> Program | None:
+async def get_program(
+    session: AsyncSession, auth: AuthContext, *, program_id: str
+) -> Program | None:
     return await repository.get(session, Program, auth, program_id)
 
 
-async def get_program_or_raise(session: AsyncSession, auth: AuthContext, *, program_id: str, field: str | None = None) -> Program:
+async def get_program_or_raise(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, field: str | None = None
+) -> Program:
     program = await get_program(session, auth, program_id=program_id)
     if program is None:
-        raise NotFound(f"No program with id {program_id}", details={"field": field} if field else None)
+        raise NotFound(
+            f"No program with id {program_id}", details={"field": field} if field else None
+        )
     return program
 
 
-async def list_programs(session: AsyncSession, auth: AuthContext, *, page: Page) -> tuple[Sequence[Program], bool]:
+async def list_programs(
+    session: AsyncSession, auth: AuthContext, *, page: Page
+) -> tuple[Sequence[Program], bool]:
     return await repository.page(session, repository.scoped(Program, auth), Program, page)
 
 
-async def update_program(session: AsyncSession, auth: AuthContext, *, program_id: str, data: ProgramUpdate) -> Program:
+async def update_program(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, data: ProgramUpdate
+) -> Program:
     program = await get_program_or_raise(session, auth, program_id=program_id)
     changes = data.model_dump(exclude_unset=True, exclude={"metadata", "commission"})
     for name, value in changes.items():

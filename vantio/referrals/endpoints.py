@@ -2,15 +2,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vantio.kit.schemas import IdOf, PathId
+from vantio.kit.schemas import ProgramId, ReferralId, UserId
 from vantio.referrals import service
-from vantio.referrals.schemas import ReferralCreate, ReferralList, ReferralOut, ReferralStatus, ReferralUpdate
+from vantio.referrals.schemas import (
+    ReferralCreate,
+    ReferralList,
+    ReferralOut,
+    ReferralStatus,
+    ReferralUpdate,
+)
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/referrals", tags=["Referrals"], route_class=ReferralRoute)
 
-ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's referrals")]
-StudentFilter = Annotated[IdOf("user") | None, Query(description="Only this ambassador's referrals")]
+ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's referrals")]
+StudentFilter = Annotated[UserId | None, Query(description="Only this ambassador's referrals")]
 
 
 @router.get("", response_model=ReferralList)
@@ -18,11 +24,13 @@ async def list_referrals(
     session: SessionDep,
     auth: AuthDep,
     page: ReferralPageDep,
-    programId: ProgramFilter = None,  # noqa: N803 - the documented name
+    programId: ProgramFilter = None,
     program_id: ProgramFilter = None,
-    studentId: StudentFilter = None,  # noqa: N803
+    studentId: StudentFilter = None,
     student_id: StudentFilter = None,
-    status: Annotated[ReferralStatus | None, Query(description="Only referrals in this status")] = None,
+    status: Annotated[
+        ReferralStatus | None, Query(description="Only referrals in this status")
+    ] = None,
 ) -> ReferralList:
     """List referrals (signups), newest first."""
     rows, has_more = await service.list_referrals(
@@ -43,12 +51,14 @@ async def create_referral(session: SessionDep, auth: AuthDep, body: ReferralCrea
 
 
 @router.get("/{id}", response_model=ReferralOut)
-async def get_referral(session: SessionDep, auth: AuthDep, id: PathId("ref")) -> ReferralOut:
+async def get_referral(session: SessionDep, auth: AuthDep, id: ReferralId) -> ReferralOut:
     """Retrieve a referral."""
     return ReferralOut.of(await service.get_referral_or_raise(session, auth, referral_id=id))
 
 
 @router.put("/{id}", response_model=ReferralOut)
-async def update_referral(session: SessionDep, auth: AuthDep, id: PathId("ref"), body: ReferralUpdate) -> ReferralOut:
+async def update_referral(
+    session: SessionDep, auth: AuthDep, id: ReferralId, body: ReferralUpdate
+) -> ReferralOut:
     """Update a referral's details or move its status along the workflow."""
     return ReferralOut.of(await service.update_referral(session, auth, referral_id=id, data=body))

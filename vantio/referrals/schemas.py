@@ -3,14 +3,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, Email, IdOf, Metadata, Name, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Email, ImpressionId, Metadata, Name, Strict, Timestamp, Url
 from vantio.referrals.models import Referral
 
 ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
 
 
 class ReferralCreate(Create):
-    impression_id: IdOf("imp")
+    impression_id: ImpressionId
     first_name: Name
     last_name: Name
     email: Email

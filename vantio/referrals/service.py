@@ -53,27 +53,44 @@ class InvalidStatusTransition(BadRequest):
     def __init__(self, kind: str, current: str, requested: str, allowed: set[str]):
         super().__init__(
             f"status: a {kind} cannot go from '{current}' to '{requested}'",
-            details={"field": "status", "current": current, "requested": requested, "allowed": sorted(allowed)},
+            details={
+                "field": "status",
+                "current": current,
+                "requested": requested,
+                "allowed": sorted(allowed),
+            },
         )
 
 
-async def create_referral(session: AsyncSession, auth: AuthContext, *, data: ReferralCreate) -> Referral:
-    impression = await impression_service.get_impression(session, auth, impression_id=data.impression_id)
+async def create_referral(
+    session: AsyncSession, auth: AuthContext, *, data: ReferralCreate
+) -> Referral:
+    impression = await impression_service.get_impression(
+        session, auth, impression_id=data.impression_id
+    )
     if impression is None:
         raise ImpressionNotFound(
             f"impression_id: no impression with id {data.impression_id}",
             details=[{"field": "impression_id", "message": "not found"}],
         )
-    program = await program_service.get_program_or_raise(session, auth, program_id=impression.program_id)
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=impression.program_id
+    )
     window = timedelta(days=program.attribution_window_days)
     if utc_now() - impression.scanned_at > window:
         raise AttributionWindowExpired(
             f"impression_id: the impression is older than the program's {program.attribution_window_days}-day attribution window",
-            details={"field": "impression_id", "scanned_at": impression.scanned_at.isoformat(), "attribution_window_days": program.attribution_window_days},
+            details={
+                "field": "impression_id",
+                "scanned_at": impression.scanned_at.isoformat(),
+                "attribution_window_days": program.attribution_window_days,
+            },
         )
     ambassador = await user_service.get_user(session, auth, user_id=impression.student_id)
     if ambassador is not None and ambassador.email_normalized == data.email.lower():
-        raise SelfReferral("email: an ambassador cannot refer themselves", details={"field": "email"})
+        raise SelfReferral(
+            "email: an ambassador cannot refer themselves", details={"field": "email"}
+        )
     await _ensure_email_free(session, auth, program_id=program.id, email=data.email)
     referral = Referral(
         id=new_id("ref"),
@@ -103,11 +120,15 @@ async def create_referral(session: AsyncSession, auth: AuthContext, *, data: Ref
     return referral
 
 
-async def get_referral(session: AsyncSession, auth: AuthContext, *, referral_id: str, for_update: bool = False) -> Referral | None:
+async def get_referral(
+    session: AsyncSession, auth: AuthContext, *, referral_id: str, for_update: bool = False
+) -> Referral | None:
     return await repository.get(session, Referral, auth, referral_id, for_update=for_update)
 
 
-async def get_referral_or_raise(session: AsyncSession, auth: AuthContext, *, referral_id: str, for_update: bool = False) -> Referral:
+async def get_referral_or_raise(
+    session: AsyncSession, auth: AuthContext, *, referral_id: str, for_update: bool = False
+) -> Referral:
     referral = await get_referral(session, auth, referral_id=referral_id, for_update=for_update)
     if referral is None:
         raise NotFound(f"No referral with id {referral_id}")
@@ -124,12 +145,18 @@ async def list_referrals(
     page: Page,
 ) -> tuple[Sequence[Referral], bool]:
     query = repository.filter_by(
-        repository.scoped(Referral, auth), Referral, program_id=program_id, student_id=student_id, status=status
+        repository.scoped(Referral, auth),
+        Referral,
+        program_id=program_id,
+        student_id=student_id,
+        status=status,
     )
     return await repository.page(session, query, Referral, page)
 
 
-async def update_referral(session: AsyncSession, auth: AuthContext, *, referral_id: str, data: ReferralUpdate) -> Referral:
+async def update_referral(
+    session: AsyncSession, auth: AuthContext, *, referral_id: str, data: ReferralUpdate
+) -> Referral:
     referral = await get_referral_or_raise(session, auth, referral_id=referral_id, for_update=True)
     if data.email is not None and data.email.lower() != referral.email_normalized:
         await _ensure_email_free(session, auth, program_id=referral.program_id, email=data.email)
@@ -143,13 +170,20 @@ async def update_referral(session: AsyncSession, auth: AuthContext, *, referral_
     if data.verified_at is not None and data.status != "verified":
         raise FieldError("verified_at", "may only be sent with status 'verified'")
     if data.status is not None and data.status != referral.status:
-        await change_status(session, auth, referral=referral, status=data.status, verified_at=data.verified_at)
+        await change_status(
+            session, auth, referral=referral, status=data.status, verified_at=data.verified_at
+        )
     await session.flush()
     return referral
 
 
 async def change_status(
-    session: AsyncSession, auth: AuthContext, *, referral: Referral, status: str, verified_at: datetime | None = None
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    referral: Referral,
+    status: str,
+    verified_at: datetime | None = None,
 ) -> None:
     """Move a referral along the workflow, or raise `invalid_status_transition`."""
     allowed = TRANSITIONS[referral.status]
@@ -168,19 +202,27 @@ async def change_status(
     await _emit(session, auth, "referral.status_changed", referral, previous_status=previous)
 
 
-async def count_conversions(session: AsyncSession, auth: AuthContext, *, program_id: str, student_id: str) -> int:
+async def count_conversions(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, student_id: str
+) -> int:
     """How many of the ambassador's referrals in the program have converted (for tiered commission)."""
-    query = select(func.count()).select_from(Referral).where(
-        Referral.account_id == auth.account_id,
-        Referral.livemode == auth.livemode,
-        Referral.program_id == program_id,
-        Referral.student_id == student_id,
-        Referral.status.in_(CONVERTED_STATUSES),
+    query = (
+        select(func.count())
+        .select_from(Referral)
+        .where(
+            Referral.account_id == auth.account_id,
+            Referral.livemode == auth.livemode,
+            Referral.program_id == program_id,
+            Referral.student_id == student_id,
+            Referral.status.in_(CONVERTED_STATUSES),
+        )
     )
     return int((await session.execute(query)).scalar_one())
 
 
-async def _ensure_email_free(session: AsyncSession, auth: AuthContext, *, program_id: str, email: str) -> None:
+async def _ensure_email_free(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
+) -> None:
     existing = (
         await session.scalars(
             repository.scoped(Referral, auth).where(
@@ -195,7 +237,13 @@ async def _ensure_email_free(session: AsyncSession, auth: AuthContext, *, progra
         )
 
 
-async def _emit(session: AsyncSession, auth: AuthContext, type: str, referral: Referral, previous_status: str | None = None) -> None:
+async def _emit(
+    session: AsyncSession,
+    auth: AuthContext,
+    type: str,
+    referral: Referral,
+    previous_status: str | None = None,
+) -> None:
     data = ReferralOut.of(referral).model_dump(mode="json")
     if previous_status is not None:
         data["previous_status"] = previous_status

@@ -41,9 +41,14 @@ async def scan(request: Request, code: str) -> Response:
         if request.method == "HEAD" or scan.is_bot:
             return RedirectResponse(landing, status_code=302)
         impression_id = await service.record(
-            session, poster=poster, scan=scan, dedupe=timedelta(seconds=runtime.settings.scan_dedupe_seconds)
+            session,
+            poster=poster,
+            scan=scan,
+            dedupe=timedelta(seconds=runtime.settings.scan_dedupe_seconds),
         )
-    return RedirectResponse(service.with_query(landing, {"impression_id": impression_id}), status_code=302)
+    return RedirectResponse(
+        service.with_query(landing, {"impression_id": impression_id}), status_code=302
+    )
 
 
 @router.get("/s/{code}/qr.svg", response_class=Response)
@@ -53,7 +58,9 @@ async def qr_svg(request: Request, code: str) -> Response:
     if poster is None:
         return HTMLResponse(_NOT_FOUND_PAGE, status_code=404)
     buffer = io.BytesIO()
-    segno.make(_scan_url(request, poster), error="m").save(buffer, kind="svg", scale=10, border=4, xmldecl=False)
+    segno.make(_scan_url(request, poster), error="m").save(
+        buffer, kind="svg", scale=10, border=4, xmldecl=False
+    )
     return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_CACHE)
 
 

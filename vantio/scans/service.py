@@ -24,7 +24,9 @@ _BOT = re.compile(
     re.IGNORECASE,
 )
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.IGNORECASE)
-_MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|iemobile|windows phone", re.IGNORECASE)
+_MOBILE = re.compile(
+    r"mobi|iphone|ipod|android|blackberry|opera mini|iemobile|windows phone", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ class Scan:
         return sha256_hex(f"{poster_id}|{self.ip_address or ''}|{self.user_agent or ''}")
 
     def metadata(self, poster: Poster) -> dict[str, Any]:
-        data: dict[str, Any] = {"device_type": self.device_type, "referrer": self.referrer or "direct"}
+        data: dict[str, Any] = {
+            "device_type": self.device_type,
+            "referrer": self.referrer or "direct",
+        }
         if poster.location:
             data["location"] = poster.location
         data.update(self.utm)
@@ -61,7 +66,11 @@ class Scan:
 
 
 def utm_values(query: dict[str, str]) -> dict[str, str]:
-    return {key: value[:500] for key, value in query.items() if key.startswith("utm_") and len(key) <= 40}
+    return {
+        key: value[:500]
+        for key, value in query.items()
+        if key.startswith("utm_") and len(key) <= 40
+    }
 
 
 async def record(session: AsyncSession, *, poster: Poster, scan: Scan, dedupe: timedelta) -> str:
@@ -96,5 +105,7 @@ async def landing_url(session: AsyncSession, *, poster: Poster) -> str:
     """Where a scan of this poster lands: its own destination, or its program's landing page."""
     if poster.destination_url:
         return poster.destination_url
-    program = await program_service.get_program_or_raise(session, owner_of(poster), program_id=poster.program_id)
+    program = await program_service.get_program_or_raise(
+        session, owner_of(poster), program_id=poster.program_id
+    )
     return program.landing_url

@@ -2,14 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from vantio.kit.schemas import IdOf, PathId
+from vantio.kit.schemas import ProgramId, UserId
 from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 from vantio.users import service
 from vantio.users.schemas import UserCreate, UserList, UserOut, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["Users"], route_class=ReferralRoute)
 
-ProgramFilter = Annotated[IdOf("prog") | None, Query(description="Only this program's users")]
+ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's users")]
 
 
 @router.get("", response_model=UserList)
@@ -17,11 +17,13 @@ async def list_users(
     session: SessionDep,
     auth: AuthDep,
     page: ReferralPageDep,
-    programId: ProgramFilter = None,  # noqa: N803 - the documented name
+    programId: ProgramFilter = None,
     program_id: ProgramFilter = None,
 ) -> UserList:
     """List ambassadors (users), newest first."""
-    rows, has_more = await service.list_users(session, auth, program_id=one_of(programId, program_id), page=page)
+    rows, has_more = await service.list_users(
+        session, auth, program_id=one_of(programId, program_id), page=page
+    )
     return UserList(users=[UserOut.of(u) for u in rows], has_more=has_more)
 
 
@@ -32,12 +34,12 @@ async def create_user(session: SessionDep, auth: AuthDep, body: UserCreate) -> U
 
 
 @router.get("/{id}", response_model=UserOut)
-async def get_user(session: SessionDep, auth: AuthDep, id: PathId("user")) -> UserOut:
+async def get_user(session: SessionDep, auth: AuthDep, id: UserId) -> UserOut:
     """Retrieve an ambassador."""
     return UserOut.of(await service.get_user_or_raise(session, auth, user_id=id))
 
 
 @router.put("/{id}", response_model=UserOut)
-async def update_user(session: SessionDep, auth: AuthDep, id: PathId("user"), body: UserUpdate) -> UserOut:
+async def update_user(session: SessionDep, auth: AuthDep, id: UserId, body: UserUpdate) -> UserOut:
     """Update an ambassador; only the fields sent change, metadata merges."""
     return UserOut.of(await service.update_user(session, auth, user_id=id, data=body))

@@ -2,12 +2,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, Email, IdOf, Metadata, Name, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Email, Metadata, Name, ProgramId, Strict, Timestamp, Url
 from vantio.users.models import User
 
 
 class UserCreate(Create):
-    program_id: IdOf("prog")
+    program_id: ProgramId
     first_name: Name
     last_name: Name
     email: Email

@@ -21,7 +21,9 @@ class DuplicateUser(Conflict):
 
 
 async def create_user(session: AsyncSession, auth: AuthContext, *, data: UserCreate) -> User:
-    program = await program_service.get_program_or_raise(session, auth, program_id=data.program_id, field="program_id")
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=data.program_id, field="program_id"
+    )
     await _ensure_email_free(session, auth, program_id=program.id, email=data.email)
     user = User(
         id=new_id("user"),
@@ -51,12 +53,16 @@ async def get_user_or_raise(session: AsyncSession, auth: AuthContext, *, user_id
     return user
 
 
-async def list_users(session: AsyncSession, auth: AuthContext, *, program_id: str | None, page: Page) -> tuple[Sequence[User], bool]:
+async def list_users(
+    session: AsyncSession, auth: AuthContext, *, program_id: str | None, page: Page
+) -> tuple[Sequence[User], bool]:
     query = repository.filter_by(repository.scoped(User, auth), User, program_id=program_id)
     return await repository.page(session, query, User, page)
 
 
-async def update_user(session: AsyncSession, auth: AuthContext, *, user_id: str, data: UserUpdate) -> User:
+async def update_user(
+    session: AsyncSession, auth: AuthContext, *, user_id: str, data: UserUpdate
+) -> User:
     user = await get_user_or_raise(session, auth, user_id=user_id)
     if data.email is not None and data.email.lower() != user.email_normalized:
         await _ensure_email_free(session, auth, program_id=user.program_id, email=data.email)
@@ -71,19 +77,26 @@ async def update_user(session: AsyncSession, auth: AuthContext, *, user_id: str,
     return user
 
 
-async def _ensure_email_free(session: AsyncSession, auth: AuthContext, *, program_id: str, email: str) -> None:
+async def _ensure_email_free(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
+) -> None:
     existing = (
         await session.scalars(
-            repository.scoped(User, auth).where(User.program_id == program_id, User.email_normalized == email.lower())
+            repository.scoped(User, auth).where(
+                User.program_id == program_id, User.email_normalized == email.lower()
+            )
         )
     ).first()
     if existing is not None:
         raise DuplicateUser(
-            f"An ambassador with email {email} already exists in this program", details={"existing_id": existing.id}
+            f"An ambassador with email {email} already exists in this program",
+            details={"existing_id": existing.id},
         )
 
 
-async def find_by_email(session: AsyncSession, auth: AuthContext, *, program_id: str, email: str) -> User | None:
+async def find_by_email(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
+) -> User | None:
     query = select(User).where(
         User.account_id == auth.account_id,
         User.livemode == auth.livemode,
