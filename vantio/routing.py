@@ -138,8 +138,8 @@ def bad_request_from(exc: RequestValidationError) -> BadRequest:
             for part in error.get("loc", ())
             if part not in ("body", "query", "path", "header")
         ]
-        field = ".".join(loc) or "body"
         kind = error.get("type", "")
+        field = "body" if kind == "json_invalid" else ".".join(loc) or "body"
         if kind == "json_invalid":
             message = "malformed JSON"
         elif kind == "extra_forbidden":
