@@ -1,0 +1,3 @@
+"""Python client for the Vantio Referral API and Voucher API."""
+
+__version__ = "0.1.0"
