@@ -2,6 +2,7 @@
 
 from vantio.accounts.models import Account
 from vantio.api_keys.models import ApiKey
+from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
 from vantio.db.base import Base
 from vantio.earnings.models import Earning
 from vantio.events.models import Event
@@ -16,12 +17,16 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "DashboardSession",
     "Earning",
     "Event",
     "IdempotencyRecord",
     "Impression",
+    "Operator",
     "Poster",
     "Program",
     "Referral",
+    "SetupToken",
+    "SignInFailure",
     "User",
 ]

@@ -1,0 +1,1 @@
+"""The web dashboard for program owners: server-rendered pages that call the same services."""
