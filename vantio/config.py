@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     sqlite_synchronous: str = "NORMAL"
 
     webhook_allow_private: bool = False
+    # Webhook delivery: timeout per attempt, delays before each retry (seconds; API.md schedule),
+    # how long an endpoint may fail before it is disabled, how long a rotated secret still signs.
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_schedule: list[float] = [5, 300, 1800, 7200, 18000, 36000, 36000]
+    webhook_disable_after_seconds: float = 5 * 24 * 3600
+    webhook_secret_overlap_seconds: float = 24 * 3600
+    # At most this many deliveries to one endpoint at once per worker, so a slow one holds no others.
+    webhook_endpoint_concurrency: int = 8
+
+    # The background worker (`vantio worker`, or in-process under `vantio serve`).
+    worker_concurrency: int = 32
+    worker_poll_seconds: float = 0.5
+    worker_lease_seconds: float = 30.0
+    worker_drain_seconds: float = 30.0
+    worker_retry_base_seconds: float = 5.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,6 +12,7 @@ from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.referrals.models import Referral
 from vantio.users.models import User
+from vantio.worker.models import Job, PeriodicSchedule
 
 __all__ = [
     "Account",
@@ -22,7 +23,9 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Impression",
+    "Job",
     "Operator",
+    "PeriodicSchedule",
     "Poster",
     "Program",
     "Referral",

@@ -1,0 +1,212 @@
+"""The public face of the worker: register job kinds and periodic jobs, enqueue jobs.
+
+See the package docstring (`vantio.worker`) for the usage.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from vantio.db.session import transaction
+from vantio.kit.ids import new_id
+from vantio.kit.time import utc_now
+from vantio.worker.models import QUEUED, Job
+
+if TYPE_CHECKING:
+    from vantio.runtime import Runtime
+
+log = logging.getLogger("vantio.worker")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class RetryLater(Exception):
+    """Raised by a handler: run this job again after `delay`, without counting a failure."""
+
+    def __init__(self, delay: timedelta, *, count_attempt: bool = False) -> None:
+        super().__init__(f"retry in {delay.total_seconds()} s")
+        self.delay = delay
+        self.count_attempt = count_attempt
+
+
+@dataclass
+class JobContext:
+    """What a running job gets.
+
+    `session` is the job's own transaction: the runner commits it together with the removal of
+    the job row, so the job's database work happens exactly once. Its transaction starts at its
+    first statement, so do network I/O (an HTTP call) before touching it; read what that I/O needs
+    through `snapshot()`, a short separate transaction that is closed before the I/O starts.
+    """
+
+    runtime: "Runtime"
+    session: AsyncSession
+    job_id: str
+    name: str
+    attempt: int
+    worker_id: str
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction of its own (commits at the end); never use it while `session` is open."""
+        async with transaction(self.runtime.sessionmaker) as session:
+            yield session
+
+    def resource(self, key: str, factory: Callable[[], Any]) -> Any:
+        """An object shared by the jobs of one worker (an HTTP client); closed when it stops."""
+        if key not in self.resources:
+            self.resources[key] = factory()
+        return self.resources[key]
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+PeriodicHandler = Callable[[JobContext, datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    fn: Handler
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job that runs once per due time: every `every` (aligned on the epoch) or daily at `daily_at` UTC."""
+
+    name: str
+    fn: PeriodicHandler
+    every: timedelta | None
+    daily_at: time | None
+    max_attempts: int
+
+    def _daily(self) -> time:
+        if self.daily_at is None:
+            raise ValueError(f"periodic job {self.name} has no schedule")
+        return self.daily_at
+
+    @property
+    def spec(self) -> str:
+        if self.every is not None:
+            return f"every {self.every.total_seconds():g}s"
+        return f"daily {self._daily().isoformat()}"
+
+    def latest_due(self, now: datetime) -> datetime:
+        """The last due time at or before `now`."""
+        if self.every is not None:
+            periods = (now - _EPOCH) // self.every
+            return _EPOCH + periods * self.every
+        today = datetime.combine(now.date(), self._daily().replace(tzinfo=UTC))
+        return today if today <= now else today - timedelta(days=1)
+
+    def next_due(self, now: datetime) -> datetime:
+        """The first due time strictly after `now`."""
+        if self.every is not None:
+            return self.latest_due(now) + self.every
+        return self.latest_due(now) + timedelta(days=1)
+
+
+HANDLERS: dict[str, JobKind] = {}
+PERIODICS: dict[str, Periodic] = {}
+
+
+def handler(name: str, *, max_attempts: int = 10) -> Callable[[Handler], Handler]:
+    """Register a named job kind. A handler that raises is retried with backoff, then kept as failed."""
+
+    def register(fn: Handler) -> Handler:
+        _check_free(name)
+        HANDLERS[name] = JobKind(name, fn, max_attempts)
+        return fn
+
+    return register
+
+
+def periodic(
+    name: str,
+    *,
+    every: timedelta | None = None,
+    daily_at: time | None = None,
+    max_attempts: int = 3,
+) -> Callable[[PeriodicHandler], PeriodicHandler]:
+    """Register a periodic job; exactly one run per due time across all workers."""
+    if (every is None) == (daily_at is None):
+        raise ValueError("give exactly one of every= or daily_at=")
+    if every is not None and every <= timedelta(0):
+        raise ValueError("every= must be positive")
+
+    def register(fn: PeriodicHandler) -> PeriodicHandler:
+        _check_free(name)
+        PERIODICS[name] = Periodic(name, fn, every, daily_at, max_attempts)
+        return fn
+
+    return register
+
+
+def _check_free(name: str) -> None:
+    if name in HANDLERS or name in PERIODICS:
+        raise ValueError(f"a job named {name!r} is already registered")
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    name: str,
+    payload: dict[str, Any],
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+) -> str | None:
+    """Add a job in the caller's transaction: it exists, and runs, only if that transaction commits.
+
+    With a `dedupe_key`, nothing is added while a queued job holds the same key (returns None).
+    """
+    job = Job(
+        id=new_id("job"),
+        name=name,
+        payload=payload,
+        state=QUEUED,
+        run_at=run_at or utc_now(),
+        attempts=0,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        session.add(job)
+    else:
+        existing = await session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
+        if existing is not None:
+            return None
+        # A concurrent transaction may add the same key: a savepoint keeps the caller's work.
+        try:
+            async with session.begin_nested():
+                session.add(job)
+        except Exception as exc:
+            from vantio.db.types import is_unique_violation
+
+            if not is_unique_violation(exc):
+                raise
+            return None
+    _wake_after_commit(session)
+    return job.id
+
+
+# Workers of this process wake at once when a transaction that enqueued a job commits;
+# workers of other processes find it at their next poll.
+_local_wakers: set[Callable[[], None]] = set()
+
+
+def _on_commit(_session: Session) -> None:
+    for wake in list(_local_wakers):
+        wake()
+
+
+def _wake_after_commit(session: AsyncSession) -> None:
+    sync_session = session.sync_session
+    if not event.contains(sync_session, "after_commit", _on_commit):
+        event.listen(sync_session, "after_commit", _on_commit)

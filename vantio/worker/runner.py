@@ -1,0 +1,399 @@
+"""The worker: claims due job rows, runs each in its own transaction, retries, schedules periodics.
+
+Claiming is one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (so several
+workers never take the same row), the same statement under SQLite's single writer lock; the rows
+get a lease (`locked_until`) that a heartbeat extends while the job runs. A worker that dies stops
+extending its leases, and its jobs are claimed again when they expire: at least once, never lost.
+A job is removed in the same transaction as its work, and only by the worker holding its lease.
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vantio.db.session import transaction
+from vantio.kit.ids import new_id
+from vantio.kit.time import utc_now
+from vantio.runtime import Runtime
+from vantio.worker import jobs
+from vantio.worker.models import FAILED, QUEUED, Job, PeriodicSchedule
+
+log = logging.getLogger("vantio.worker")
+
+PERIODIC_PREFIX = "periodic:"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    name: str
+    payload: dict[str, Any]
+    attempt: int
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over (our lease expired): our work is rolled back."""
+
+
+class Worker:
+    """One worker: `await worker.run()` until `worker.stop()`; running jobs finish first (drain)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        concurrency: int | None = None,
+        names: Collection[str] | None = None,
+        periodic: bool = True,
+        worker_id: str | None = None,
+    ) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.concurrency = concurrency or settings.worker_concurrency
+        self.only = set(names) if names is not None else None
+        self.periodic = periodic
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id('wk')[-8:]}"
+        self.lease = timedelta(seconds=settings.worker_lease_seconds)
+        self.poll_seconds = settings.worker_poll_seconds
+        self.drain_seconds = settings.worker_drain_seconds
+        self.retry_base_seconds = settings.worker_retry_base_seconds
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.resources: dict[str, Any] = {}
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop claiming; `run()` returns once the running jobs are done."""
+        self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        jobs._local_wakers.add(self.wake)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            if self.periodic:
+                await self._ensure_schedules()
+            next_tick = 0.0
+            while not self._stopping.is_set():
+                self._wake.clear()
+                loop_time = self._loop.time()
+                if self.periodic and loop_time >= next_tick:
+                    await self._schedule_periodics()
+                    next_tick = loop_time + min(1.0, self.poll_seconds)
+                free = self.concurrency - len(self.running)
+                claimed = await self._claim(free) if free > 0 else []
+                for claim in claimed:
+                    self._start(claim)
+                if free > 0 and len(claimed) == free:
+                    continue  # there may be more due right now
+                await self._idle(self.poll_seconds)
+            await self._drain()
+        finally:
+            jobs._local_wakers.discard(self.wake)
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._close_resources()
+
+    async def _idle(self, seconds: float) -> None:
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        done_tasks = list(self.running.values())
+        waiters.extend(done_tasks)
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiters[0].cancel()
+
+    async def _drain(self) -> None:
+        if not self.running:
+            return
+        log.info("worker %s draining %d running job(s)", self.id, len(self.running))
+        _done, pending = await asyncio.wait(list(self.running.values()), timeout=self.drain_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _close_resources(self) -> None:
+        for resource in self.resources.values():
+            close = getattr(resource, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        self.resources.clear()
+
+    # -- claiming and running --------------------------------------------------------------
+
+    def _names(self) -> set[str]:
+        known = set(jobs.HANDLERS) | set(jobs.PERIODICS)
+        return known & self.only if self.only is not None else known
+
+    async def _claim(self, limit: int) -> list[Claim]:
+        names = self._names()
+        if not names:
+            return []
+        async with transaction(self.runtime.sessionmaker) as session:
+            now = utc_now()
+            rows = (
+                await session.scalars(
+                    select(Job)
+                    .where(
+                        Job.state == QUEUED,
+                        Job.run_at <= now,
+                        Job.name.in_(names),
+                        or_(Job.locked_until.is_(None), Job.locked_until < now),
+                    )
+                    .order_by(Job.run_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return []
+            await session.execute(
+                update(Job)
+                .where(Job.id.in_([row.id for row in rows]))
+                .values(
+                    locked_until=now + self.lease,
+                    locked_by=self.id,
+                    attempts=Job.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return [Claim(row.id, row.name, dict(row.payload), row.attempts + 1) for row in rows]
+
+    def _start(self, claim: Claim) -> None:
+        task = asyncio.create_task(self._run(claim), name=f"job {claim.name} {claim.id}")
+        self.running[claim.id] = task
+        task.add_done_callback(lambda _t: self.running.pop(claim.id, None))
+
+    async def _run(self, claim: Claim) -> None:
+        try:
+            await run_claimed(self, claim)
+        except asyncio.CancelledError:
+            await self._release(claim)
+            raise
+        except Exception:
+            log.exception("job %s %s crashed the runner", claim.name, claim.id)
+
+    async def _release(self, claim: Claim) -> None:
+        """Give a job back at once (we are shutting down before it finished)."""
+        with contextlib.suppress(Exception):
+            async with transaction(self.runtime.sessionmaker) as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == claim.id, Job.locked_by == self.id)
+                    .values(locked_until=None, locked_by=None, attempts=Job.attempts - 1)
+                )
+
+    async def _heartbeat(self) -> None:
+        """Extend the leases of the running jobs, so only a dead worker's jobs expire."""
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            ids = list(self.running)
+            if not ids:
+                continue
+            try:
+                async with transaction(self.runtime.sessionmaker) as session:
+                    await session.execute(
+                        update(Job)
+                        .where(Job.id.in_(ids), Job.locked_by == self.id)
+                        .values(locked_until=utc_now() + self.lease)
+                    )
+            except Exception:
+                log.exception("worker %s could not extend its leases", self.id)
+
+    async def reschedule(
+        self, claim: Claim, *, delay: timedelta, error: str | None, count_attempt: bool
+    ) -> None:
+        kind_max = _max_attempts(claim.name)
+        async with transaction(self.runtime.sessionmaker) as session:
+            values: dict[str, Any] = {
+                "run_at": utc_now() + delay,
+                "locked_until": None,
+                "locked_by": None,
+            }
+            if error is not None:
+                values["last_error"] = error[-4000:]
+            if not count_attempt:
+                values["attempts"] = Job.attempts - 1
+            elif claim.attempt >= kind_max:
+                values.update(state=FAILED, dedupe_key=None)
+                log.error("job %s %s failed for good: %s", claim.name, claim.id, error)
+            await session.execute(
+                update(Job).where(Job.id == claim.id, Job.locked_by == self.id).values(**values)
+            )
+
+    def backoff(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(self.retry_base_seconds * 2 ** (attempt - 1), 3600.0))
+
+    # -- periodic jobs ---------------------------------------------------------------------
+
+    async def _ensure_schedules(self) -> None:
+        for periodic in jobs.PERIODICS.values():
+            if self.only is not None and periodic.name not in self.only:
+                continue
+            try:
+                async with transaction(self.runtime.sessionmaker) as session:
+                    row = await session.get(PeriodicSchedule, periodic.name)
+                    now = utc_now()
+                    if row is None:
+                        session.add(
+                            PeriodicSchedule(
+                                name=periodic.name,
+                                spec=periodic.spec,
+                                next_due_at=periodic.next_due(now),
+                            )
+                        )
+                    elif row.spec != periodic.spec:
+                        row.spec = periodic.spec
+                        row.next_due_at = periodic.next_due(now)
+            except IntegrityError:
+                pass  # another worker created it at the same moment
+
+    async def _schedule_periodics(self) -> None:
+        try:
+            await schedule_due_periodics(self.runtime, only=self.only)
+        except Exception:
+            log.exception("worker %s could not schedule periodic jobs", self.id)
+
+
+def _max_attempts(name: str) -> int:
+    if name in jobs.HANDLERS:
+        return jobs.HANDLERS[name].max_attempts
+    if name in jobs.PERIODICS:
+        return jobs.PERIODICS[name].max_attempts
+    return 1
+
+
+async def schedule_due_periodics(runtime: Runtime, *, only: Collection[str] | None = None) -> int:
+    """Enqueue one run of each periodic job that is due; returns how many were enqueued.
+
+    The schedule row is advanced with a compare-and-set on its `next_due_at`, in the transaction
+    that enqueues the run: of several workers, exactly one wins each due time. Missed due times
+    (the workers were down) collapse into one run, for the latest of them.
+    """
+    count = 0
+    async with transaction(runtime.sessionmaker) as session:
+        now = utc_now()
+        rows = (
+            await session.scalars(
+                select(PeriodicSchedule).where(PeriodicSchedule.next_due_at <= now)
+            )
+        ).all()
+        for row in rows:
+            periodic = jobs.PERIODICS.get(row.name)
+            if periodic is None or (only is not None and row.name not in only):
+                continue
+            due = periodic.latest_due(now)
+            result = await session.execute(
+                update(PeriodicSchedule)
+                .where(
+                    PeriodicSchedule.name == row.name,
+                    PeriodicSchedule.next_due_at == row.next_due_at,
+                )
+                .values(next_due_at=periodic.next_due(now), last_due_at=due)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                continue
+            await jobs.enqueue(
+                session,
+                name=row.name,
+                payload={"due_at": due.isoformat()},
+                run_at=due,
+                dedupe_key=f"{PERIODIC_PREFIX}{row.name}:{due.isoformat()}",
+            )
+            count += 1
+    return count
+
+
+async def run_claimed(worker: Worker, claim: Claim) -> None:
+    """Run one claimed job in its own transaction; remove it in that transaction if it succeeds."""
+    runtime = worker.runtime
+    session = runtime.sessionmaker()
+    ctx = jobs.JobContext(
+        runtime=runtime,
+        session=session,
+        job_id=claim.id,
+        name=claim.name,
+        attempt=claim.attempt,
+        worker_id=worker.id,
+        resources=worker.resources,
+    )
+    try:
+        try:
+            if claim.name in jobs.PERIODICS:
+                due_at = datetime.fromisoformat(claim.payload["due_at"])
+                await jobs.PERIODICS[claim.name].fn(ctx, due_at)
+            else:
+                await jobs.HANDLERS[claim.name].fn(ctx, claim.payload)
+            result = await session.execute(
+                delete(Job).where(Job.id == claim.id, Job.locked_by == worker.id)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                raise LeaseLost(claim.id)
+            await session.commit()
+        except jobs.RetryLater as retry:
+            await session.rollback()
+            await worker.reschedule(
+                claim, delay=retry.delay, error=None, count_attempt=retry.count_attempt
+            )
+        except LeaseLost:
+            await session.rollback()
+            log.warning("job %s %s: lease lost, its work was rolled back", claim.name, claim.id)
+        except asyncio.CancelledError:
+            await session.rollback()
+            raise
+        except Exception:
+            await session.rollback()
+            error = traceback.format_exc()
+            log.warning("job %s %s failed (attempt %d)", claim.name, claim.id, claim.attempt)
+            await worker.reschedule(
+                claim, delay=worker.backoff(claim.attempt), error=error, count_attempt=True
+            )
+    finally:
+        await session.close()
+
+
+async def run_due(
+    runtime: Runtime, *, names: Collection[str] | None = None, periodic: bool = True
+) -> int:
+    """Run every job that is due now, in this task, until none is left; returns how many ran.
+
+    For tests and one-off commands (freeze the clock with `kit.time.freeze` to make later jobs due).
+    """
+    worker = Worker(runtime, names=names, periodic=periodic, concurrency=1)
+    worker._loop = asyncio.get_running_loop()
+    count = 0
+    try:
+        if periodic:
+            await worker._ensure_schedules()
+            await schedule_due_periodics(runtime, only=worker.only)
+        while True:
+            claimed = await worker._claim(1)
+            if not claimed:
+                return count
+            await run_claimed(worker, claimed[0])
+            count += 1
+    finally:
+        await worker._close_resources()
