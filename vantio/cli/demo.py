@@ -1,13 +1,15 @@
 """`vantio demo`: a living program for a newcomer to look at, built through the services."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.accounts import service as account_service
 from vantio.auth.context import AuthContext
 from vantio.db.session import SessionMaker, transaction
 from vantio.earnings import service as earning_service
-from vantio.earnings.schemas import EarningCreate
+from vantio.earnings.schemas import EarningCreate, EarningUpdate
 from vantio.impressions import service as impression_service
 from vantio.kit.time import freeze, utc_now
 from vantio.posters import service as poster_service
@@ -76,7 +78,8 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
     """Create one program with ambassadors, posters, scans, referrals and earnings over `weeks`."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     counts = {"users": 0, "posters": 0, "impressions": 0, "referrals": 0, "earnings": 0}
-    start = utc_now() - timedelta(weeks=weeks)
+    today = utc_now()
+    start = today - timedelta(weeks=weeks)
     async with transaction(sessionmaker) as session:
         account = await account_service.get_first_account(
             session
@@ -135,15 +138,15 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                         ip_address=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
                         referrer=None,
                     )
-                    impression = impression_service.build(
-                        poster,
-                        scanned_at=at,
-                        user_agent=scan.user_agent,
-                        ip_address=scan.ip_address,
-                        fingerprint=scan.fingerprint(poster.id),
-                        metadata=scan.metadata(poster),
-                    )
                     with freeze(at):
+                        impression = impression_service.build(
+                            poster,
+                            scanned_at=at,
+                            user_agent=scan.user_agent,
+                            ip_address=scan.ip_address,
+                            fingerprint=scan.fingerprint(poster.id),
+                            metadata=scan.metadata(poster),
+                        )
                         await impression_service.add(session, impression)
                     counts["impressions"] += 1
                     if rng.random() > 0.25:
@@ -172,7 +175,7 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                         continue
                     with freeze(later):
                         if fate < 0.45:
-                            await earning_service.create_earning(
+                            earning = await earning_service.create_earning(
                                 session,
                                 auth,
                                 data=EarningCreate(
@@ -182,6 +185,7 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                                 ),
                             )
                             counts["earnings"] += 1
+                            await _pay_if_old(session, auth, earning.id, later, today)
                             if rng.random() < 0.5:
                                 await referral_service.update_referral(
                                     session,
@@ -197,3 +201,20 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                                 data=ReferralUpdate(status="rejected"),
                             )
     return counts
+
+
+async def _pay_if_old(
+    session: AsyncSession, auth: AuthContext, earning_id: str, earned_at: datetime, today: datetime
+) -> None:
+    """Earnings older than a payout cycle have been paid, as a monthly payout run would have."""
+    paid_at = earned_at + timedelta(days=14)
+    if paid_at > today:
+        return
+    for status, at in (("processing", paid_at - timedelta(days=2)), ("paid", paid_at)):
+        with freeze(at):
+            await earning_service.update_earning(
+                session,
+                auth,
+                earning_id=earning_id,
+                data=EarningUpdate(status=status, reference_id=f"demo_payout_{at:%Y%m%d}"),
+            )

@@ -154,6 +154,8 @@ def openapi() -> None:
 
 class _runtime:
     async def __aenter__(self) -> "Runtime":
+        # Every model must be mapped before the first query (foreign keys resolve by table name).
+        import vantio.db.models  # noqa: F401
         from vantio.runtime import Runtime
 
         self.runtime = Runtime.create(get_settings())

@@ -1,0 +1,289 @@
+"""The `vantio` command as a newcomer meets it: serve, keys, demo, and the OpenAPI document."""
+
+import asyncio
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import BACKEND, POSTGRES_URL, _pg_admin, make_settings
+from vantio.app import create_app
+from vantio.cli import main as cli
+from vantio.config import Settings
+from vantio.runtime import Runtime
+
+VANTIO = str(Path(sys.executable).parent / "vantio")
+SECRET = re.compile(r"sk_(?:test|live)_[A-Za-z0-9]{16,}")
+
+
+def cli_env(database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANTIO_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    if database_url is not None:
+        env["VANTIO_DATABASE_URL"] = database_url
+    return env
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own console script
+        [VANTIO, *args],
+        env=cli_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema: what a first start meets."""
+    if BACKEND == "postgresql":
+        name = f"vantio_cli_{secrets.token_hex(4)}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        yield f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+async def open_app(empty_database: str) -> AsyncIterator[Any]:
+    """An ASGI client on the CLI's database (opened after the CLI migrated it)."""
+    runtimes: list[Runtime] = []
+
+    async def open_client() -> httpx.AsyncClient:
+        settings = make_settings(empty_database)
+        runtime = Runtime.create(settings)
+        runtimes.append(runtime)
+        transport = httpx.ASGITransport(app=create_app(settings, runtime))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    yield open_client
+    for runtime in runtimes:
+        await runtime.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_defaults_are_the_documented_ones() -> None:
+    defaults = Settings.model_fields
+    assert defaults["host"].default == "127.0.0.1"
+    assert defaults["port"].default == 3000
+    assert defaults["database_url"].default == "sqlite+aiosqlite:///./vantio.db"
+    # `vantio serve` without options keeps those defaults (its options default to "not given").
+    import inspect
+
+    parameters = inspect.signature(cli.serve).parameters
+    assert parameters["host"].default is None
+    assert parameters["port"].default is None
+
+
+class Server:
+    def __init__(self, cwd: Path, port: int):
+        self.port = port
+        self.process = subprocess.Popen(  # noqa: S603 - our own console script
+            [VANTIO, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=cli_env(None),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output = ""
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.stop()
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/openapi.json", timeout=2).is_success:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError(f"server did not start: {self.stop()}")
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        out, _ = self.process.communicate(timeout=30)
+        self.output += out or ""
+        return self.output
+
+
+def test_first_start_prints_a_test_key_once_and_serves_on_the_default_file(tmp_path: Path) -> None:
+    port = free_port()
+    first = Server(tmp_path, port)
+    try:
+        first.wait_ready()
+        served = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
+        assert "/api/v1/referrals" in served["paths"]
+    finally:
+        output = first.stop()
+    keys = SECRET.findall(output)
+    assert len(keys) == 1, output
+    assert keys[0].startswith("sk_test_")
+    assert (tmp_path / "vantio.db").exists()  # the default database file, in the working dir
+
+    second = Server(tmp_path, port)
+    try:
+        second.wait_ready()
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/programs",
+            headers={"Authorization": f"Bearer {keys[0]}"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"programs": [], "has_more": False}
+    finally:
+        output = second.stop()
+    assert SECRET.findall(output) == [], output  # printed on the first start only
+
+
+async def test_bootstrap_creates_one_account_and_key_on_any_database(empty_database: str) -> None:
+    from vantio.cli.bootstrap import ensure_account
+    from vantio.db.migrate import upgrade
+
+    settings = make_settings(empty_database)
+    await asyncio.to_thread(upgrade, settings)  # alembic runs its own event loop
+    runtime = Runtime.create(settings)
+    try:
+        secret = await ensure_account(runtime.sessionmaker)
+        assert secret is not None
+        assert secret.startswith("sk_test_")
+        assert await ensure_account(runtime.sessionmaker) is None
+    finally:
+        await runtime.close()
+
+
+async def test_keys_create_list_revoke(empty_database: str, open_app: Any) -> None:
+    created = run_cli(empty_database, "keys", "create", "--name", "checkout server")
+    assert created.returncode == 0, created.stderr
+    key_id, secret = created.stdout.split()
+    assert key_id.startswith("key_")
+    assert secret.startswith("sk_test_")
+    live = run_cli(empty_database, "keys", "create", "--name", "production", "--live")
+    assert live.returncode == 0, live.stderr
+    live_id, live_secret = live.stdout.split()
+    assert live_secret.startswith("sk_live_")
+
+    listed = run_cli(empty_database, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert "last used never" in lines[key_id]
+    assert "'checkout server'" in lines[key_id]
+    assert " live " in lines[live_id]
+    assert secret not in listed.stdout
+    assert live_secret not in listed.stdout
+    assert not SECRET.search(listed.stdout)
+
+    client = await open_app()
+    async with client:
+        headers = {"Authorization": f"Bearer {secret}"}
+        assert (await client.get("/api/v1/programs", headers=headers)).status_code == 200
+
+        listed = run_cli(empty_database, "keys", "list")
+        line = next(line for line in listed.stdout.splitlines() if line.startswith(key_id))
+        assert re.search(r"last used \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line), line
+
+        revoked = run_cli(empty_database, "keys", "revoke", key_id)
+        assert revoked.returncode == 0, revoked.stderr
+        refused = await client.get("/api/v1/programs", headers=headers)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "invalid_api_key"
+        live_headers = {"Authorization": f"Bearer {live_secret}"}
+        assert (await client.get("/api/v1/programs", headers=live_headers)).status_code == 200
+
+    listed = run_cli(empty_database, "keys", "list")
+    assert "REVOKED" in next(line for line in listed.stdout.splitlines() if line.startswith(key_id))
+    unknown = run_cli(empty_database, "keys", "revoke", "key_doesnotexist")
+    assert unknown.returncode == 1
+    assert "No API key" in unknown.stderr
+
+
+async def test_demo_fills_a_living_program(empty_database: str, open_app: Any) -> None:
+    demo = run_cli(empty_database, "demo", "--weeks", "4")
+    assert demo.returncode == 0, demo.stderr
+    key = run_cli(empty_database, "keys", "create", "--name", "explore").stdout.split()[1]
+
+    client = await open_app()
+    async with client:
+        headers = {"Authorization": f"Bearer {key}"}
+
+        async def get(path: str, **params: Any) -> dict[str, Any]:
+            response = await client.get(path, params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        programs = (await get("/api/v1/programs"))["programs"]
+        assert len(programs) == 1
+        program_id = programs[0]["id"]
+        users = (await get("/api/v1/users", programId=program_id))["users"]
+        assert len(users) >= 3
+        posters = (await get("/api/v1/posters", programId=program_id))["posters"]
+        assert len(posters) >= len(users)
+        assert all(p["location"] for p in posters)
+        assert len({p["location"] for p in posters}) >= 3
+        impressions = await get("/api/v1/impressions", programId=program_id, limit="100")
+        assert impressions["has_more"] is True
+        first_page = impressions["impressions"]
+        assert first_page[0]["scanned_at"] >= first_page[-1]["scanned_at"]  # newest first
+        assert {i["metadata"]["device_type"] for i in first_page} >= {"mobile"}
+        for status in ("pending", "converted", "verified", "rejected"):
+            found = await get("/api/v1/referrals", programId=program_id, status=status)
+            assert found["referrals"], f"no {status} referral in the demo"
+        created = sorted(
+            r["created_at"]
+            for r in (await get("/api/v1/referrals", programId=program_id, limit="100"))[
+                "referrals"
+            ]
+        )
+        assert created[0][:10] != created[-1][:10]  # activity spread over days
+        earnings = (await get("/api/v1/earnings", program_id=program_id, limit="100"))["earnings"]
+        assert earnings
+        assert all(e["amount"] > 0 for e in earnings)
+        for status in ("pending", "paid"):
+            found = await get("/api/v1/earnings", program_id=program_id, status=status)
+            assert found["earnings"], f"no {status} earning in the demo"
+        paid = found["earnings"][0]
+        assert paid["paid_at"] is not None
+        assert paid["reference_id"]
+        events = (await get("/api/v1/events"))["events"]
+        assert events
+
+
+def test_openapi_describes_every_route_with_a_one_line_summary(app: Any) -> None:
+    document = app.openapi()
+    operations = [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(operations) >= 25
+    for method, path, operation in operations:
+        summary = operation.get("summary")
+        assert summary, f"{method.upper()} {path} has no summary"
+        assert "\n" not in summary, f"{method.upper()} {path}: summary is not one line"
+    # Every API route of the app is in the document (nothing hidden by accident).
+    from fastapi.routing import APIRoute
+
+    documented = {(m.upper(), p) for m, p, _ in operations}
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            for method in route.methods:
+                assert (method, route.path) in documented
