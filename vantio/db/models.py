@@ -8,6 +8,7 @@ from vantio.earnings.models import Earning
 from vantio.events.models import Event
 from vantio.impressions.models import Impression
 from vantio.kit.idempotency import IdempotencyRecord
+from vantio.payouts.models import Payout, PayoutEarning, ScheduledPayoutRun
 from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.referrals.models import Referral
@@ -25,10 +26,13 @@ __all__ = [
     "Impression",
     "Job",
     "Operator",
+    "Payout",
+    "PayoutEarning",
     "PeriodicSchedule",
     "Poster",
     "Program",
     "Referral",
+    "ScheduledPayoutRun",
     "SetupToken",
     "SignInFailure",
     "User",

@@ -1,0 +1,1212 @@
+# Generated from _async_resources.py by sdk/tools/unasync.py: do not edit by hand.
+"""The resources, one method per API operation.
+
+Arguments left as ``None`` are not sent. ``**extra`` adds body fields this version does not name.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal, cast
+
+from vantio_client import _sync_http
+from vantio_client._base import body_of
+from vantio_client.types import (
+    Application,
+    Campaign,
+    Commission,
+    Customer,
+    DeletedVoucher,
+    Earning,
+    EarningStatus,
+    Event,
+    Export,
+    Funnel,
+    Impression,
+    Interval,
+    Order,
+    Payout,
+    PayoutRun,
+    PayoutSchedule,
+    PayoutStatus,
+    Poster,
+    Program,
+    Referral,
+    ReferralStatus,
+    Rollback,
+    User,
+    ValidationResult,
+    Voucher,
+    VoucherConditions,
+    VoucherPage,
+    VoucherStatus,
+    VoucherType,
+    WebhookEndpoint,
+)
+
+API = "/api/v1"
+V1 = "/v1"
+
+
+class Resource:
+    def __init__(self, http: _sync_http.SyncHTTP) -> None:
+        self._http = http
+
+
+# ---------------------------------------------------------------- Referral API (/api/v1)
+
+
+class Programs(Resource):
+    """``/api/v1/programs``: referral programs (commission, payout schedule, landing URL)."""
+
+    def create(
+        self,
+        *,
+        name: str,
+        landing_url: str,
+        description: str | None = None,
+        currency: str | None = None,
+        commission: Commission | None = None,
+        payout_schedule: PayoutSchedule | None = None,
+        minimum_payout: int | None = None,
+        attribution_window_days: int | None = None,
+        referee_voucher_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Program:
+        """Create a program; ``minimum_payout`` is in minor units of ``currency``."""
+        body = body_of(
+            {
+                "name": name,
+                "landing_url": landing_url,
+                "description": description,
+                "currency": currency,
+                "commission": commission,
+                "payout_schedule": payout_schedule,
+                "minimum_payout": minimum_payout,
+                "attribution_window_days": attribution_window_days,
+                "referee_voucher_id": referee_voucher_id,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Program,
+            self._http.request(
+                "POST", f"{API}/programs", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Program:
+        """Retrieve a program."""
+        return cast(Program, self._http.request("GET", f"{API}/programs/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        name: str | None = None,
+        landing_url: str | None = None,
+        description: str | None = None,
+        currency: str | None = None,
+        commission: Commission | None = None,
+        payout_schedule: PayoutSchedule | None = None,
+        minimum_payout: int | None = None,
+        attribution_window_days: int | None = None,
+        referee_voucher_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Program:
+        """Change a program's fields (only those given); metadata merges, ``None`` values remove keys."""
+        body = body_of(
+            {
+                "name": name,
+                "landing_url": landing_url,
+                "description": description,
+                "currency": currency,
+                "commission": commission,
+                "payout_schedule": payout_schedule,
+                "minimum_payout": minimum_payout,
+                "attribution_window_days": attribution_window_days,
+                "referee_voucher_id": referee_voucher_id,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(Program, self._http.request("PUT", f"{API}/programs/{id}", json=body))
+
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[Program]:
+        """One page of programs, newest first."""
+        page = self._http.request(
+            "GET", f"{API}/programs", params={"limit": limit, "offset": offset}
+        )
+        return cast("list[Program]", page["programs"])
+
+    def list_all(self, *, page_size: int = 100) -> Iterator[Program]:
+        """Every program, fetched page by page as you iterate."""
+        for item in self._http.paginate(f"{API}/programs", "programs", page_size=page_size):
+            yield cast(Program, item)
+
+
+class Users(Resource):
+    """``/api/v1/users``: ambassadors (students) of a program."""
+
+    def create(
+        self,
+        *,
+        program_id: str,
+        first_name: str,
+        last_name: str,
+        email: str,
+        profile_picture: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> User:
+        """Add an ambassador to a program (email unique per program)."""
+        body = body_of(
+            {
+                "program_id": program_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "profile_picture": profile_picture,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            User,
+            self._http.request("POST", f"{API}/users", json=body, idempotency_key=idempotency_key),
+        )
+
+    def get(self, id: str) -> User:
+        """Retrieve an ambassador."""
+        return cast(User, self._http.request("GET", f"{API}/users/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email: str | None = None,
+        profile_picture: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> User:
+        """Change an ambassador's fields (only those given)."""
+        body = body_of(
+            {
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "profile_picture": profile_picture,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(User, self._http.request("PUT", f"{API}/users/{id}", json=body))
+
+    def list(
+        self, *, program_id: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[User]:
+        """One page of ambassadors, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/users",
+            params={"program_id": program_id, "limit": limit, "offset": offset},
+        )
+        return cast("list[User]", page["users"])
+
+    def list_all(self, *, program_id: str | None = None, page_size: int = 100) -> Iterator[User]:
+        """Every ambassador (of a program), fetched page by page as you iterate."""
+        for item in self._http.paginate(
+            f"{API}/users", "users", {"program_id": program_id}, page_size=page_size
+        ):
+            yield cast(User, item)
+
+
+class Posters(Resource):
+    """``/api/v1/posters``: posters with a QR code that leads to the program's landing page."""
+
+    def create(
+        self,
+        *,
+        program_id: str,
+        student_id: str,
+        location: str | None = None,
+        destination_url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Poster:
+        """Create a poster for an ambassador; the answer carries its ``scan_url`` and ``qr_code_url``."""
+        body = body_of(
+            {
+                "program_id": program_id,
+                "student_id": student_id,
+                "location": location,
+                "destination_url": destination_url,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Poster,
+            self._http.request(
+                "POST", f"{API}/posters", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Poster:
+        """Retrieve a poster."""
+        return cast(Poster, self._http.request("GET", f"{API}/posters/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        location: str | None = None,
+        destination_url: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Poster:
+        """Change a poster's location, destination or metadata."""
+        body = body_of(
+            {"location": location, "destination_url": destination_url, "metadata": metadata},
+            extra,
+        )
+        return cast(Poster, self._http.request("PUT", f"{API}/posters/{id}", json=body))
+
+    def list(
+        self,
+        *,
+        program_id: str | None = None,
+        student_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> builtins.list[Poster]:
+        """One page of posters, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/posters",
+            params={
+                "program_id": program_id,
+                "student_id": student_id,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return cast("list[Poster]", page["posters"])
+
+    def list_all(
+        self, *, program_id: str | None = None, student_id: str | None = None, page_size: int = 100
+    ) -> Iterator[Poster]:
+        """Every poster matching the filters, fetched page by page as you iterate."""
+        params = {"program_id": program_id, "student_id": student_id}
+        for item in self._http.paginate(f"{API}/posters", "posters", params, page_size=page_size):
+            yield cast(Poster, item)
+
+
+class Impressions(Resource):
+    """``/api/v1/impressions``: QR scans. A scan of ``poster.scan_url`` records one by itself."""
+
+    def create(
+        self,
+        *,
+        poster_id: str,
+        user_agent: str | None = None,
+        ip_address: str | None = None,
+        scanned_at: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Impression:
+        """Record a scan yourself (when you run your own redirect)."""
+        body = body_of(
+            {
+                "poster_id": poster_id,
+                "user_agent": user_agent,
+                "ip_address": ip_address,
+                "scanned_at": scanned_at,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Impression,
+            self._http.request(
+                "POST", f"{API}/impressions", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Impression:
+        """Retrieve an impression."""
+        return cast(Impression, self._http.request("GET", f"{API}/impressions/{id}"))
+
+    def list(
+        self,
+        *,
+        program_id: str | None = None,
+        poster_id: str | None = None,
+        student_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> builtins.list[Impression]:
+        """One page of impressions, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/impressions",
+            params={
+                "program_id": program_id,
+                "poster_id": poster_id,
+                "student_id": student_id,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return cast("list[Impression]", page["impressions"])
+
+    def list_all(
+        self,
+        *,
+        program_id: str | None = None,
+        poster_id: str | None = None,
+        student_id: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Impression]:
+        """Every impression matching the filters, fetched page by page as you iterate."""
+        params = {"program_id": program_id, "poster_id": poster_id, "student_id": student_id}
+        for item in self._http.paginate(
+            f"{API}/impressions", "impressions", params, page_size=page_size
+        ):
+            yield cast(Impression, item)
+
+
+class Referrals(Resource):
+    """``/api/v1/referrals``: signups that followed a scan."""
+
+    def create(
+        self,
+        *,
+        impression_id: str,
+        first_name: str,
+        last_name: str,
+        email: str,
+        profile_picture: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Referral:
+        """Record a signup; ``program_id`` and ``student_id`` come from the impression."""
+        body = body_of(
+            {
+                "impression_id": impression_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "profile_picture": profile_picture,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Referral,
+            self._http.request(
+                "POST", f"{API}/referrals", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Referral:
+        """Retrieve a referral."""
+        return cast(Referral, self._http.request("GET", f"{API}/referrals/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        status: ReferralStatus | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        email: str | None = None,
+        profile_picture: str | None = None,
+        verified_at: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Referral:
+        """Change a referral's details or move its status (pending → converted → verified)."""
+        body = body_of(
+            {
+                "status": status,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "profile_picture": profile_picture,
+                "verified_at": verified_at,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(Referral, self._http.request("PUT", f"{API}/referrals/{id}", json=body))
+
+    def list(
+        self,
+        *,
+        program_id: str | None = None,
+        student_id: str | None = None,
+        status: ReferralStatus | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> builtins.list[Referral]:
+        """One page of referrals, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/referrals",
+            params={
+                "program_id": program_id,
+                "student_id": student_id,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return cast("list[Referral]", page["referrals"])
+
+    def list_all(
+        self,
+        *,
+        program_id: str | None = None,
+        student_id: str | None = None,
+        status: ReferralStatus | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Referral]:
+        """Every referral matching the filters, fetched page by page as you iterate."""
+        params = {"program_id": program_id, "student_id": student_id, "status": status}
+        for item in self._http.paginate(
+            f"{API}/referrals", "referrals", params, page_size=page_size
+        ):
+            yield cast(Referral, item)
+
+
+class Earnings(Resource):
+    """``/api/v1/earnings``: ambassadors' commissions, in minor units."""
+
+    def create(
+        self,
+        *,
+        referral_id: str,
+        amount: int | None = None,
+        sale_amount: int | None = None,
+        currency: str | None = None,
+        type: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Earning:
+        """Create an earning: either its ``amount`` or the ``sale_amount`` the program's commission applies to."""
+        body = body_of(
+            {
+                "referral_id": referral_id,
+                "amount": amount,
+                "sale_amount": sale_amount,
+                "currency": currency,
+                "type": type,
+                "description": description,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Earning,
+            self._http.request(
+                "POST", f"{API}/earnings", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Earning:
+        """Retrieve an earning."""
+        return cast(Earning, self._http.request("GET", f"{API}/earnings/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        status: EarningStatus | None = None,
+        amount: int | None = None,
+        currency: str | None = None,
+        type: str | None = None,
+        description: str | None = None,
+        reference_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Earning:
+        """Correct an earning or move its status (pending → processing → paid)."""
+        body = body_of(
+            {
+                "status": status,
+                "amount": amount,
+                "currency": currency,
+                "type": type,
+                "description": description,
+                "reference_id": reference_id,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(Earning, self._http.request("PUT", f"{API}/earnings/{id}", json=body))
+
+    def list(
+        self,
+        *,
+        referral_id: str | None = None,
+        program_id: str | None = None,
+        status: EarningStatus | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> builtins.list[Earning]:
+        """One page of earnings, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/earnings",
+            params={
+                "referral_id": referral_id,
+                "program_id": program_id,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return cast("list[Earning]", page["earnings"])
+
+    def list_all(
+        self,
+        *,
+        referral_id: str | None = None,
+        program_id: str | None = None,
+        status: EarningStatus | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Earning]:
+        """Every earning matching the filters, fetched page by page as you iterate."""
+        params = {"referral_id": referral_id, "program_id": program_id, "status": status}
+        for item in self._http.paginate(f"{API}/earnings", "earnings", params, page_size=page_size):
+            yield cast(Earning, item)
+
+
+class Payouts(Resource):
+    """``/api/v1/payouts``: pending earnings grouped into one payment per ambassador."""
+
+    def create(
+        self,
+        *,
+        program_id: str,
+        student_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> PayoutRun:
+        """Group pending earnings (of one ambassador, or all) into payouts above the program's minimum."""
+        body = body_of(
+            {"program_id": program_id, "student_id": student_id, "metadata": metadata}, extra
+        )
+        return cast(
+            PayoutRun,
+            self._http.request(
+                "POST", f"{API}/payouts", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Payout:
+        """Retrieve a payout."""
+        return cast(Payout, self._http.request("GET", f"{API}/payouts/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        status: Literal["paid", "failed"] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Payout:
+        """Mark a payout ``paid`` or ``failed`` (its earnings follow), or change its metadata."""
+        body = body_of({"status": status, "metadata": metadata}, extra)
+        return cast(Payout, self._http.request("PUT", f"{API}/payouts/{id}", json=body))
+
+    def list(
+        self,
+        *,
+        program_id: str | None = None,
+        student_id: str | None = None,
+        status: PayoutStatus | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> builtins.list[Payout]:
+        """One page of payouts, newest first."""
+        page = self._http.request(
+            "GET",
+            f"{API}/payouts",
+            params={
+                "program_id": program_id,
+                "student_id": student_id,
+                "status": status,
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        return cast("list[Payout]", page["payouts"])
+
+    def list_all(
+        self,
+        *,
+        program_id: str | None = None,
+        student_id: str | None = None,
+        status: PayoutStatus | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Payout]:
+        """Every payout matching the filters, fetched page by page as you iterate."""
+        params = {"program_id": program_id, "student_id": student_id, "status": status}
+        for item in self._http.paginate(f"{API}/payouts", "payouts", params, page_size=page_size):
+            yield cast(Payout, item)
+
+    def csv(self, id: str) -> str:
+        """The payout's payment run as CSV text."""
+        content = self._http.request("GET", f"{API}/payouts/{id}.csv", raw=True)
+        return cast(bytes, content).decode("utf-8")
+
+
+class WebhookEndpoints(Resource):
+    """``/api/v1/webhook_endpoints``: where events are delivered, signed with a ``whsec_`` secret."""
+
+    def create(
+        self,
+        *,
+        url: str,
+        events: Sequence[str] = ("*",),
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> WebhookEndpoint:
+        """Subscribe a URL to events (``["*"]``: all); the answer holds its ``secret``."""
+        body = body_of(
+            {"url": url, "events": list(events), "description": description, "metadata": metadata},
+            extra,
+        )
+        return cast(
+            WebhookEndpoint,
+            self._http.request(
+                "POST", f"{API}/webhook_endpoints", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> WebhookEndpoint:
+        """Retrieve a webhook endpoint."""
+        return cast(WebhookEndpoint, self._http.request("GET", f"{API}/webhook_endpoints/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        url: str | None = None,
+        events: Sequence[str] | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> WebhookEndpoint:
+        """Change a webhook endpoint's URL, events or details."""
+        body = body_of(
+            {
+                "url": url,
+                "events": list(events) if events is not None else None,
+                "description": description,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            WebhookEndpoint,
+            self._http.request("PUT", f"{API}/webhook_endpoints/{id}", json=body),
+        )
+
+    def delete(self, id: str) -> dict[str, Any]:
+        """Delete a webhook endpoint: nothing more is delivered to it."""
+        return cast("dict[str, Any]", self._http.request("DELETE", f"{API}/webhook_endpoints/{id}"))
+
+    def list(
+        self, *, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[WebhookEndpoint]:
+        """One page of webhook endpoints, newest first."""
+        page = self._http.request(
+            "GET", f"{API}/webhook_endpoints", params={"limit": limit, "offset": offset}
+        )
+        return cast("list[WebhookEndpoint]", page["webhook_endpoints"])
+
+    def list_all(self, *, page_size: int = 100) -> Iterator[WebhookEndpoint]:
+        """Every webhook endpoint, fetched page by page as you iterate."""
+        for item in self._http.paginate(
+            f"{API}/webhook_endpoints", "webhook_endpoints", page_size=page_size
+        ):
+            yield cast(WebhookEndpoint, item)
+
+    def rotate_secret(self, id: str, *, idempotency_key: str | None = None) -> WebhookEndpoint:
+        """Replace the endpoint's signing secret; the answer holds the new one."""
+        return cast(
+            WebhookEndpoint,
+            self._http.request(
+                "POST",
+                f"{API}/webhook_endpoints/{id}/rotate_secret",
+                json={},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+
+class Events(Resource):
+    """``/api/v1/events``: every event, with its delivery attempts."""
+
+    def get(self, id: str) -> Event:
+        """Retrieve an event and its delivery attempts."""
+        return cast(Event, self._http.request("GET", f"{API}/events/{id}"))
+
+    def list(
+        self, *, type: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> builtins.list[Event]:
+        """One page of events, newest first."""
+        page = self._http.request(
+            "GET", f"{API}/events", params={"type": type, "limit": limit, "offset": offset}
+        )
+        return cast("list[Event]", page["events"])
+
+    def list_all(self, *, type: str | None = None, page_size: int = 100) -> Iterator[Event]:
+        """Every event (of a type), fetched page by page as you iterate."""
+        for item in self._http.paginate(
+            f"{API}/events", "events", {"type": type}, page_size=page_size
+        ):
+            yield cast(Event, item)
+
+    def redeliver(self, id: str, *, idempotency_key: str | None = None) -> Event:
+        """Send an event to its endpoints again."""
+        return cast(
+            Event,
+            self._http.request(
+                "POST", f"{API}/events/{id}/redeliver", json={}, idempotency_key=idempotency_key
+            ),
+        )
+
+
+class Analytics(Resource):
+    """``/api/v1/analytics``: the referral funnel, the leaderboard, and poster performance."""
+
+    def funnel(
+        self,
+        *,
+        program_id: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        interval: Interval | None = None,
+    ) -> Funnel:
+        """Scans → referrals → conversions → earnings per interval, with totals and rates."""
+        return cast(
+            Funnel,
+            self._http.request(
+                "GET",
+                f"{API}/analytics/funnel",
+                params={"program_id": program_id, "from": from_, "to": to, "interval": interval},
+            ),
+        )
+
+    def leaderboard(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
+        """Ambassadors ranked by referrals, conversions and earnings."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "GET", f"{API}/analytics/leaderboard", params={"program_id": program_id, **params}
+            ),
+        )
+
+    def posters(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
+        """Scans and conversion rate per poster and location."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "GET", f"{API}/analytics/posters", params={"program_id": program_id, **params}
+            ),
+        )
+
+
+# ---------------------------------------------------------------- Voucher API (/v1)
+
+
+class Vouchers(Resource):
+    """``/v1/vouchers``: discount codes; validate (a dry run) and apply (a redemption)."""
+
+    def create(
+        self,
+        *,
+        code: str,
+        type: VoucherType,
+        value: int | float | None = None,
+        conditions: VoucherConditions | None = None,
+        config: dict[str, Any] | None = None,
+        currency: str | None = None,
+        program_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Voucher:
+        """Create a voucher; ``value`` is a percent (0-100) or minor units for ``fixed``."""
+        body = body_of(
+            {
+                "code": code,
+                "type": type,
+                "value": value,
+                "conditions": conditions,
+                "config": config,
+                "currency": currency,
+                "program_id": program_id,
+                "metadata": metadata,
+            },
+            extra,
+        )
+        return cast(
+            Voucher,
+            self._http.request(
+                "POST", f"{V1}/vouchers", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Voucher:
+        """Retrieve a voucher with its ``usage_history``."""
+        return cast(Voucher, self._http.request("GET", f"{V1}/vouchers/{id}"))
+
+    def update(
+        self,
+        id: str,
+        *,
+        value: int | float | None = None,
+        conditions: VoucherConditions | None = None,
+        status: Literal["active", "inactive"] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> Voucher:
+        """Change a voucher's value, conditions (merged) or status."""
+        body = body_of(
+            {"value": value, "conditions": conditions, "status": status, "metadata": metadata},
+            extra,
+        )
+        return cast(Voucher, self._http.request("PUT", f"{V1}/vouchers/{id}", json=body))
+
+    def delete(self, id: str) -> DeletedVoucher:
+        """Deactivate a voucher for good (a soft delete: its history is kept)."""
+        return cast(DeletedVoucher, self._http.request("DELETE", f"{V1}/vouchers/{id}"))
+
+    def list(
+        self,
+        *,
+        status: VoucherStatus | None = None,
+        type: VoucherType | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> VoucherPage[Voucher]:
+        """One page of vouchers: ``{data, total, limit, offset, has_more}``."""
+        return cast(
+            "VoucherPage[Voucher]",
+            self._http.request(
+                "GET",
+                f"{V1}/vouchers",
+                params={
+                    "status": status,
+                    "type": type,
+                    "created_after": created_after,
+                    "created_before": created_before,
+                    "limit": limit,
+                    "offset": offset,
+                },
+            ),
+        )
+
+    def list_all(
+        self,
+        *,
+        status: VoucherStatus | None = None,
+        type: VoucherType | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[Voucher]:
+        """Every voucher matching the filters, fetched page by page as you iterate."""
+        params = {
+            "status": status,
+            "type": type,
+            "created_after": created_after,
+            "created_before": created_before,
+        }
+        for item in self._http.paginate(f"{V1}/vouchers", "data", params, page_size=page_size):
+            yield cast(Voucher, item)
+
+    def validate(
+        self,
+        *,
+        order: Order,
+        code: str | None = None,
+        codes: Sequence[str] | None = None,
+        customer: Customer | None = None,
+        preview: bool | None = None,
+        soft: bool | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> ValidationResult:
+        """Check a code (or stacked ``codes``) against an order without using it up.
+
+        A failed validation raises the documented error (e.g. ``BadRequestError`` with code
+        ``VOUCHER_EXPIRED``), unless ``soft=True``: then ``{"is_valid": False, "error": ...}``."""
+        body = body_of(
+            {
+                "code": code,
+                "codes": list(codes) if codes is not None else None,
+                "order": order,
+                "customer": customer,
+                "preview": preview,
+                "soft": soft,
+            },
+            extra,
+        )
+        return cast(
+            ValidationResult,
+            self._http.request(
+                "POST", f"{V1}/vouchers/validate", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def apply(
+        self,
+        *,
+        code: str,
+        order_id: str,
+        order: Order | None = None,
+        customer: Customer | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Application:
+        """Redeem a code on an order (re-validated, usage consumed); the same ``order_id`` replays."""
+        body = body_of(
+            {"code": code, "order_id": order_id, "order": order, "customer": customer}, extra
+        )
+        return cast(
+            Application,
+            self._http.request(
+                "POST", f"{V1}/vouchers/apply", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def remove(
+        self, *, code: str, order_id: str, idempotency_key: str | None = None, **extra: Any
+    ) -> Rollback:
+        """Undo the application of ``code`` to ``order_id``, giving its usage back."""
+        body = body_of({"code": code, "order_id": order_id}, extra)
+        return cast(
+            Rollback,
+            self._http.request(
+                "POST", f"{V1}/vouchers/remove", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def rollback(
+        self,
+        application_id: str,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Rollback:
+        """Roll back an application (``va_...``), giving its usage back."""
+        body = body_of({"reason": reason}, extra)
+        return cast(
+            Rollback,
+            self._http.request(
+                "POST",
+                f"{V1}/vouchers/applications/{application_id}/rollback",
+                json=body,
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def batch_create(
+        self, vouchers: Sequence[dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Create up to 1,000 vouchers; per-voucher results in input order, failures apart."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "POST",
+                f"{V1}/vouchers/batch",
+                json={"vouchers": list(vouchers)},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def batch_validate(
+        self, validations: Sequence[dict[str, Any]], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """Validate up to 100 ``{code, order[, customer]}`` at once; results in input order."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "POST",
+                f"{V1}/vouchers/validate/batch",
+                json={"validations": list(validations)},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+
+class Campaigns(Resource):
+    """``/v1/campaigns``: many unique codes generated from a pattern, sharing one definition."""
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        voucher: dict[str, Any] | None = None,
+        code_pattern: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Campaign:
+        """Create a campaign and generate its codes."""
+        body = body_of(
+            {"name": name, "voucher": voucher, "code_pattern": code_pattern, "metadata": metadata},
+            extra,
+        )
+        return cast(
+            Campaign,
+            self._http.request(
+                "POST", f"{V1}/campaigns", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get(self, id: str) -> Campaign:
+        """Retrieve a campaign."""
+        return cast(Campaign, self._http.request("GET", f"{V1}/campaigns/{id}"))
+
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> VoucherPage[Campaign]:
+        """One page of campaigns: ``{data, total, limit, offset, has_more}``."""
+        return cast(
+            "VoucherPage[Campaign]",
+            self._http.request("GET", f"{V1}/campaigns", params={"limit": limit, "offset": offset}),
+        )
+
+    def list_all(self, *, page_size: int = 100) -> Iterator[Campaign]:
+        """Every campaign, fetched page by page as you iterate."""
+        for item in self._http.paginate(f"{V1}/campaigns", "data", page_size=page_size):
+            yield cast(Campaign, item)
+
+
+class VoucherAnalytics(Resource):
+    """``/v1/analytics``: per-voucher performance, trends, customers, and exports."""
+
+    def performance(
+        self,
+        voucher_id: str,
+        *,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        include_details: bool | None = None,
+    ) -> dict[str, Any]:
+        """Uses, discount given, conversion and revenue impact of a voucher (at most 90 days)."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "GET",
+                f"{V1}/analytics/vouchers/{voucher_id}/performance",
+                params={
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "include_details": _flag(include_details),
+                },
+            ),
+        )
+
+    def trends(
+        self,
+        voucher_id: str,
+        *,
+        interval: Interval | None = None,
+        start_date: str | None = None,
+        end_date: str | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """A voucher's uses, discount and orders per interval."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "GET",
+                f"{V1}/analytics/vouchers/{voucher_id}/trends",
+                params={
+                    "interval": interval,
+                    "start_date": start_date,
+                    "end_date": end_date,
+                    "metrics[]": list(metrics) if metrics is not None else None,
+                },
+            ),
+        )
+
+    def customers(
+        self, voucher_id: str, *, start_date: str | None = None, end_date: str | None = None
+    ) -> dict[str, Any]:
+        """Who used a voucher: new vs returning customers, segments."""
+        return cast(
+            "dict[str, Any]",
+            self._http.request(
+                "GET",
+                f"{V1}/analytics/vouchers/{voucher_id}/customers",
+                params={"start_date": start_date, "end_date": end_date},
+            ),
+        )
+
+    def create_export(
+        self,
+        *,
+        voucher_ids: Sequence[str],
+        metrics: Sequence[str],
+        format: Literal["csv", "json", "xlsx"] | None = None,
+        time_period: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Export:
+        """Start an export of vouchers' metrics (CSV or JSON)."""
+        body = body_of(
+            {
+                "voucher_ids": list(voucher_ids),
+                "metrics": list(metrics),
+                "format": format,
+                "time_period": time_period,
+            }
+        )
+        return cast(
+            Export,
+            self._http.request(
+                "POST", f"{V1}/analytics/export", json=body, idempotency_key=idempotency_key
+            ),
+        )
+
+    def get_export(self, export_id: str) -> Export:
+        """An export's status and, once completed, its ``download_url``."""
+        return cast(Export, self._http.request("GET", f"{V1}/analytics/export/{export_id}"))
+
+    def download_export(self, export_id: str) -> bytes:
+        """A completed export's file."""
+        return cast(
+            bytes,
+            self._http.request("GET", f"{V1}/analytics/export/{export_id}/download", raw=True),
+        )
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")

@@ -1,0 +1,321 @@
+"""Typed request and response models (TypedDicts: at run time they are the plain JSON dicts).
+
+Field names are the wire names of the docs. Every amount is an ``int`` in minor units of its
+``currency`` (1000 = $10.00; JPY has no minor unit); every timestamp an ISO 8601 UTC string.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
+
+T = TypeVar("T")
+
+ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
+EarningStatus = Literal["pending", "processing", "paid", "failed"]
+PayoutStatus = Literal["processing", "paid", "failed"]
+PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
+VoucherStatus = Literal["active", "inactive", "expired"]
+VoucherType = Literal[
+    "percentage", "fixed", "free_shipping", "bogo", "tiered", "conditional", "stackable"
+]
+Interval = Literal["day", "week", "month"]
+
+# ---------------------------------------------------------------- Referral API (/api/v1)
+
+
+class PercentageCommission(TypedDict):
+    type: Literal["percentage"]
+    rate: float
+
+
+class FlatCommission(TypedDict):
+    type: Literal["flat"]
+    amount: int
+
+
+class CommissionTier(TypedDict):
+    min_referrals: int
+    rate: float
+
+
+class TieredCommission(TypedDict):
+    type: Literal["tiered"]
+    tiers: list[CommissionTier]
+
+
+Commission = PercentageCommission | FlatCommission | TieredCommission
+
+
+class Program(TypedDict):
+    id: str
+    name: str
+    description: str | None
+    landing_url: str
+    currency: str
+    commission: dict[str, Any]
+    payout_schedule: PayoutSchedule
+    minimum_payout: int
+    attribution_window_days: int
+    referee_voucher_id: str | None
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class User(TypedDict):
+    id: str
+    first_name: str
+    last_name: str
+    email: str
+    program_id: str
+    profile_picture: NotRequired[str | None]
+    created_at: str
+    updated_at: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class Poster(TypedDict):
+    id: str
+    program_id: str
+    student_id: str
+    code: str
+    scan_url: str
+    qr_code_url: str
+    location: str | None
+    destination_url: NotRequired[str | None]
+    created_at: str
+    updated_at: NotRequired[str]
+    metadata: dict[str, Any]
+
+
+class Impression(TypedDict):
+    id: str
+    poster_id: str
+    program_id: str
+    student_id: str
+    scanned_at: str
+    user_agent: str | None
+    ip_address: str | None
+    metadata: dict[str, Any]
+
+
+class Referral(TypedDict):
+    id: str
+    impression_id: str
+    first_name: str
+    last_name: str
+    email: str
+    profile_picture: NotRequired[str | None]
+    status: ReferralStatus
+    program_id: str
+    student_id: str
+    created_at: str
+    verified_at: NotRequired[str | None]
+    updated_at: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class Earning(TypedDict):
+    id: str
+    referral_id: str
+    amount: int
+    currency: str
+    type: NotRequired[str | None]
+    description: NotRequired[str | None]
+    status: EarningStatus
+    reference_id: NotRequired[str | None]
+    created_at: str
+    paid_at: NotRequired[str | None]
+    updated_at: NotRequired[str]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class Payout(TypedDict, total=False):
+    id: str
+    program_id: str
+    student_id: str
+    amount: int
+    currency: str
+    status: PayoutStatus
+    earnings_count: int
+    created_at: str
+    paid_at: str | None
+    updated_at: str
+    metadata: dict[str, Any]
+
+
+class SkippedPayout(TypedDict, total=False):
+    student_id: str
+    currency: str
+    pending_amount: int
+    reason: str
+
+
+class PayoutRun(TypedDict):
+    """What ``POST /api/v1/payouts`` answers: the payouts created and the ambassadors skipped."""
+
+    payouts: list[Payout]
+    skipped: list[SkippedPayout]
+
+
+class WebhookEndpoint(TypedDict, total=False):
+    id: str
+    url: str
+    events: list[str]
+    secret: str
+    status: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at: str
+    updated_at: str
+
+
+class DeliveryAttempt(TypedDict, total=False):
+    id: str
+    endpoint_id: str
+    status: int | None
+    duration_ms: int
+    response_body: str
+    created_at: str
+
+
+class Event(TypedDict):
+    id: str
+    type: str
+    event: str
+    created_at: str
+    livemode: bool
+    data: dict[str, Any]
+    attempts: NotRequired[list[DeliveryAttempt]]
+
+
+class FunnelInterval(TypedDict, total=False):
+    start: str
+    impressions: int
+    referrals: int
+    converted: int
+    verified: int
+    rejected: int
+    earnings_count: int
+    earnings_amount: int
+
+
+class Funnel(TypedDict, total=False):
+    intervals: list[FunnelInterval]
+    total: dict[str, Any]
+
+
+# ---------------------------------------------------------------- Voucher API (/v1)
+
+
+class VoucherConditions(TypedDict, total=False):
+    min_order_value: int
+    max_uses: int
+    valid_from: str
+    valid_until: str
+    customer_limit: int
+    product_ids: list[str]
+    excluded_product_ids: list[str]
+
+
+class OrderItem(TypedDict, total=False):
+    id: str
+    price: int
+    quantity: int
+    category: str
+
+
+class Order(TypedDict, total=False):
+    id: str
+    value: int
+    currency: str
+    items: list[OrderItem]
+    shipping_amount: int
+    impression_id: str
+
+
+class Customer(TypedDict, total=False):
+    id: str
+    email: str
+    segment: str
+
+
+class Voucher(TypedDict, total=False):
+    id: str
+    code: str
+    type: VoucherType
+    value: int | float
+    currency: str
+    conditions: VoucherConditions
+    config: dict[str, Any]
+    metadata: dict[str, Any]
+    program_id: str | None
+    status: VoucherStatus
+    usage_count: int
+    usage_history: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+
+
+class DeletedVoucher(TypedDict):
+    id: str
+    deleted_at: str
+
+
+class ValidationResult(TypedDict, total=False):
+    is_valid: bool
+    voucher: dict[str, Any]
+    vouchers: list[dict[str, Any]]
+    discount_amount: int
+    final_amount: int
+    currency: str
+    validation_details: dict[str, Any]
+    applied_to: list[dict[str, Any]]
+    conditions_met: list[str]
+    error: dict[str, Any]
+
+
+class Application(TypedDict, total=False):
+    id: str
+    voucher: dict[str, Any]
+    order_id: str
+    discount_amount: int
+    final_amount: int
+    currency: str
+    applied_at: str
+
+
+class Rollback(TypedDict, total=False):
+    id: str
+    application_id: str
+    voucher: dict[str, Any]
+    order_id: str
+    rolled_back_at: str
+    created_at: str
+
+
+class Campaign(TypedDict, total=False):
+    id: str
+    name: str
+    count: int
+    created_at: str
+
+
+class Export(TypedDict, total=False):
+    export_id: str
+    status: str
+    format: str
+    download_url: str
+    expires_at: str
+    record_count: int
+    completed_at: str
+
+
+class VoucherPage(TypedDict, Generic[T]):
+    """The Voucher API's list envelope."""
+
+    data: list[T]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
