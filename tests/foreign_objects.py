@@ -143,6 +143,16 @@ async def foreign_event(api: Api) -> Obj:
     return event
 
 
+@factory("payout")
+async def foreign_payout(api: Api) -> Obj:
+    funnel = await make_funnel(api)
+    referral = await make_referral(api, funnel.impression["id"])
+    await api.ok("POST", "/api/v1/earnings", {"referral_id": referral["id"], "amount": 1000})
+    run = await api.ok("POST", "/api/v1/payouts", {"program_id": funnel.program["id"], **MARKED})
+    payout: Obj = run["payouts"][0]
+    return payout
+
+
 # --- Valid POST bodies of the caller's own objects ------------------------------------------
 
 
@@ -186,6 +196,13 @@ async def earning_body(api: Api) -> Obj:
     funnel = await make_funnel(api)
     referral = await make_referral(api, funnel.impression["id"])
     return {"referral_id": referral["id"], "amount": 1000}
+
+
+@body("POST /api/v1/payouts")
+async def payout_body(api: Api) -> Obj:
+    program = await make_program(api)
+    user = await make_user(api, program["id"])
+    return {"program_id": program["id"], "student_id": user["id"]}
 
 
 @body("POST /api/v1/programs")

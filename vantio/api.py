@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 from vantio.earnings.endpoints import router as earnings
 from vantio.events.endpoints import router as events
 from vantio.impressions.endpoints import router as impressions
+from vantio.payouts.endpoints import router as payouts
 from vantio.posters.endpoints import router as posters
 from vantio.programs.endpoints import router as programs
 from vantio.referrals.endpoints import router as referrals
@@ -16,7 +17,7 @@ from vantio.users.endpoints import router as users
 def referral_api() -> APIRouter:
     """`/api/v1`: the Referral API of vantio-docs.md, plus what API.md adds."""
     api = APIRouter(prefix="/api/v1", route_class=ReferralRoute)
-    for router in (programs, users, posters, impressions, referrals, earnings, events):
+    for router in (programs, users, posters, impressions, referrals, earnings, payouts, events):
         api.include_router(router)
     return api
 

@@ -1,0 +1,59 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vantio.db.base import Base, TenantMixin, UpdatedMixin
+from vantio.db.types import JSONType, UTCDateTime
+from vantio.kit.time import utc_now
+
+
+class Payout(TenantMixin, UpdatedMixin, Base):
+    """One payment to one ambassador in one currency, made of their pending earnings."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (Index("ix_payouts_program_student", "program_id", "student_id"),)
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    earnings_count: Mapped[int] = mapped_column(Integer)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+
+
+class PayoutEarning(Base):
+    """An earning's place in a payout, with the amount it contributed.
+
+    `active` is true while the payout is `processing` or `paid` and NULL once it `failed`; the
+    unique (earning_id, active) lets the database refuse an earning in two live payouts, while
+    the history of failed payouts stays (NULLs never collide).
+    """
+
+    __tablename__ = "payout_earnings"
+    __table_args__ = (UniqueConstraint("earning_id", "active"),)
+
+    payout_id: Mapped[str] = mapped_column(ForeignKey("payouts.id"), primary_key=True)
+    earning_id: Mapped[str] = mapped_column(ForeignKey("earnings.id"), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+
+
+class ScheduledPayoutRun(Base):
+    """The one scheduled payout run of a program in one period (`2026-W47`, `2026-11`...).
+
+    The unique (period, program_id) makes the run happen once per period, whatever the number of
+    workers or restarts: the run that inserts the row does the work, in the same transaction.
+    """
+
+    __tablename__ = "scheduled_payout_runs"
+    __table_args__ = (UniqueConstraint("period", "program_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    payouts_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
