@@ -86,10 +86,12 @@ async def run_request(
         verdict = await runtime.limiter.hit(rate_class, auth.api_key_id if auth else f"ip:{host}")
         if verdict is not None:
             headers = verdict.headers()
-        if auth is None:
-            raise refusal or Unauthorized()
+        # A client over its limit is refused before its key is judged, so that guessing keys
+        # from one address is throttled like any other traffic.
         if verdict is not None and not verdict.allowed:
             raise verdict.error()
+        if auth is None:
+            raise refusal or Unauthorized()
         request.state.auth = auth
 
         if request.method == "POST":

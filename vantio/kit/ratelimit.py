@@ -15,11 +15,15 @@ from vantio.errors import RateLimited
 class Verdict:
     limit: int
     remaining: int
-    reset_at: int  # epoch seconds
+    reset_time: float  # epoch seconds, as the window's storage reports it
     allowed: bool
 
+    @property
+    def reset_at(self) -> int:
+        return math.ceil(self.reset_time)
+
     def headers(self) -> dict[str, str]:
-        reset_in = max(0, self.reset_at - int(time.time()))
+        reset_in = max(0, math.ceil(self.reset_time - time.time()))
         return {
             "RateLimit-Limit": str(self.limit),
             "RateLimit-Remaining": str(self.remaining),
@@ -30,7 +34,8 @@ class Verdict:
         }
 
     def error(self) -> RateLimited:
-        retry_after = max(1, math.ceil(self.reset_at - time.time()))
+        # From the exact reset time: rounding the epoch first could ask for a second too many.
+        retry_after = max(1, math.ceil(self.reset_time - time.time()))
         return RateLimited(limit=self.limit, reset_at=self.reset_at, retry_after=retry_after)
 
 
@@ -64,7 +69,7 @@ class RateLimiter:
                 Verdict(
                     limit=item.amount,
                     remaining=stats.remaining,
-                    reset_at=math.ceil(stats.reset_time),
+                    reset_time=stats.reset_time,
                     allowed=allowed,
                 )
             )
