@@ -2,3 +2,5 @@
 
 Add one import line for your domain's jobs module; keep them sorted.
 """
+
+import vantio.payouts.jobs  # noqa: F401
