@@ -12,6 +12,7 @@ from starlette.responses import Response
 from vantio import __version__
 from vantio.api import include_routers
 from vantio.config import Settings, get_settings
+from vantio.dashboard.router import mount_dashboard
 from vantio.errors import NotFound, VantioError
 from vantio.middleware import BodySizeLimit, SurfaceFor
 from vantio.routing import bad_request_from
@@ -62,4 +63,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return surface_for(request.url.path).render(exc)
 
     include_routers(app)
+    mount_dashboard(app)
     return app

@@ -1,0 +1,67 @@
+"""Helpers shared by the pages: paging, date ranges, the program picker."""
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from vantio.dashboard.queries import Period
+from vantio.dashboard.web import Context
+from vantio.errors import FieldError
+from vantio.kit.pagination import Page, parse_page
+from vantio.kit.time import utc_now
+from vantio.programs import service as program_service
+from vantio.programs.models import Program
+
+PAGE_SIZE = 50
+
+
+def page_of(ctx: Context) -> Page:
+    params = ctx.request.query_params
+    return parse_page(params.get("limit"), params.get("offset"), default=PAGE_SIZE, maximum=100)
+
+
+def query(ctx: Context, name: str) -> str | None:
+    value = ctx.request.query_params.get(name, "").strip()
+    return value or None
+
+
+def parse_day(raw: str | None, field: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FieldError(field, "Enter a date as YYYY-MM-DD.") from None
+
+
+def period_of(ctx: Context, *, default_days: int | None = None) -> tuple[Period, dict[str, str]]:
+    """The `from`/`to` days of the query (both included) as a UTC period, and their values."""
+    first = parse_day(query(ctx, "from"), "from")
+    last = parse_day(query(ctx, "to"), "to")
+    if default_days is not None and first is None and last is None:
+        last = utc_now().date()
+        first = last - timedelta(days=default_days - 1)
+    since = datetime.combine(first, datetime.min.time(), UTC) if first else None
+    until = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) if last else None
+    values = {"from": first.isoformat() if first else "", "to": last.isoformat() if last else ""}
+    return Period(since, until), values
+
+
+async def all_programs(ctx: Context) -> Sequence[Program]:
+    rows, _ = await program_service.list_programs(ctx.session, ctx.auth, page=Page(100, 0))
+    return rows
+
+
+def pager(ctx: Context, page: Page, has_more: bool) -> dict[str, Any]:
+    """Links to the previous and next pages, keeping the filters."""
+    params = {k: v for k, v in ctx.request.query_params.items() if k != "offset" and v}
+
+    def link(offset: int) -> str:
+        return f"{ctx.request.url.path}?{urlencode({**params, 'offset': offset})}"
+
+    return {
+        "prev": link(max(0, page.offset - page.limit)) if page.offset > 0 else None,
+        "next": link(page.offset + page.limit) if has_more else None,
+        "first": page.offset + 1,
+    }

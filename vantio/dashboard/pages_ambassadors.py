@@ -1,0 +1,281 @@
+"""Ambassadors and their posters: figures, create, edit, QR codes and the printable poster."""
+
+import io
+from typing import Any
+
+import segno
+from fastapi import APIRouter
+from markupsafe import Markup
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from vantio.dashboard import forms, queries
+from vantio.dashboard.common import all_programs, page_of, pager, query
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.errors import VantioError
+from vantio.kit.pagination import Page
+from vantio.posters import service as poster_service
+from vantio.posters.models import Poster
+from vantio.posters.schemas import PosterCreate, PosterUpdate
+from vantio.programs import service as program_service
+from vantio.users import service as user_service
+from vantio.users.models import User
+from vantio.users.schemas import UserCreate, UserUpdate
+
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+
+USER_FIELDS = ("program_id", "first_name", "last_name", "email")
+POSTER_FIELDS = ("location", "destination_url")
+
+
+def scan_url(ctx: Context, poster: Poster) -> str:
+    return f"{ctx.runtime.settings.public_base_url()}/s/{poster.code}"
+
+
+def _posted(ctx: Context, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: ctx.field(name) for name in names}
+
+
+@router.get("/ambassadors")
+async def ambassadors(ctx: Ctx) -> Response:
+    """Ambassadors with their posters, scans, referrals and earnings."""
+    page = page_of(ctx)
+    programs = await all_programs(ctx)
+    program_id, search = query(ctx, "program"), query(ctx, "q")
+    rows, has_more = await queries.list_users(
+        ctx.session, ctx.auth, program_id=program_id, search=search, page=page
+    )
+    figures = await queries.ambassador_figures(ctx.session, ctx.auth, user_ids=[u.id for u in rows])
+    return render(
+        ctx,
+        "ambassadors.html",
+        users=rows,
+        figures=figures,
+        programs=programs,
+        program_names={p.id: p.name for p in programs},
+        filters={"program": program_id or "", "q": search or ""},
+        pager=pager(ctx, page, has_more),
+    )
+
+
+@router.get("/ambassadors/new")
+async def new_ambassador(ctx: Ctx) -> Response:
+    """The form for a new ambassador."""
+    values = dict.fromkeys(USER_FIELDS, "")
+    values["program_id"] = query(ctx, "program") or ""
+    return render(
+        ctx, "ambassador_form.html", user=None, values=values, programs=await all_programs(ctx)
+    )
+
+
+@router.post("/ambassadors/new")
+async def create_ambassador(ctx: Ctx) -> Response:
+    """Create an ambassador through the users service."""
+    values = _posted(ctx, USER_FIELDS)
+    try:
+        data = UserCreate.model_validate(values)
+        async with ctx.session.begin_nested():
+            user = await user_service.create_user(ctx.session, ctx.auth, data=data)
+    except ValidationError as exc:
+        errors = forms.from_validation(exc)
+    except VantioError as exc:
+        errors = forms.from_service(exc)
+    else:
+        return redirect(f"{PREFIX}/ambassadors/{user.id}")
+    return render(
+        ctx,
+        "ambassador_form.html",
+        status=400,
+        user=None,
+        values=values,
+        errors=errors,
+        programs=await all_programs(ctx),
+    )
+
+
+async def _ambassador_page(
+    ctx: Context, user: User, *, status: int = 200, **values: Any
+) -> Response:
+    posters, _ = await poster_service.list_posters(
+        ctx.session, ctx.auth, program_id=None, student_id=user.id, page=Page(100, 0)
+    )
+    program = await program_service.get_program_or_raise(
+        ctx.session, ctx.auth, program_id=user.program_id
+    )
+    figures = await queries.ambassador_figures(ctx.session, ctx.auth, user_ids=[user.id])
+    defaults: dict[str, Any] = {
+        "values": {"first_name": user.first_name, "last_name": user.last_name,
+                   "email": user.email},
+        "poster_values": dict.fromkeys(POSTER_FIELDS, ""),
+        "errors": {},
+        "poster_errors": {},
+    }  # fmt: skip
+    defaults.update(values)
+    return render(
+        ctx,
+        "ambassador.html",
+        status=status,
+        user=user,
+        program=program,
+        posters=posters,
+        figures=figures[user.id],
+        **defaults,
+    )
+
+
+@router.get("/ambassadors/{user_id}")
+async def ambassador(ctx: Ctx, user_id: str) -> Response:
+    """An ambassador's page: their figures, their posters, the edit form."""
+    user = await user_service.get_user_or_raise(ctx.session, ctx.auth, user_id=user_id)
+    return await _ambassador_page(ctx, user, saved=bool(query(ctx, "saved")))
+
+
+@router.post("/ambassadors/{user_id}")
+async def update_ambassador(ctx: Ctx, user_id: str) -> Response:
+    """Save an ambassador's name and email through the users service."""
+    user = await user_service.get_user_or_raise(ctx.session, ctx.auth, user_id=user_id)
+    values = _posted(ctx, ("first_name", "last_name", "email"))
+    try:
+        data = UserUpdate.model_validate(values)
+        async with ctx.session.begin_nested():
+            await user_service.update_user(ctx.session, ctx.auth, user_id=user.id, data=data)
+    except ValidationError as exc:
+        errors = forms.from_validation(exc)
+    except VantioError as exc:
+        errors = forms.from_service(exc)
+    else:
+        return redirect(f"{PREFIX}/ambassadors/{user.id}?saved=1")
+    await ctx.session.refresh(user)
+    return await _ambassador_page(ctx, user, status=400, values=values, errors=errors)
+
+
+@router.post("/ambassadors/{user_id}/posters")
+async def create_poster(ctx: Ctx, user_id: str) -> Response:
+    """Create a poster for this ambassador through the posters service."""
+    user = await user_service.get_user_or_raise(ctx.session, ctx.auth, user_id=user_id)
+    values = _posted(ctx, POSTER_FIELDS)
+    body = {
+        "program_id": user.program_id,
+        "student_id": user.id,
+        **{k: v or None for k, v in values.items()},
+    }
+    try:
+        data = PosterCreate.model_validate(body)
+        async with ctx.session.begin_nested():
+            poster = await poster_service.create_poster(ctx.session, ctx.auth, data=data)
+    except ValidationError as exc:
+        errors = forms.from_validation(exc)
+    except VantioError as exc:
+        errors = forms.from_service(exc)
+    else:
+        return redirect(f"{PREFIX}/posters/{poster.id}")
+    return await _ambassador_page(ctx, user, status=400, poster_values=values, poster_errors=errors)
+
+
+def _qr(ctx: Context, poster: Poster) -> Any:
+    return segno.make(scan_url(ctx, poster), error="m")
+
+
+def _svg(ctx: Context, poster: Poster, scale: int = 8) -> Markup:
+    buffer = io.BytesIO()
+    _qr(ctx, poster).save(
+        buffer,
+        kind="svg",
+        scale=scale,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        title=f"QR code for {scan_url(ctx, poster)}",
+    )
+    # segno writes the SVG itself; the only text in it, the title, is escaped by segno.
+    return Markup(buffer.getvalue().decode())  # noqa: S704
+
+
+async def _poster_page(
+    ctx: Context, poster: Poster, *, status: int = 200, **values: Any
+) -> Response:
+    user = await user_service.get_user_or_raise(ctx.session, ctx.auth, user_id=poster.student_id)
+    program = await program_service.get_program_or_raise(
+        ctx.session, ctx.auth, program_id=poster.program_id
+    )
+    defaults: dict[str, Any] = {
+        "values": {"location": poster.location or "",
+                   "destination_url": poster.destination_url or ""},
+        "errors": {},
+    }  # fmt: skip
+    defaults.update(values)
+    return render(
+        ctx,
+        "poster.html",
+        status=status,
+        poster=poster,
+        user=user,
+        program=program,
+        scan_url=scan_url(ctx, poster),
+        qr=_svg(ctx, poster, 6),
+        **defaults,
+    )
+
+
+@router.get("/posters/{poster_id}")
+async def poster(ctx: Ctx, poster_id: str) -> Response:
+    """A poster: its QR code, downloads, the printable page and its settings."""
+    found = await poster_service.get_poster_or_raise(ctx.session, ctx.auth, poster_id=poster_id)
+    return await _poster_page(ctx, found, saved=bool(query(ctx, "saved")))
+
+
+@router.post("/posters/{poster_id}")
+async def update_poster(ctx: Ctx, poster_id: str) -> Response:
+    """Save a poster's location and destination through the posters service."""
+    found = await poster_service.get_poster_or_raise(ctx.session, ctx.auth, poster_id=poster_id)
+    values = _posted(ctx, POSTER_FIELDS)
+    try:
+        data = PosterUpdate.model_validate({k: v or None for k, v in values.items()})
+        async with ctx.session.begin_nested():
+            await poster_service.update_poster(ctx.session, ctx.auth, poster_id=found.id, data=data)
+    except ValidationError as exc:
+        errors = forms.from_validation(exc)
+    except VantioError as exc:
+        errors = forms.from_service(exc)
+    else:
+        return redirect(f"{PREFIX}/posters/{found.id}?saved=1")
+    await ctx.session.refresh(found)
+    return await _poster_page(ctx, found, status=400, values=values, errors=errors)
+
+
+@router.get("/posters/{poster_id}/qr.{kind}")
+async def poster_qr(ctx: Ctx, poster_id: str, kind: str) -> Response:
+    """The poster's QR code as a PNG or SVG download."""
+    found = await poster_service.get_poster_or_raise(ctx.session, ctx.auth, poster_id=poster_id)
+    if kind not in ("png", "svg"):
+        return render(
+            ctx, "error.html", status=404, title="Not found", message="QR codes come as PNG or SVG."
+        )
+    buffer = io.BytesIO()
+    if kind == "png":
+        _qr(ctx, found).save(buffer, kind="png", scale=16, border=4)
+    else:
+        _qr(ctx, found).save(buffer, kind="svg", scale=16, border=4)
+    filename = f"poster-{found.code}-qr.{kind}"
+    return Response(
+        buffer.getvalue(),
+        media_type="image/png" if kind == "png" else "image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/posters/{poster_id}/print")
+async def poster_print(ctx: Ctx, poster_id: str) -> Response:
+    """A print-ready A4 page with the QR code, the program's name and the location."""
+    found = await poster_service.get_poster_or_raise(ctx.session, ctx.auth, poster_id=poster_id)
+    program = await program_service.get_program_or_raise(
+        ctx.session, ctx.auth, program_id=found.program_id
+    )
+    return render(
+        ctx,
+        "poster_print.html",
+        poster=found,
+        program=program,
+        scan_url=scan_url(ctx, found),
+        qr=_svg(ctx, found, 12),
+    )

@@ -1,0 +1,50 @@
+"""API keys of this mode: create (the secret shown once), list with last use, revoke."""
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from vantio.api_keys import service as api_key_service
+from vantio.dashboard import forms
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+
+
+async def _page(ctx: Context, *, status: int = 200, **values: object) -> Response:
+    keys = [
+        key
+        for key in await api_key_service.list_keys(ctx.session, account_id=ctx.auth.account_id)
+        if key.livemode == ctx.auth.livemode
+    ]
+    keys.sort(key=lambda k: k.id, reverse=True)
+    return render(ctx, "keys.html", status=status, keys=keys, **{"name": "", **values})
+
+
+@router.get("/keys")
+async def keys(ctx: Ctx) -> Response:
+    """This mode's API keys."""
+    return await _page(ctx, revoked=bool(ctx.request.query_params.get("revoked")))
+
+
+@router.post("/keys")
+async def create_key(ctx: Ctx) -> Response:
+    """Create an API key; its secret is on this page only, once."""
+    name = ctx.field("name")
+    errors: forms.Errors = {}
+    if not name:
+        errors["name"] = "Please give the key a name that says where it is used."
+    elif len(name) > 200:
+        errors["name"] = "Use at most 200 characters."
+    if errors:
+        return await _page(ctx, status=400, errors=errors, name=name)
+    created = await api_key_service.create_key(
+        ctx.session, account_id=ctx.auth.account_id, name=name, livemode=ctx.auth.livemode
+    )
+    return await _page(ctx, created=created.key, secret=created.secret)
+
+
+@router.post("/keys/{key_id}/revoke")
+async def revoke_key(ctx: Ctx, key_id: str) -> Response:
+    """Revoke a key: requests with it get 401 from now on."""
+    await api_key_service.revoke_key(ctx.session, key_id=key_id, account_id=ctx.auth.account_id)
+    return redirect(f"{PREFIX}/keys?revoked=1")

@@ -1,0 +1,156 @@
+"""Referrals and earnings: filtered lists and the status changes their workflows allow."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from vantio.dashboard import forms, queries
+from vantio.dashboard.common import all_programs, page_of, pager, period_of, query
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.earnings import service as earning_service
+from vantio.earnings.schemas import EarningUpdate
+from vantio.errors import VantioError
+from vantio.kit.money import to_major
+from vantio.referrals import service as referral_service
+from vantio.referrals.schemas import ReferralUpdate
+
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+
+REFERRAL_STATUSES = tuple(referral_service.TRANSITIONS)
+EARNING_STATUSES = tuple(earning_service.TRANSITIONS)
+
+
+def _back(ctx: Context, default: str) -> str:
+    target = ctx.field("next")
+    return target if target.startswith(f"{PREFIX}/") and not target.startswith("//") else default
+
+
+async def _filters(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
+    period, dates = period_of(ctx)
+    programs = await all_programs(ctx)
+    status = query(ctx, "status")
+    return {
+        "period": period,
+        "programs": programs,
+        "program_names": {p.id: p.name for p in programs},
+        "statuses": statuses,
+        "filters": {
+            "program": query(ctx, "program") or "",
+            "ambassador": query(ctx, "ambassador") or "",
+            "status": status if status in statuses else "",
+            **dates,
+        },
+    }
+
+
+@router.get("/referrals")
+async def referrals(ctx: Ctx) -> Response:
+    """Referrals, filtered by program, ambassador, status and date."""
+    page = page_of(ctx)
+    found = await _filters(ctx, REFERRAL_STATUSES)
+    f = found["filters"]
+    rows, has_more = await queries.list_referrals(
+        ctx.session,
+        ctx.auth,
+        program_id=f["program"] or None,
+        student_id=f["ambassador"] or None,
+        status=f["status"] or None,
+        period=found.pop("period"),
+        page=page,
+    )
+    names = await queries.names_of_users(
+        ctx.session, ctx.auth, user_ids={r.student_id for r in rows}
+    )
+    return render(
+        ctx,
+        "referrals.html",
+        referrals=rows,
+        names=names,
+        transitions={r.id: sorted(referral_service.TRANSITIONS[r.status]) for r in rows},
+        pager=pager(ctx, page, has_more),
+        here=str(ctx.request.url.path)
+        + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+        **found,
+    )
+
+
+@router.post("/referrals/{referral_id}/status")
+async def referral_status(ctx: Ctx, referral_id: str) -> Response:
+    """Move a referral along its workflow through the referrals service."""
+    try:
+        data = ReferralUpdate.model_validate({"status": ctx.field("status")})
+        async with ctx.session.begin_nested():
+            await referral_service.update_referral(
+                ctx.session, ctx.auth, referral_id=referral_id, data=data
+            )
+    except ValidationError as exc:
+        return _refused(ctx, forms.from_validation(exc))
+    except VantioError as exc:
+        if exc.status == 404:
+            raise
+        return _refused(ctx, forms.from_service(exc))
+    return redirect(_back(ctx, f"{PREFIX}/referrals"))
+
+
+@router.get("/earnings")
+async def earnings(ctx: Ctx) -> Response:
+    """Earnings, filtered by program, ambassador, status and date."""
+    page = page_of(ctx)
+    found = await _filters(ctx, EARNING_STATUSES)
+    f = found["filters"]
+    rows, has_more = await queries.list_earnings(
+        ctx.session,
+        ctx.auth,
+        program_id=f["program"] or None,
+        student_id=f["ambassador"] or None,
+        status=f["status"] or None,
+        period=found.pop("period"),
+        page=page,
+    )
+    names = await queries.names_of_users(
+        ctx.session, ctx.auth, user_ids={e.student_id for e in rows}
+    )
+    return render(
+        ctx,
+        "earnings.html",
+        earnings=rows,
+        names=names,
+        amounts={e.id: f"{to_major(e.amount, e.currency)} {e.currency}" for e in rows},
+        transitions={e.id: sorted(earning_service.TRANSITIONS[e.status]) for e in rows},
+        pager=pager(ctx, page, has_more),
+        here=str(ctx.request.url.path)
+        + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+        **found,
+    )
+
+
+@router.post("/earnings/{earning_id}/status")
+async def earning_status(ctx: Ctx, earning_id: str) -> Response:
+    """Move an earning along its payment workflow through the earnings service."""
+    try:
+        data = EarningUpdate.model_validate({"status": ctx.field("status")})
+        async with ctx.session.begin_nested():
+            await earning_service.update_earning(
+                ctx.session, ctx.auth, earning_id=earning_id, data=data
+            )
+    except ValidationError as exc:
+        return _refused(ctx, forms.from_validation(exc))
+    except VantioError as exc:
+        if exc.status == 404:
+            raise
+        return _refused(ctx, forms.from_service(exc))
+    return redirect(_back(ctx, f"{PREFIX}/earnings"))
+
+
+def _refused(ctx: Context, errors: forms.Errors) -> Response:
+    message = " ".join(errors.values())
+    return render(
+        ctx,
+        "error.html",
+        status=400,
+        title="Status not changed",
+        message=message,
+        back=_back(ctx, f"{PREFIX}/"),
+    )

@@ -1,0 +1,190 @@
+"""Programs: list, create and edit every setting."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from vantio.dashboard import forms
+from vantio.dashboard.common import page_of, pager
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.errors import VantioError
+from vantio.kit.money import is_currency, to_major
+from vantio.programs import service as program_service
+from vantio.programs.models import Program
+from vantio.programs.schemas import ProgramCreate, ProgramUpdate
+
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+
+FIELDS = {
+    "commission.rate": "commission_rate",
+    "commission.amount": "commission_amount",
+    "commission.tiers*": "commission_tiers",
+    "commission": "commission_tiers",
+}
+# The referee voucher is a program setting once the voucher engine offers it.
+HAS_REFEREE_VOUCHER = "referee_voucher_id" in ProgramCreate.model_fields
+
+
+def values_of(program: Program | None) -> dict[str, str]:
+    """The form's fields as text, from a program or the defaults."""
+    if program is None:
+        return {
+            "name": "", "description": "", "landing_url": "", "currency": "USD",
+            "commission_type": "percentage", "commission_rate": "10", "commission_amount": "",
+            "commission_tiers": "0: 10", "payout_schedule": "manual", "minimum_payout": "0",
+            "attribution_window_days": "30", "referee_voucher_id": "",
+        }  # fmt: skip
+    rule: dict[str, Any] = program.commission
+    return {
+        "name": program.name,
+        "description": program.description or "",
+        "landing_url": program.landing_url,
+        "currency": program.currency,
+        "commission_type": rule["type"],
+        "commission_rate": f"{rule['rate']:g}" if rule["type"] == "percentage" else "",
+        "commission_amount": to_major(rule["amount"], program.currency)
+        if rule["type"] == "flat"
+        else "",
+        "commission_tiers": forms.tiers_text(rule["tiers"]) if rule["type"] == "tiered" else "",
+        "payout_schedule": program.payout_schedule,
+        "minimum_payout": to_major(program.minimum_payout, program.currency),
+        "attribution_window_days": str(program.attribution_window_days),
+        "referee_voucher_id": program.referee_voucher_id or "",
+    }
+
+
+def body_of(ctx: Context) -> tuple[dict[str, str], dict[str, Any]]:
+    """The posted form as text (to show again) and as the services' JSON body."""
+    names = values_of(None).keys()
+    values = {name: ctx.field(name) for name in names}
+    currency = values["currency"].upper() or "USD"
+    values["currency"] = currency
+    money_currency = currency if is_currency(currency) else "USD"
+    kind = values["commission_type"]
+    commission: dict[str, Any] = {"type": kind}
+    if kind == "percentage":
+        commission["rate"] = values["commission_rate"] or None
+    elif kind == "flat":
+        raw = values["commission_amount"]
+        commission["amount"] = (
+            forms.to_minor(raw, money_currency, "commission_amount") if raw else None
+        )
+    else:
+        commission["tiers"] = forms.parse_tiers(values["commission_tiers"])
+    body: dict[str, Any] = {
+        "name": values["name"],
+        "description": values["description"] or None,
+        "landing_url": values["landing_url"],
+        "currency": currency,
+        "commission": commission,
+        "payout_schedule": values["payout_schedule"],
+        "minimum_payout": forms.to_minor(
+            values["minimum_payout"] or "0", money_currency, "minimum_payout"
+        ),
+        "attribution_window_days": values["attribution_window_days"] or None,
+    }
+    if HAS_REFEREE_VOUCHER:
+        body["referee_voucher_id"] = values["referee_voucher_id"] or None
+    return values, body
+
+
+@router.get("/programs")
+async def programs(ctx: Ctx) -> Response:
+    """Every program of this mode."""
+    page = page_of(ctx)
+    rows, has_more = await program_service.list_programs(ctx.session, ctx.auth, page=page)
+    return render(ctx, "programs.html", programs=rows, pager=pager(ctx, page, has_more))
+
+
+@router.get("/programs/new")
+async def new_program(ctx: Ctx) -> Response:
+    """The form for a new program."""
+    return render(
+        ctx,
+        "program_form.html",
+        program=None,
+        values=values_of(None),
+        has_voucher=HAS_REFEREE_VOUCHER,
+    )
+
+
+@router.post("/programs/new")
+async def create_program(ctx: Ctx) -> Response:
+    """Create a program through the programs service."""
+    values: dict[str, str] = {}
+    try:
+        values, body = body_of(ctx)
+        data = ProgramCreate.model_validate(body)
+        async with ctx.session.begin_nested():
+            program = await program_service.create_program(ctx.session, ctx.auth, data=data)
+    except forms.FormInvalid as exc:
+        errors = exc.errors
+    except ValidationError as exc:
+        errors = forms.from_validation(exc, FIELDS)
+    except VantioError as exc:
+        errors = forms.from_service(exc, FIELDS)
+    else:
+        return redirect(f"{PREFIX}/programs/{program.id}?saved=1")
+    values = values or {name: ctx.field(name) for name in values_of(None)}
+    return render(
+        ctx,
+        "program_form.html",
+        status=400,
+        program=None,
+        values=values,
+        errors=errors,
+        has_voucher=HAS_REFEREE_VOUCHER,
+    )
+
+
+@router.get("/programs/{program_id}")
+async def edit_program(ctx: Ctx, program_id: str) -> Response:
+    """A program's settings, ready to edit."""
+    program = await program_service.get_program_or_raise(
+        ctx.session, ctx.auth, program_id=program_id
+    )
+    return render(
+        ctx,
+        "program_form.html",
+        program=program,
+        values=values_of(program),
+        saved=bool(ctx.request.query_params.get("saved")),
+        has_voucher=HAS_REFEREE_VOUCHER,
+    )
+
+
+@router.post("/programs/{program_id}")
+async def update_program(ctx: Ctx, program_id: str) -> Response:
+    """Save a program's settings through the programs service."""
+    program = await program_service.get_program_or_raise(
+        ctx.session, ctx.auth, program_id=program_id
+    )
+    values: dict[str, str] = {}
+    try:
+        values, body = body_of(ctx)
+        data = ProgramUpdate.model_validate(body)
+        async with ctx.session.begin_nested():
+            await program_service.update_program(
+                ctx.session, ctx.auth, program_id=program.id, data=data
+            )
+    except forms.FormInvalid as exc:
+        errors = exc.errors
+    except ValidationError as exc:
+        errors = forms.from_validation(exc, FIELDS)
+    except VantioError as exc:
+        errors = forms.from_service(exc, FIELDS)
+    else:
+        return redirect(f"{PREFIX}/programs/{program.id}?saved=1")
+    await ctx.session.refresh(program)  # a rolled-back savepoint expires what it touched
+    values = values or {name: ctx.field(name) for name in values_of(None)}
+    return render(
+        ctx,
+        "program_form.html",
+        status=400,
+        program=program,
+        values=values,
+        errors=errors,
+        has_voucher=HAS_REFEREE_VOUCHER,
+    )

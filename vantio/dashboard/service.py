@@ -1,0 +1,218 @@
+"""Operators and their sign-in: argon2 passwords, server-side sessions, one-time setup links."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.accounts import service as account_service
+from vantio.auth.context import AuthContext
+from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
+from vantio.errors import Conflict, FieldError, RateLimited
+from vantio.kit.crypto import random_token, sha256_hex
+from vantio.kit.ids import new_id
+from vantio.kit.time import utc_now
+
+SESSION_LIFETIME = timedelta(days=7)
+SETUP_LINK_LIFETIME = timedelta(days=1)
+# Failed sign-ins counted over this window: per email (guessing one password) and per IP
+# (trying many accounts from one place).
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 20
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Verified when the email is unknown, so that an unknown email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class DuplicateOperator(Conflict):
+    code = "duplicate_operator"
+
+
+class SignInRefused(FieldError):
+    def __init__(self) -> None:
+        super().__init__("password", "The email or password is not right.", code="sign_in_failed")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    operator: Operator
+    session: DashboardSession
+    token: str
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise FieldError("password", f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+async def create_operator(
+    session: AsyncSession, *, email: str, password: str, account_id: str | None = None
+) -> Operator:
+    """An operator of the given account (the first account when none is named)."""
+    email = email.strip()
+    if "@" not in email or len(email) > 320:
+        raise FieldError("email", "Enter an email address such as name@example.com.")
+    check_password(password)
+    if account_id is None:
+        account = await account_service.get_first_account(
+            session
+        ) or await account_service.create_account(session, name="Default account")
+        account_id = account.id
+    existing = await get_operator_by_email(session, email=email)
+    if existing is not None:
+        raise DuplicateOperator(
+            "email: an operator with this email already exists", details={"field": "email"}
+        )
+    operator = Operator(
+        id=new_id("op"),
+        account_id=account_id,
+        email=email,
+        email_normalized=email.lower(),
+        password_hash=hash_password(password),
+    )
+    session.add(operator)
+    await session.flush()
+    return operator
+
+
+async def get_operator_by_email(session: AsyncSession, *, email: str) -> Operator | None:
+    query = select(Operator).where(Operator.email_normalized == email.strip().lower())
+    return (await session.scalars(query)).first()
+
+
+async def any_operator(session: AsyncSession) -> bool:
+    return (await session.scalars(select(Operator.id).limit(1))).first() is not None
+
+
+async def sign_in(session: AsyncSession, *, email: str, password: str, ip_address: str) -> SignedIn:
+    """Check the password (rate-limited per email and IP) and open a session."""
+    email_normalized = email.strip().lower()
+    now = utc_now()
+    await session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURE_WINDOW))
+    await _refuse_when_limited(session, email_normalized=email_normalized, ip_address=ip_address)
+    operator = await get_operator_by_email(session, email=email_normalized)
+    if operator is None or not _verify(operator.password_hash if operator else None, password):
+        session.add(
+            SignInFailure(
+                id=new_id("fail"), email_normalized=email_normalized, ip_address=ip_address, at=now
+            )
+        )
+        await session.flush()
+        raise SignInRefused()
+    if _hasher.check_needs_rehash(operator.password_hash):
+        operator.password_hash = hash_password(password)
+    operator.last_sign_in_at = now
+    await session.execute(
+        delete(SignInFailure).where(SignInFailure.email_normalized == email_normalized)
+    )
+    return await open_session(session, operator=operator)
+
+
+async def open_session(session: AsyncSession, *, operator: Operator) -> SignedIn:
+    token = random_token(32)
+    row = DashboardSession(
+        id=new_id("dses"),
+        token_hash=sha256_hex(token),
+        operator_id=operator.id,
+        account_id=operator.account_id,
+        livemode=False,
+        csrf_token=random_token(32),
+        expires_at=utc_now() + SESSION_LIFETIME,
+    )
+    session.add(row)
+    await session.flush()
+    return SignedIn(operator=operator, session=row, token=token)
+
+
+async def find_session(
+    session: AsyncSession, *, token: str
+) -> tuple[DashboardSession, Operator] | None:
+    """The live session of a cookie's token and its operator, or None."""
+    query = (
+        select(DashboardSession, Operator)
+        .join(Operator, Operator.id == DashboardSession.operator_id)
+        .where(DashboardSession.token_hash == sha256_hex(token))
+    )
+    row = (await session.execute(query)).first()
+    if row is None or row[0].expires_at <= utc_now():
+        return None
+    return row[0], row[1]
+
+
+async def close_session(session: AsyncSession, *, session_id: str) -> None:
+    await session.execute(delete(DashboardSession).where(DashboardSession.id == session_id))
+
+
+def auth_of(row: DashboardSession) -> AuthContext:
+    """The tenant scope of a signed-in operator: their account, in the mode on screen."""
+    return AuthContext(account_id=row.account_id, livemode=row.livemode, api_key_id="")
+
+
+async def create_setup_link(session: AsyncSession, *, account_id: str) -> str:
+    """A one-time token that lets whoever holds it create the first operator of the account."""
+    token = random_token(32)
+    session.add(
+        SetupToken(
+            id=new_id("setup"),
+            token_hash=sha256_hex(token),
+            account_id=account_id,
+            expires_at=utc_now() + SETUP_LINK_LIFETIME,
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def find_setup_token(session: AsyncSession, *, token: str) -> SetupToken | None:
+    query = select(SetupToken).where(SetupToken.token_hash == sha256_hex(token))
+    row = (await session.scalars(query)).first()
+    if row is None or row.used_at is not None or row.expires_at <= utc_now():
+        return None
+    return row
+
+
+async def use_setup_token(
+    session: AsyncSession, *, setup: SetupToken, email: str, password: str
+) -> SignedIn:
+    operator = await create_operator(
+        session, email=email, password=password, account_id=setup.account_id
+    )
+    setup.used_at = utc_now()
+    return await open_session(session, operator=operator)
+
+
+async def _refuse_when_limited(
+    session: AsyncSession, *, email_normalized: str, ip_address: str
+) -> None:
+    since = utc_now() - FAILURE_WINDOW
+    for column, value, limit in (
+        (SignInFailure.email_normalized, email_normalized, MAX_FAILURES_PER_EMAIL),
+        (SignInFailure.ip_address, ip_address, MAX_FAILURES_PER_IP),
+    ):
+        count_query = select(func.count(), func.min(SignInFailure.at)).where(
+            column == value, SignInFailure.at >= since
+        )
+        count, oldest = (await session.execute(count_query)).one()
+        if count >= limit:
+            reset_at = oldest + FAILURE_WINDOW
+            retry_after = max(1, int((reset_at - utc_now()).total_seconds()))
+            raise RateLimited(
+                limit=limit, reset_at=int(reset_at.timestamp()), retry_after=retry_after
+            )
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False

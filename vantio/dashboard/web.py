@@ -1,0 +1,205 @@
+"""How every dashboard request runs: the session cookie, CSRF on every POST, one transaction.
+
+A page runs like an API request (vantio/routing.py): one database session, committed before the
+response is sent. A POST without the form's CSRF token is refused before the page's code runs.
+"""
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+from urllib.parse import quote
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from vantio.auth.context import AuthContext
+from vantio.dashboard import service
+from vantio.dashboard.models import DashboardSession, Operator
+from vantio.db.session import commit
+from vantio.errors import NotFound, VantioError
+from vantio.kit.crypto import constant_time_equal, random_token
+from vantio.kit.money import to_major
+from vantio.routing import DocumentedRoute, runtime_of
+from vantio.runtime import Runtime
+
+SESSION_COOKIE = "vantio_session"
+# Before sign-in there is no session to hold the CSRF token: the form carries a copy of a cookie.
+PRE_SESSION_CSRF_COOKIE = "vantio_csrf"
+PREFIX = "/dashboard"
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["major"] = to_major
+templates.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)
+
+
+@dataclass
+class Context:
+    """What a page works with: the request, its transaction, and who is signed in."""
+
+    request: Request
+    session: AsyncSession
+    runtime: Runtime
+    form: FormData | None
+    dsession: DashboardSession | None = None
+    operator: Operator | None = None
+    pre_session_csrf: str | None = None
+
+    @property
+    def signed_in(self) -> DashboardSession:
+        if self.dsession is None:
+            raise RuntimeError("only pages for signed-in operators reach this")
+        return self.dsession
+
+    @property
+    def auth(self) -> AuthContext:
+        return service.auth_of(self.signed_in)
+
+    @property
+    def csrf_token(self) -> str:
+        if self.dsession is not None:
+            return self.dsession.csrf_token
+        return self.pre_session_csrf or ""
+
+    def field(self, name: str) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return value.strip() if isinstance(value, str) else ""
+
+
+def is_https(request: Request) -> bool:
+    """HTTPS here or at the proxy in front (the first X-Forwarded-Proto value)."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PREFIX,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(
+        name, path=PREFIX, httponly=True, samesite="lax", secure=is_https(request)
+    )
+
+
+def redirect(path: str) -> RedirectResponse:
+    """After a POST the browser fetches the next page with GET (303)."""
+    return RedirectResponse(path, status_code=303)
+
+
+def render(ctx: Context, template: str, status: int = 200, **values: Any) -> Response:
+    response = templates.TemplateResponse(
+        ctx.request,
+        template,
+        {"ctx": ctx, "errors": {}, **values},
+        status_code=status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+class DashboardRoute(DocumentedRoute):
+    """A page for signed-in operators; others are sent to the sign-in page."""
+
+    public: ClassVar[bool] = False
+
+    def __init__(self, path: str, endpoint: Callable[..., object], **kwargs: Any) -> None:
+        kwargs["include_in_schema"] = False
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = super().get_route_handler()
+        public = self.public
+
+        async def handler(request: Request) -> Response:
+            return await run_page(request, endpoint, public=public)
+
+        return handler
+
+
+class PublicRoute(DashboardRoute):
+    """A page for people not signed in yet (sign-in, first-start setup)."""
+
+    public = True
+
+
+async def run_page(
+    request: Request,
+    endpoint: Callable[[Request], Coroutine[Any, Any, Response]],
+    *,
+    public: bool,
+) -> Response:
+    runtime = runtime_of(request)
+    form = await request.form() if request.method == "POST" else None
+    async with runtime.sessionmaker() as session:
+        ctx = Context(request=request, session=session, runtime=runtime, form=form)
+        token = request.cookies.get(SESSION_COOKIE)
+        found = await service.find_session(session, token=token) if token else None
+        if found is not None:
+            ctx.dsession, ctx.operator = found
+        elif not public:
+            await session.rollback()
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return redirect(f"{PREFIX}/signin?next={quote(target, safe='')}")
+        new_pre_session_csrf = None
+        if ctx.dsession is None:
+            ctx.pre_session_csrf = request.cookies.get(PRE_SESSION_CSRF_COOKIE)
+            if ctx.pre_session_csrf is None and request.method == "GET":
+                ctx.pre_session_csrf = new_pre_session_csrf = random_token(32)
+        if form is not None:
+            sent = form.get("csrf_token")
+            if not (
+                isinstance(sent, str)
+                and ctx.csrf_token
+                and constant_time_equal(sent, ctx.csrf_token)
+            ):
+                await session.rollback()
+                return render(
+                    ctx,
+                    "error.html",
+                    status=403,
+                    title="Form expired",
+                    message="This form has expired or did not come from this "
+                    "dashboard. Go back, reload the page and try again.",
+                )
+        request.state.dashboard = ctx
+        try:
+            response = await endpoint(request)
+        except NotFound as exc:
+            await session.rollback()
+            response = render(ctx, "error.html", status=404, title="Not found", message=exc.message)
+        except VantioError as exc:
+            await session.rollback()
+            response = render(
+                ctx, "error.html", status=exc.status, title="Not possible", message=exc.message
+            )
+        await commit(session)
+    if new_pre_session_csrf is not None:
+        set_cookie(response, request, PRE_SESSION_CSRF_COOKIE, new_pre_session_csrf, 3600 * 12)
+    return response
+
+
+def _context(request: Request) -> Context:
+    ctx: Context = request.state.dashboard
+    return ctx
+
+
+Ctx = Annotated[Context, Depends(_context)]
