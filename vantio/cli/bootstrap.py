@@ -15,3 +15,15 @@ async def ensure_account(sessionmaker: SessionMaker) -> str | None:
             session, account_id=account.id, name="First test key", livemode=False
         )
         return created.secret
+
+
+async def dashboard_setup_link(sessionmaker: SessionMaker, *, base_url: str) -> str | None:
+    """A one-time link to create the first dashboard operator, or None if one exists."""
+    from vantio.dashboard import service as dashboard_service
+
+    async with transaction(sessionmaker) as session:
+        account = await account_service.get_first_account(session)
+        if account is None or await dashboard_service.any_operator(session):
+            return None
+        token = await dashboard_service.create_setup_link(session, account_id=account.id)
+        return f"{base_url}/dashboard/setup?token={token}"

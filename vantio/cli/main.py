@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from vantio.config import get_settings
+from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
 from vantio.runtime import Runtime
 
@@ -16,6 +17,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(admin_app, name="admin")
 
 
 @app.command()
@@ -37,6 +39,12 @@ def serve(
         )
         typer.secho(f"  {secret}", bold=True)
         typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
+    if link := asyncio.run(_dashboard_link(settings.public_base_url())):
+        typer.secho(
+            "No one can sign in to the dashboard yet. Create your sign-in here:", fg="green"
+        )
+        typer.secho(f"  {link}", bold=True)
+        typer.echo("The link works once (or run `vantio admin create --email EMAIL`).")
     from vantio.app import create_app
 
     uvicorn.run(
@@ -53,6 +61,13 @@ async def _bootstrap() -> str | None:
 
     async with _runtime() as runtime:
         return await ensure_account(runtime.sessionmaker)
+
+
+async def _dashboard_link(base_url: str) -> str | None:
+    from vantio.cli.bootstrap import dashboard_setup_link
+
+    async with _runtime() as runtime:
+        return await dashboard_setup_link(runtime.sessionmaker, base_url=base_url)
 
 
 @db_app.command("upgrade")
