@@ -51,13 +51,30 @@ class ApiRoute(DocumentedRoute):
         endpoint = super().get_route_handler()
         surface = self.surface
         method = sorted(self.methods or {"GET"})[0]
-        route_key = f"{method} {self.path}"
-        rate_class = surface.rate_class(method, self.path)
+        path = _effective_path(self)
+        route_key = f"{method} {path}"
+        rate_class = surface.rate_class(method, path)
 
         async def handler(request: Request) -> Response:
             return await run_request(request, endpoint, surface, route_key, rate_class)
 
         return handler
+
+
+def _effective_path(route: APIRoute) -> str:
+    """The route's full path, with the prefixes of the routers it is included in.
+
+    FastAPI includes a router without copying its routes: it builds each handler with the
+    included ("effective") route in a context variable, and `self.path` lacks the prefixes. The
+    idempotency scope and the rate-limit class need the full path (`POST /v1/vouchers`).
+    """
+    from fastapi import routing as fastapi_routing
+
+    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
+    context = context_var.get() if context_var is not None else None
+    if context is not None and context.original_route is route:
+        return str(context.path)
+    return route.path
 
 
 class ReferralRoute(ApiRoute):
