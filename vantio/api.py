@@ -12,6 +12,7 @@ from vantio.referrals.endpoints import router as referrals
 from vantio.routing import ReferralRoute, VoucherRoute
 from vantio.scans.endpoints import router as scans
 from vantio.users.endpoints import router as users
+from vantio.vouchers.endpoints import router as vouchers
 
 
 def referral_api() -> APIRouter:
@@ -24,7 +25,9 @@ def referral_api() -> APIRouter:
 
 def voucher_api() -> APIRouter:
     """`/v1`: the Voucher API of voucher-docs.md."""
-    return APIRouter(prefix="/v1", route_class=VoucherRoute)
+    api = APIRouter(prefix="/v1", route_class=VoucherRoute)
+    api.include_router(vouchers)
+    return api
 
 
 def include_routers(app: FastAPI) -> None:

@@ -13,6 +13,13 @@ from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.referrals.models import Referral
 from vantio.users.models import User
+from vantio.vouchers.models import (
+    Voucher,
+    VoucherApplication,
+    VoucherCustomerUsage,
+    VoucherRollback,
+    VoucherValidation,
+)
 from vantio.worker.models import Job, PeriodicSchedule
 
 __all__ = [
@@ -36,4 +43,9 @@ __all__ = [
     "SetupToken",
     "SignInFailure",
     "User",
+    "Voucher",
+    "VoucherApplication",
+    "VoucherCustomerUsage",
+    "VoucherRollback",
+    "VoucherValidation",
 ]

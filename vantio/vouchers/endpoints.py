@@ -1,0 +1,150 @@
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from starlette.responses import JSONResponse, Response
+
+from vantio.kit.schemas import prefixed
+from vantio.routing import AuthDep, SessionDep, VoucherPageDep, VoucherRoute
+from vantio.surfaces import voucher_surface
+from vantio.vouchers import service
+from vantio.vouchers.schemas import (
+    ApplicationOut,
+    ApplyRequest,
+    DeletedVoucher,
+    RemoveRequest,
+    RollbackOut,
+    RollbackRequest,
+    ValidateRequest,
+    VoucherCreate,
+    VoucherList,
+    VoucherOut,
+    VoucherStatus,
+    VoucherType,
+    VoucherUpdate,
+)
+
+router = APIRouter(prefix="/vouchers", tags=["Vouchers"], route_class=VoucherRoute)
+
+VoucherId = Annotated[str, prefixed("v")]
+ApplicationId = Annotated[str, prefixed("va")]
+
+
+@router.post("", response_model=None)
+async def create_voucher(session: SessionDep, auth: AuthDep, body: VoucherCreate) -> dict[str, Any]:
+    """Create a voucher (a basic or an advanced type)."""
+    return VoucherOut.of(await service.create_voucher(session, auth, data=body)).wire()
+
+
+@router.get("", response_model=VoucherList)
+async def list_vouchers(
+    session: SessionDep,
+    auth: AuthDep,
+    page: VoucherPageDep,
+    status: Annotated[
+        VoucherStatus | None, Query(description="Only vouchers in this status")
+    ] = None,
+    type: Annotated[VoucherType | None, Query(description="Only vouchers of this type")] = None,
+    created_after: Annotated[datetime | None, Query(description="Created after this time")] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Created before this time")
+    ] = None,
+    campaign_id: Annotated[str | None, Query(description="Only this campaign's codes")] = None,
+) -> VoucherList:
+    """List vouchers, newest first, with filters and pagination."""
+    rows, total = await service.list_vouchers(
+        session,
+        auth,
+        status=status,
+        type=type,
+        created_after=created_after,
+        created_before=created_before,
+        campaign_id=campaign_id,
+        page=page,
+    )
+    return VoucherList(
+        data=[VoucherOut.of(v).wire() for v in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        has_more=page.offset + len(rows) < total,
+    )
+
+
+@router.post("/validate", response_model=None)
+async def validate_voucher(session: SessionDep, auth: AuthDep, body: ValidateRequest) -> Response:
+    """Check a code (or a stack of codes) against an order and compute the discount."""
+    validation = await service.validate(session, auth, data=body)
+    if validation.error is None:
+        return JSONResponse(validation.body())
+    if body.soft:
+        error = voucher_surface.render(validation.error)
+        return JSONResponse({"is_valid": False, **_json(error)})
+    # Rendered rather than raised, so that the recorded attempt commits with the answer.
+    return voucher_surface.render(validation.error)
+
+
+def _json(response: Response) -> dict[str, Any]:
+    import json
+
+    body: dict[str, Any] = json.loads(bytes(response.body))
+    return body
+
+
+@router.post("/apply", response_model=ApplicationOut)
+async def apply_voucher(session: SessionDep, auth: AuthDep, body: ApplyRequest) -> ApplicationOut:
+    """Apply a voucher to an order: re-validates, then records the redemption (idempotent)."""
+    applied = await service.apply(session, auth, data=body)
+    return ApplicationOut.of(applied.application)
+
+
+@router.post("/remove", response_model=RollbackOut)
+async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest) -> RollbackOut:
+    """Remove an applied code from an order (the SDK's `remove`): a rollback by code and order."""
+    record = await service.remove(
+        session, auth, code=body.code, order_id=body.order_id, reason=body.reason
+    )
+    return await service.rollback_out(session, auth, record)
+
+
+@router.post("/applications/{id}/rollback", response_model=RollbackOut)
+async def rollback_application(
+    session: SessionDep, auth: AuthDep, id: ApplicationId, body: RollbackRequest | None = None
+) -> RollbackOut:
+    """Roll back a voucher application, giving its usage back."""
+    record = await service.rollback(
+        session, auth, application_id=id, reason=body.reason if body else None
+    )
+    return await service.rollback_out(session, auth, record)
+
+
+@router.get("/applications/{id}", response_model=ApplicationOut)
+async def get_application(session: SessionDep, auth: AuthDep, id: ApplicationId) -> ApplicationOut:
+    """Retrieve a voucher application."""
+    application = await service.get_application_or_raise(session, auth, application_id=id)
+    return ApplicationOut.of(application)
+
+
+@router.get("/{id}", response_model=None)
+async def get_voucher(session: SessionDep, auth: AuthDep, id: VoucherId) -> dict[str, Any]:
+    """Retrieve a voucher with its usage history."""
+    voucher = await service.get_voucher_or_raise(session, auth, voucher_id=id)
+    history = await service.usage_history(session, auth, voucher_id=voucher.id)
+    return VoucherOut.of(voucher, list(history)).wire()
+
+
+@router.put("/{id}", response_model=None)
+async def update_voucher(
+    session: SessionDep, auth: AuthDep, id: VoucherId, body: VoucherUpdate
+) -> dict[str, Any]:
+    """Update a voucher's value, conditions (merged) or status; code and type are fixed."""
+    return VoucherOut.of(
+        await service.update_voucher(session, auth, voucher_id=id, data=body)
+    ).wire()
+
+
+@router.delete("/{id}", response_model=DeletedVoucher)
+async def delete_voucher(session: SessionDep, auth: AuthDep, id: VoucherId) -> DeletedVoucher:
+    """Delete a voucher (soft: it turns inactive and keeps its history)."""
+    voucher = await service.delete_voucher(session, auth, voucher_id=id)
+    return DeletedVoucher(id=voucher.id, deleted_at=voucher.deleted_at or voucher.updated_at)
