@@ -6,6 +6,7 @@ answer. Errors are rendered here, in the surface's own shape, so rate-limit head
 response, errors included.
 """
 
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Annotated, Any, ClassVar
 
@@ -148,6 +149,9 @@ async def run_request(
     return response
 
 
+_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
 def bad_request_from(exc: RequestValidationError) -> BadRequest:
     """FastAPI's validation errors as a 400 naming the first offending field."""
     details = []
@@ -168,6 +172,12 @@ def bad_request_from(exc: RequestValidationError) -> BadRequest:
         else:
             message = str(error.get("msg", "invalid value"))
             message = message.removeprefix("Value error, ")
+            # A model-level rule names its field in its message ("name: may not be null").
+            named = _NAMED_FIELD.match(message) if kind == "value_error" else None
+            if named is not None:
+                inner = named.group(1)
+                field = inner if field == "body" else f"{field}.{inner}"
+                message = named.group(2)
         details.append({"field": field, "message": message})
     first = details[0] if details else {"field": "body", "message": "invalid request"}
     return BadRequest(f"{first['field']}: {first['message']}", details=details)

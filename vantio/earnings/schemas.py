@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from vantio.earnings.models import Earning
-from vantio.kit.schemas import Create, Currency, Metadata, ReferralId, Strict, Timestamp
+from vantio.kit.schemas import Create, Currency, Metadata, ReferralId, Timestamp, Update
 
 EarningStatus = Literal["pending", "processing", "paid", "failed"]
 Amount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
@@ -29,7 +29,9 @@ class EarningCreate(Create):
         return self
 
 
-class EarningUpdate(Strict):
+class EarningUpdate(Update):
+    clearable = frozenset({"type", "description", "reference_id"})
+
     amount: Amount | None = None
     currency: Currency | None = None
     type: EarningType | None = None

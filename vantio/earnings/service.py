@@ -142,7 +142,7 @@ async def update_earning(
         earning.currency = data.currency or earning.currency
     for name in ("type", "description", "reference_id"):
         value = getattr(data, name)
-        if value is not None:
+        if value is not None or data.cleared(name):
             setattr(earning, name, value)
     if data.metadata is not None:
         earning.metadata_ = metadata_rules.merge(earning.metadata_, data.metadata)

@@ -2,9 +2,17 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.money import is_currency
@@ -65,3 +73,25 @@ class Create(Strict):
     """A POST body: also carries the documented `idempotency_key` (used by the request runner)."""
 
     idempotency_key: str | None = Field(default=None, max_length=255)
+
+
+class Update(Strict):
+    """A PUT body: only the fields sent change.
+
+    `null` clears a field listed in `clearable`; for any other field it is refused (400 naming
+    the field), so `{"name": null}` is never silently ignored. `metadata` is merged, and a key
+    set to `null` inside it is removed.
+    """
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def refuse_null_for_required_fields(self) -> "Update":
+        for name in sorted(self.model_fields_set):
+            if getattr(self, name) is None and name not in self.clearable:
+                raise ValueError(f"{name}: may not be null")
+        return self
+
+    def cleared(self, name: str) -> bool:
+        """Whether the body sets this clearable field to null."""
+        return name in self.model_fields_set and getattr(self, name) is None

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, Metadata, ProgramId, Strict, Timestamp, Url, UserId
+from vantio.kit.schemas import Create, Metadata, ProgramId, Timestamp, Update, Url, UserId
 from vantio.posters.models import Poster
 
 Location = Annotated[str, Field(min_length=1, max_length=500)]
@@ -16,7 +16,9 @@ class PosterCreate(Create):
     metadata: Metadata | None = None
 
 
-class PosterUpdate(Strict):
+class PosterUpdate(Update):
+    clearable = frozenset({"location", "destination_url"})
+
     location: Location | None = None
     destination_url: Url | None = None
     metadata: dict[str, Any] | None = None

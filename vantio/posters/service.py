@@ -87,9 +87,9 @@ async def update_poster(
     session: AsyncSession, auth: AuthContext, *, poster_id: str, data: PosterUpdate
 ) -> Poster:
     poster = await get_poster_or_raise(session, auth, poster_id=poster_id)
-    if data.location is not None:
+    if data.location is not None or data.cleared("location"):
         poster.location = data.location
-    if data.destination_url is not None:
+    if data.destination_url is not None or data.cleared("destination_url"):
         poster.destination_url = data.destination_url
     if data.metadata is not None:
         poster.metadata_ = metadata_rules.merge(poster.metadata_, data.metadata)

@@ -2,7 +2,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from vantio.kit.schemas import Create, Currency, Metadata, Name, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Currency, Metadata, Name, Strict, Timestamp, Update, Url
 
 PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
 Rate = Annotated[float, Field(gt=0, le=100)]
@@ -57,7 +57,9 @@ class ProgramCreate(Create):
     metadata: Metadata | None = None
 
 
-class ProgramUpdate(Strict):
+class ProgramUpdate(Update):
+    clearable = frozenset({"description"})
+
     name: Name | None = None
     description: Annotated[str | None, Field(max_length=5000)] = None
     landing_url: Url | None = None

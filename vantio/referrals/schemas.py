@@ -3,7 +3,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, Email, ImpressionId, Metadata, Name, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Email, ImpressionId, Metadata, Name, Timestamp, Update, Url
 from vantio.referrals.models import Referral
 
 ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
@@ -18,7 +18,9 @@ class ReferralCreate(Create):
     metadata: Metadata | None = None
 
 
-class ReferralUpdate(Strict):
+class ReferralUpdate(Update):
+    clearable = frozenset({"profile_picture"})
+
     first_name: Name | None = None
     last_name: Name | None = None
     email: Email | None = None

@@ -163,7 +163,7 @@ async def update_referral(
         referral.email, referral.email_normalized = data.email, data.email.lower()
     for name in ("first_name", "last_name", "profile_picture"):
         value = getattr(data, name)
-        if value is not None:
+        if value is not None or data.cleared(name):
             setattr(referral, name, value)
     if data.metadata is not None:
         referral.metadata_ = metadata_rules.merge(referral.metadata_, data.metadata)

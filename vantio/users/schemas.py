@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from vantio.kit.schemas import Create, Email, Metadata, Name, ProgramId, Strict, Timestamp, Url
+from vantio.kit.schemas import Create, Email, Metadata, Name, ProgramId, Timestamp, Update, Url
 from vantio.users.models import User
 
 
@@ -15,7 +15,9 @@ class UserCreate(Create):
     metadata: Metadata | None = None
 
 
-class UserUpdate(Strict):
+class UserUpdate(Update):
+    clearable = frozenset({"profile_picture"})
+
     first_name: Name | None = None
     last_name: Name | None = None
     email: Email | None = None

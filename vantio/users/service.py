@@ -69,7 +69,7 @@ async def update_user(
         user.email, user.email_normalized = data.email, data.email.lower()
     for name in ("first_name", "last_name", "profile_picture"):
         value = getattr(data, name)
-        if value is not None:
+        if value is not None or data.cleared(name):
             setattr(user, name, value)
     if data.metadata is not None:
         user.metadata_ = metadata_rules.merge(user.metadata_, data.metadata)
