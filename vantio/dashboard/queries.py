@@ -82,32 +82,26 @@ async def funnel(
         .select_from(Impression)
         .where(*_scope(Impression, auth, program_id), *period.where(Impression.scanned_at))
     )
-    status_counts = dict(
-        (
-            await session.execute(
-                select(Referral.status, func.count())
-                .where(*_scope(Referral, auth, program_id), *period.where(Referral.created_at))
-                .group_by(Referral.status)
-            )
+    status_counts: dict[str, int] = {
+        status: int(count)
+        for status, count in await session.execute(
+            select(Referral.status, func.count())
+            .where(*_scope(Referral, auth, program_id), *period.where(Referral.created_at))
+            .group_by(Referral.status)
         )
-        .tuples()
-        .all()
-    )
-    earnings = dict(
-        (
-            await session.execute(
-                select(Earning.currency, func.sum(Earning.amount))
-                .where(
-                    *_scope(Earning, auth, program_id),
-                    *period.where(Earning.created_at),
-                    Earning.status != "failed",
-                )
-                .group_by(Earning.currency)
+    }
+    earnings = {
+        currency: total
+        for currency, total in await session.execute(
+            select(Earning.currency, func.sum(Earning.amount))
+            .where(
+                *_scope(Earning, auth, program_id),
+                *period.where(Earning.created_at),
+                Earning.status != "failed",
             )
+            .group_by(Earning.currency)
         )
-        .tuples()
-        .all()
-    )
+    }
     return Funnel(
         scans=int(scans or 0),
         referrals=sum(status_counts.values()),
@@ -132,7 +126,7 @@ async def daily(
             .where(*_scope(model, auth, program_id), *period.where(column))
             .group_by(day)
         )
-        for key, count in rows.tuples():
+        for key, count in rows:
             days.setdefault(str(key), {"scans": 0, "signups": 0})[name] = int(count)
     return dict(sorted(days.items()))
 
@@ -161,9 +155,7 @@ async def top_ambassadors(
         .join(counted, counted.c.student_id == User.id)
         .order_by(counted.c.n.desc(), User.id)
     )
-    return [
-        Ranked(u.id, f"{u.first_name} {u.last_name}", u.email, int(n)) for u, n in rows.tuples()
-    ]
+    return [Ranked(u.id, f"{u.first_name} {u.last_name}", u.email, int(n)) for u, n in rows]
 
 
 async def top_posters(
@@ -182,7 +174,7 @@ async def top_posters(
         .join(counted, counted.c.poster_id == Poster.id)
         .order_by(counted.c.n.desc(), Poster.id)
     )
-    return [Ranked(p.id, p.location or "(no location)", p.code, int(n)) for p, n in rows.tuples()]
+    return [Ranked(p.id, p.location or "(no location)", p.code, int(n)) for p, n in rows]
 
 
 @dataclass

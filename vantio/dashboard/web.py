@@ -171,8 +171,8 @@ async def run_page(
                 and ctx.csrf_token
                 and constant_time_equal(sent, ctx.csrf_token)
             ):
-                await session.rollback()
-                return render(
+                # Rendered before the rollback, which would expire the session row it shows.
+                response = render(
                     ctx,
                     "error.html",
                     status=403,
@@ -180,17 +180,19 @@ async def run_page(
                     message="This form has expired or did not come from this "
                     "dashboard. Go back, reload the page and try again.",
                 )
+                await session.rollback()
+                return response
         request.state.dashboard = ctx
         try:
             response = await endpoint(request)
         except NotFound as exc:
-            await session.rollback()
             response = render(ctx, "error.html", status=404, title="Not found", message=exc.message)
-        except VantioError as exc:
             await session.rollback()
+        except VantioError as exc:
             response = render(
                 ctx, "error.html", status=exc.status, title="Not possible", message=exc.message
             )
+            await session.rollback()
         await commit(session)
     if new_pre_session_csrf is not None:
         set_cookie(response, request, PRE_SESSION_CSRF_COOKIE, new_pre_session_csrf, 3600 * 12)

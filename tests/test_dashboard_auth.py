@@ -1,0 +1,253 @@
+"""Dashboard sign-in: argon2 passwords, cookie flags, CSRF on every form, rate limits, sign-out,
+the first-start set-up link, and the test/live switch."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.dashboard_helpers import PASSWORD, Browser, Operator, error_of, make_operator
+from tests.helpers import Tenant
+from vantio.dashboard import service as dashboard_service
+from vantio.dashboard.models import Operator as OperatorRow
+from vantio.db.session import transaction
+from vantio.runtime import Runtime
+
+
+@pytest.fixture
+async def operator(runtime: Runtime, tenant: Tenant) -> Operator:
+    return await make_operator(runtime, tenant.account_id)
+
+
+@pytest.fixture
+async def browser(app) -> AsyncIterator[Browser]:  # type: ignore[no-untyped-def]
+    browser = Browser(app)
+    yield browser
+    await browser.close()
+
+
+async def test_pages_need_sign_in(browser: Browser) -> None:
+    response = await browser.get("/dashboard/programs")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/signin?next=%2Fdashboard%2Fprograms"
+
+
+async def test_password_is_stored_as_argon2(runtime: Runtime, operator: Operator) -> None:
+    async with transaction(runtime.sessionmaker) as session:
+        row = await session.get(OperatorRow, operator.id)
+    assert row is not None
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+
+
+async def test_sign_in_sets_a_protected_session_cookie(
+    browser: Browser, operator: Operator
+) -> None:
+    response = await browser.sign_in(operator.email)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/"
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith("vantio_session=")
+    )
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert "httponly" in flags
+    assert "samesite=lax" in flags
+    assert "path=/dashboard" in flags
+    assert "secure" not in flags  # plain HTTP: a Secure cookie would never come back
+    page = await browser.get("/dashboard/")
+    assert page.status_code == 200
+    assert operator.email in page.text
+
+
+@pytest.mark.parametrize("how", ["forwarded", "https"])
+async def test_cookie_is_secure_behind_https(app, operator: Operator, how: str) -> None:  # type: ignore[no-untyped-def]
+    base = "https://testserver" if how == "https" else "http://testserver"
+    headers = {"X-Forwarded-Proto": "https"} if how == "forwarded" else {}
+    browser = Browser(app, base_url=base)
+    browser.client.headers.update(headers)
+    try:
+        page = await browser.get("/dashboard/signin")
+        assert "secure" in page.headers["set-cookie"].lower()
+        # httpx keeps Secure cookies for https URLs; the browser behind the proxy speaks https.
+        csrf_cookie = page.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+        browser.client.cookies.clear()
+        browser.client.cookies.set("vantio_csrf", csrf_cookie)
+        response = await browser.post(
+            "/dashboard/signin", {"email": operator.email, "password": PASSWORD}
+        )
+        cookie = next(
+            c for c in response.headers.get_list("set-cookie") if c.startswith("vantio_session=")
+        )
+        assert "secure" in {part.strip().lower() for part in cookie.split(";")}
+    finally:
+        await browser.close()
+
+
+async def test_wrong_password_is_refused_next_to_the_field(
+    browser: Browser, operator: Operator
+) -> None:
+    response = await browser.sign_in(operator.email, "not the password")
+    assert response.status_code == 400
+    assert error_of(response.text, "password") == "The email or password is not right."
+    assert "vantio_session" not in response.headers.get("set-cookie", "")
+    unknown = await browser.sign_in("nobody@example.com", "whatever it is")
+    assert unknown.status_code == 400
+    assert error_of(unknown.text, "password") == "The email or password is not right."
+
+
+async def test_failed_sign_ins_are_limited_per_email(app, operator: Operator) -> None:  # type: ignore[no-untyped-def]
+    attacker = Browser(app)
+    try:
+        for _ in range(dashboard_service.MAX_FAILURES_PER_EMAIL):
+            assert (await attacker.sign_in(operator.email, "guess guess")).status_code == 400
+        refused = await attacker.sign_in(operator.email)  # even the right password now waits
+        assert refused.status_code == 429
+        assert "Too many failed sign-ins" in refused.text
+        assert int(refused.headers["retry-after"]) > 0
+    finally:
+        await attacker.close()
+    # The same email from another place is limited too (it is the account under attack)...
+    other = Browser(app)
+    try:
+        assert (await other.sign_in(operator.email)).status_code == 429
+    finally:
+        await other.close()
+
+
+async def test_failed_sign_ins_are_limited_per_ip(
+    app,
+    runtime: Runtime,
+    tenant: Tenant,  # type: ignore[no-untyped-def]
+) -> None:
+    victim = await make_operator(runtime, tenant.account_id)
+    attacker = Browser(app)
+    try:
+        for number in range(dashboard_service.MAX_FAILURES_PER_IP):
+            response = await attacker.sign_in(f"guess{number}@example.com", "guess guess")
+            assert response.status_code == 400
+        assert (await attacker.sign_in(victim.email)).status_code == 429
+    finally:
+        await attacker.close()
+    elsewhere = Browser(app)
+    try:
+        assert (await elsewhere.sign_in(victim.email)).status_code == 303
+    finally:
+        await elsewhere.close()
+
+
+async def test_a_form_without_its_csrf_token_is_refused(
+    browser: Browser, operator: Operator, tenant: Tenant
+) -> None:
+    await browser.sign_in(operator.email)
+    body = {"name": "Forged", "landing_url": "https://evil.example/x", "commission_type": "percentage",
+            "commission_rate": "10", "payout_schedule": "manual", "minimum_payout": "0",
+            "attribution_window_days": "30", "currency": "USD"}  # fmt: skip
+    missing = await browser.post("/dashboard/programs/new", body, csrf=False)
+    assert missing.status_code == 403
+    wrong = await browser.post("/dashboard/programs/new", {**body, "csrf_token": "x" * 40})
+    assert wrong.status_code == 403
+    assert "expired" in wrong.text
+    programs = await tenant.test.ok("GET", "/api/v1/programs")
+    assert programs["programs"] == []
+    # Sign-out and the mode switch are forms too.
+    assert (await browser.post("/dashboard/signout", {"csrf_token": "nope"})).status_code == 403
+    assert (await browser.post("/dashboard/mode", {"mode": "live"}, csrf=False)).status_code == 403
+
+
+async def test_sign_in_form_needs_its_csrf_cookie(app, operator: Operator) -> None:  # type: ignore[no-untyped-def]
+    # A page of another site posting to the sign-in form has neither the cookie nor its copy.
+    stranger = Browser(app)
+    try:
+        response = await stranger.post(
+            "/dashboard/signin",
+            {"email": operator.email, "password": PASSWORD, "csrf_token": "guessed"},
+        )
+        assert response.status_code == 403
+        assert "vantio_session" not in response.headers.get("set-cookie", "")
+    finally:
+        await stranger.close()
+
+
+async def test_sign_out_ends_the_session(browser: Browser, operator: Operator) -> None:
+    await browser.sign_in(operator.email)
+    cookie = browser.client.cookies.get("vantio_session", path="/dashboard")
+    response = await browser.post("/dashboard/signout")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/dashboard/signin"
+    replay = Browser(browser.client._transport.app)  # type: ignore[attr-defined]
+    try:
+        replay.client.cookies.set("vantio_session", cookie or "", path="/dashboard")
+        assert (await replay.get("/dashboard/")).status_code == 303  # the old cookie is dead
+    finally:
+        await replay.close()
+
+
+async def test_next_never_leaves_the_dashboard(browser: Browser, operator: Operator) -> None:
+    await browser.get("/dashboard/signin")
+    response = await browser.post(
+        "/dashboard/signin",
+        {"email": operator.email, "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response.headers["location"] == "/dashboard/"
+
+
+async def test_mode_switch_shows_the_other_modes_data(
+    browser: Browser, operator: Operator, tenant: Tenant
+) -> None:
+    await tenant.test.ok(
+        "POST", "/api/v1/programs", {"name": "Test-mode program", "landing_url": "https://e.x/a"}
+    )
+    await tenant.live.ok(
+        "POST", "/api/v1/programs", {"name": "Live-mode program", "landing_url": "https://e.x/b"}
+    )
+    await browser.sign_in(operator.email)
+    page = await browser.get("/dashboard/programs")
+    assert "Test data" in page.text and "Test-mode program" in page.text
+    assert "Live-mode program" not in page.text
+    switched = await browser.post(
+        "/dashboard/mode", {"mode": "live", "next": "/dashboard/programs"}
+    )
+    assert switched.headers["location"] == "/dashboard/programs"
+    page = await browser.get("/dashboard/programs")
+    assert "Live data" in page.text and "Live-mode program" in page.text
+    assert "Test-mode program" not in page.text
+    await browser.post("/dashboard/mode", {"mode": "test", "next": "/dashboard/programs"})
+    assert "Test-mode program" in (await browser.get("/dashboard/programs")).text
+
+
+async def test_setup_link_creates_the_first_operator_once(
+    app,
+    runtime: Runtime,
+    tenant: Tenant,  # type: ignore[no-untyped-def]
+) -> None:
+    async with transaction(runtime.sessionmaker) as session:
+        token = await dashboard_service.create_setup_link(session, account_id=tenant.account_id)
+    browser = Browser(app)
+    try:
+        page = await browser.get("/dashboard/setup", token=token)
+        assert page.status_code == 200
+        mismatch = await browser.post(
+            "/dashboard/setup",
+            {"token": token, "email": "first@example.org", "password": PASSWORD,
+             "password_again": "something else"},
+        )  # fmt: skip
+        assert error_of(mismatch.text, "password_again") == "The two passwords are not the same."
+        short = await browser.post(
+            "/dashboard/setup",
+            {"token": token, "email": "first@example.org", "password": "short",
+             "password_again": "short"},
+        )  # fmt: skip
+        assert error_of(short.text, "password") == "Use at least 10 characters."
+        email = f"first.{tenant.account_id[-6:]}@example.org"
+        done = await browser.post(
+            "/dashboard/setup",
+            {"token": token, "email": email, "password": PASSWORD, "password_again": PASSWORD},
+        )
+        assert done.status_code == 303
+        assert email in (await browser.get("/dashboard/")).text
+        again = await Browser(app).get("/dashboard/setup", token=token)
+        assert again.status_code == 404
+    finally:
+        await browser.close()
+    async with transaction(runtime.sessionmaker) as session:
+        created = await dashboard_service.get_operator_by_email(session, email=email)
+    assert created is not None and created.account_id == tenant.account_id
