@@ -201,14 +201,16 @@ async def test_mode_switch_shows_the_other_modes_data(
     )
     await browser.sign_in(operator.email)
     page = await browser.get("/dashboard/programs")
-    assert "Test data" in page.text and "Test-mode program" in page.text
+    assert "Test data" in page.text
+    assert "Test-mode program" in page.text
     assert "Live-mode program" not in page.text
     switched = await browser.post(
         "/dashboard/mode", {"mode": "live", "next": "/dashboard/programs"}
     )
     assert switched.headers["location"] == "/dashboard/programs"
     page = await browser.get("/dashboard/programs")
-    assert "Live data" in page.text and "Live-mode program" in page.text
+    assert "Live data" in page.text
+    assert "Live-mode program" in page.text
     assert "Test-mode program" not in page.text
     await browser.post("/dashboard/mode", {"mode": "test", "next": "/dashboard/programs"})
     assert "Test-mode program" in (await browser.get("/dashboard/programs")).text
@@ -250,4 +252,5 @@ async def test_setup_link_creates_the_first_operator_once(
         await browser.close()
     async with transaction(runtime.sessionmaker) as session:
         created = await dashboard_service.get_operator_by_email(session, email=email)
-    assert created is not None and created.account_id == tenant.account_id
+    assert created is not None
+    assert created.account_id == tenant.account_id

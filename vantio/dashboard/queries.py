@@ -90,9 +90,8 @@ async def funnel(
             .group_by(Referral.status)
         )
     }
-    earnings = {
-        currency: total
-        for currency, total in await session.execute(
+    earnings = dict(
+        await session.execute(
             select(Earning.currency, func.sum(Earning.amount))
             .where(
                 *_scope(Earning, auth, program_id),
@@ -101,7 +100,7 @@ async def funnel(
             )
             .group_by(Earning.currency)
         )
-    }
+    )
     return Funnel(
         scans=int(scans or 0),
         referrals=sum(status_counts.values()),
