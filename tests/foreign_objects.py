@@ -153,6 +153,21 @@ async def foreign_payout(api: Api) -> Obj:
     return payout
 
 
+@factory("we")
+async def foreign_webhook_endpoint(api: Api) -> Obj:
+    # A closed local port and a rare event type: the walker's objects trigger no deliveries.
+    return await api.ok(
+        "POST",
+        "/api/v1/webhook_endpoints",
+        {
+            "url": "http://127.0.0.1:9/foreign",
+            "events": ["payout.failed"],
+            "description": MARK,
+            **MARKED,
+        },
+    )
+
+
 # --- Valid POST bodies of the caller's own objects ------------------------------------------
 
 

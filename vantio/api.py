@@ -13,12 +13,23 @@ from vantio.routing import ReferralRoute, VoucherRoute
 from vantio.scans.endpoints import router as scans
 from vantio.users.endpoints import router as users
 from vantio.vouchers.endpoints import router as vouchers
+from vantio.webhooks.endpoints import router as webhook_endpoints
 
 
 def referral_api() -> APIRouter:
     """`/api/v1`: the Referral API of vantio-docs.md, plus what API.md adds."""
     api = APIRouter(prefix="/api/v1", route_class=ReferralRoute)
-    for router in (programs, users, posters, impressions, referrals, earnings, payouts, events):
+    for router in (
+        programs,
+        users,
+        posters,
+        impressions,
+        referrals,
+        earnings,
+        payouts,
+        events,
+        webhook_endpoints,
+    ):
         api.include_router(router)
     return api
 

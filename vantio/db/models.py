@@ -20,6 +20,7 @@ from vantio.vouchers.models import (
     VoucherRollback,
     VoucherValidation,
 )
+from vantio.webhooks.models import WebhookAttempt, WebhookEndpoint
 from vantio.worker.models import Job, PeriodicSchedule
 
 __all__ = [
@@ -48,4 +49,6 @@ __all__ = [
     "VoucherCustomerUsage",
     "VoucherRollback",
     "VoucherValidation",
+    "WebhookAttempt",
+    "WebhookEndpoint",
 ]

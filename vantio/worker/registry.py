@@ -3,4 +3,7 @@
 Add one import line for your domain's jobs module; keep them sorted.
 """
 
-import vantio.payouts.jobs  # noqa: F401
+# ruff: noqa: F401
+
+import vantio.payouts.jobs
+import vantio.webhooks.jobs

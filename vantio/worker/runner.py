@@ -25,12 +25,13 @@ from vantio.db.session import transaction
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
 from vantio.runtime import Runtime
-from vantio.worker import jobs
+from vantio.worker import jobs, registry
 from vantio.worker.models import FAILED, QUEUED, Job, PeriodicSchedule
 
 log = logging.getLogger("vantio.worker")
 
 PERIODIC_PREFIX = "periodic:"
+_REGISTERED = registry  # importing it registers every job kind of the server
 
 
 @dataclass(frozen=True)

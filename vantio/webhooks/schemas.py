@@ -1,0 +1,139 @@
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from vantio.kit.schemas import Create, Metadata, Strict, Timestamp, Url, prefixed
+from vantio.webhooks.models import WebhookAttempt, WebhookEndpoint
+
+EVENT_TYPES = (
+    "referral.created",
+    "referral.status_changed",
+    "earning.created",
+    "earning.status_changed",
+    "impression.created",
+    "payout.created",
+    "payout.paid",
+    "payout.failed",
+    "voucher.created",
+    "voucher.updated",
+    "voucher.deleted",
+    "voucher.validated",
+    "voucher.applied",
+    "voucher.rollback",
+    "voucher.expired",
+    "webhook_endpoint.disabled",
+)
+ALL = "*"
+# Sent only to endpoints that name it: one per scan would drown an endpoint subscribed to "*".
+EXPLICIT_ONLY = frozenset({"impression.created"})
+
+
+def subscribes(events: list[str], event_type: str) -> bool:
+    if event_type in events:
+        return True
+    return ALL in events and event_type not in EXPLICIT_ONLY
+
+
+def _check_events(value: list[str]) -> list[str]:
+    unknown = [v for v in value if v != ALL and v not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown event type '{unknown[0]}'; use '*' or one of the event types")
+    return list(dict.fromkeys(value))
+
+
+Events = Annotated[list[str], Field(min_length=1, max_length=50), AfterValidator(_check_events)]
+Description = Annotated[str, Field(max_length=500)]
+WebhookEndpointId = Annotated[str, prefixed("we")]
+
+
+class WebhookEndpointCreate(Create):
+    url: Url
+    events: Events
+    description: Description | None = None
+    metadata: Metadata | None = None
+
+
+class WebhookEndpointUpdate(Strict):
+    url: Url | None = None
+    events: Events | None = None
+    description: Description | None = None
+    disabled: bool | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class WebhookEndpointOut(BaseModel):
+    id: str
+    url: str
+    description: str | None
+    events: list[str]
+    disabled: bool
+    livemode: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointOut":
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            description=endpoint.description,
+            events=endpoint.events,
+            disabled=endpoint.disabled,
+            livemode=endpoint.livemode,
+            created_at=endpoint.created_at,
+            updated_at=endpoint.updated_at,
+            metadata=endpoint.metadata_,
+        )
+
+
+class WebhookEndpointWithSecret(WebhookEndpointOut):
+    """Answered at creation and rotation only: the only times the secret is shown."""
+
+    secret: str
+
+    @classmethod
+    def with_secret(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointWithSecret":
+        return cls(**WebhookEndpointOut.of(endpoint).model_dump(), secret=endpoint.secret)
+
+
+class WebhookEndpointList(BaseModel):
+    webhook_endpoints: list[WebhookEndpointOut]
+    has_more: bool
+
+
+class WebhookEndpointDeleted(BaseModel):
+    id: str
+    deleted: bool
+
+
+class DeliveryAttemptOut(BaseModel):
+    id: str
+    endpoint_id: str
+    attempt: int
+    created_at: Timestamp
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    response_body: str
+    succeeded: bool
+    next_retry_at: Timestamp | None
+
+    @classmethod
+    def of(cls, row: WebhookAttempt) -> "DeliveryAttemptOut":
+        return cls(
+            id=row.id,
+            endpoint_id=row.endpoint_id,
+            attempt=row.attempt,
+            created_at=row.created_at,
+            status_code=row.status_code,
+            error=row.error,
+            duration_ms=row.duration_ms,
+            response_body=row.response_body,
+            succeeded=row.succeeded,
+            next_retry_at=row.next_retry_at,
+        )
+
+
+class RedeliverRequest(Create):
+    endpoint_id: WebhookEndpointId | None = None

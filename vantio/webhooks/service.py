@@ -1,0 +1,183 @@
+"""Webhook endpoints: the URLs an account's events go to, and their signing secrets."""
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.auth.context import AuthContext
+from vantio.config import Settings
+from vantio.db import repository
+from vantio.errors import Conflict, FieldError, NotFound
+from vantio.kit import metadata as metadata_rules
+from vantio.kit.ids import new_id
+from vantio.kit.pagination import Page
+from vantio.kit.time import utc_now
+from vantio.webhooks import signing, ssrf
+from vantio.webhooks.models import WebhookEndpoint
+from vantio.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, subscribes
+
+DNS_TIMEOUT_SECONDS = 5.0
+
+
+class EndpointDisabled(Conflict):
+    code = "webhook_endpoint_disabled"
+
+
+async def check_url(settings: Settings, url: str) -> None:
+    """Refuse a URL that resolves to a private, loopback or link-local address (400 naming `url`).
+
+    Called before the request's transaction starts: no lock is held during the DNS lookup.
+    """
+    if settings.webhook_allow_private:
+        return
+    try:
+        async with asyncio.timeout(DNS_TIMEOUT_SECONDS):
+            await ssrf.resolve_public(url)
+    except ssrf.UrlNotAllowed as exc:
+        raise FieldError("url", str(exc), code="webhook_url_not_allowed") from None
+    except TimeoutError:
+        raise FieldError("url", "DNS lookup timed out", code="webhook_url_not_allowed") from None
+
+
+async def create_endpoint(
+    session: AsyncSession, auth: AuthContext, *, settings: Settings, data: WebhookEndpointCreate
+) -> WebhookEndpoint:
+    await check_url(settings, data.url)
+    endpoint = WebhookEndpoint(
+        id=new_id("we"),
+        account_id=auth.account_id,
+        livemode=auth.livemode,
+        url=data.url,
+        description=data.description,
+        events=data.events,
+        disabled=False,
+        secret=signing.new_secret(),
+        metadata_=data.metadata or {},
+    )
+    session.add(endpoint)
+    await session.flush()
+    return endpoint
+
+
+async def get_endpoint(
+    session: AsyncSession, auth: AuthContext, *, endpoint_id: str, for_update: bool = False
+) -> WebhookEndpoint | None:
+    return await repository.get(session, WebhookEndpoint, auth, endpoint_id, for_update=for_update)
+
+
+async def get_endpoint_or_raise(
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    endpoint_id: str,
+    field: str | None = None,
+    for_update: bool = False,
+) -> WebhookEndpoint:
+    endpoint = await get_endpoint(session, auth, endpoint_id=endpoint_id, for_update=for_update)
+    if endpoint is None:
+        raise NotFound(
+            f"No webhook endpoint with id {endpoint_id}",
+            details={"field": field} if field else None,
+        )
+    return endpoint
+
+
+async def list_endpoints(
+    session: AsyncSession, auth: AuthContext, *, page: Page
+) -> tuple[Sequence[WebhookEndpoint], bool]:
+    return await repository.page(
+        session, repository.scoped(WebhookEndpoint, auth), WebhookEndpoint, page
+    )
+
+
+async def update_endpoint(
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    settings: Settings,
+    endpoint_id: str,
+    data: WebhookEndpointUpdate,
+) -> WebhookEndpoint:
+    if data.url is not None:
+        await check_url(settings, data.url)
+    endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
+    if data.url is not None:
+        endpoint.url = data.url
+    if data.events is not None:
+        endpoint.events = data.events
+    if "description" in data.model_fields_set:
+        endpoint.description = data.description
+    if data.disabled is not None:
+        if endpoint.disabled and not data.disabled:
+            endpoint.failing_since = None  # a fresh start: five more days before disabling
+        endpoint.disabled = data.disabled
+    if data.metadata is not None:
+        endpoint.metadata_ = metadata_rules.merge(endpoint.metadata_, data.metadata)
+    endpoint.updated_at = utc_now()
+    await session.flush()
+    return endpoint
+
+
+async def delete_endpoint(session: AsyncSession, auth: AuthContext, *, endpoint_id: str) -> None:
+    """Delete an endpoint; its queued deliveries find it gone and stop. Attempts stay in history."""
+    endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id)
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def rotate_secret(
+    session: AsyncSession, auth: AuthContext, *, settings: Settings, endpoint_id: str
+) -> WebhookEndpoint:
+    """A new secret; the current one keeps signing beside it for the overlap (24 h)."""
+    endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
+    now = utc_now()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + timedelta(
+        seconds=settings.webhook_secret_overlap_seconds
+    )
+    endpoint.secret = signing.new_secret()
+    endpoint.updated_at = now
+    await session.flush()
+    return endpoint
+
+
+def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The secrets that sign a delivery now: the current one first."""
+    result = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > utc_now():
+        result.append(endpoint.previous_secret)
+    return result
+
+
+async def subscribed_endpoint_ids(
+    session: AsyncSession, auth: AuthContext, *, event_type: str
+) -> list[str]:
+    """The enabled endpoints of the account and mode that take this event type."""
+    rows = (
+        await session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                WebhookEndpoint.account_id == auth.account_id,
+                WebhookEndpoint.livemode == auth.livemode,
+                WebhookEndpoint.disabled.is_(False),
+            )
+        )
+    ).all()
+    return sorted(row.id for row in rows if subscribes(row.events, event_type))
+
+
+async def redelivery_targets(
+    session: AsyncSession, auth: AuthContext, *, event_type: str, endpoint_id: str | None
+) -> list[str]:
+    """One named endpoint (even if it does not subscribe to the type), or all subscribed ones."""
+    if endpoint_id is None:
+        return await subscribed_endpoint_ids(session, auth, event_type=event_type)
+    endpoint = await get_endpoint_or_raise(
+        session, auth, endpoint_id=endpoint_id, field="endpoint_id"
+    )
+    if endpoint.disabled:
+        raise EndpointDisabled(f"Webhook endpoint {endpoint_id} is disabled; enable it first")
+    return [endpoint.id]

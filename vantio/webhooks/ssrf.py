@@ -1,0 +1,70 @@
+"""Refuse webhook URLs that reach into the server's own network (SSRF).
+
+A URL is checked when an endpoint is saved and again before each delivery, since DNS can change;
+the delivery then connects to the address that was checked (no second lookup to rebind).
+"""
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UrlNotAllowed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    port: int
+    address: str
+
+
+def is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+async def resolve_public(url: str) -> Target:
+    """The first address of the URL's host, if every address it resolves to is public."""
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host or parts.scheme not in ("http", "https"):
+        raise UrlNotAllowed("must be an http or https URL with a host")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UrlNotAllowed("has an invalid port") from exc
+    try:
+        literal: IPAddress | None = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            raise UrlNotAllowed(f"host {host} does not resolve") from exc
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise UrlNotAllowed(f"host {host} does not resolve")
+    for address in addresses:
+        if not is_public(address):
+            raise UrlNotAllowed(f"resolves to {address}, a private, loopback or link-local address")
+    return Target(host=host, port=port, address=str(addresses[0]))
