@@ -32,3 +32,14 @@ def test_referral_flow_example(vantio_server: VantioServer) -> None:
     assert "of 500 cents" in lines[3]
     assert lines[4].endswith("is converted")
     assert "duplicate_referral" in lines[5]
+
+
+def test_checkout_example(vantio_server: VantioServer) -> None:
+    done = run_example("checkout.py", vantio_server)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "refused (VOUCHER_NOT_FOUND)" in out
+    # 10% of $120.00 (priority 1) then $5.00: $17.00 off, $103.00 to pay.
+    assert "2. stack valid: $17.00 off $120.00, pay $103.00" in out
+    assert "$17.00 off in total" in out
+    assert "used 1 time(s)" in out
