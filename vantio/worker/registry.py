@@ -6,4 +6,5 @@ Add one import line for your domain's jobs module; keep them sorted.
 # ruff: noqa: F401
 
 import vantio.payouts.jobs
+import vantio.vouchers.jobs
 import vantio.webhooks.jobs
