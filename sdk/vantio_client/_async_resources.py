@@ -909,13 +909,20 @@ class AsyncVouchers(AsyncResource):
         *,
         value: int | float | None = None,
         conditions: VoucherConditions | None = None,
+        config: dict[str, Any] | None = None,
         status: Literal["active", "inactive"] | None = None,
         metadata: dict[str, Any] | None = None,
         **extra: Any,
     ) -> Voucher:
-        """Change a voucher's value, conditions (merged) or status."""
+        """Change a voucher's value, conditions (merged), config or status; code and type are fixed."""
         body = body_of(
-            {"value": value, "conditions": conditions, "status": status, "metadata": metadata},
+            {
+                "value": value,
+                "conditions": conditions,
+                "config": config,
+                "status": status,
+                "metadata": metadata,
+            },
             extra,
         )
         return cast(Voucher, await self._http.request("PUT", f"{V1}/vouchers/{id}", json=body))
@@ -931,6 +938,7 @@ class AsyncVouchers(AsyncResource):
         type: VoucherType | None = None,
         created_after: str | None = None,
         created_before: str | None = None,
+        campaign_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> VoucherPage[Voucher]:
@@ -945,6 +953,7 @@ class AsyncVouchers(AsyncResource):
                     "type": type,
                     "created_after": created_after,
                     "created_before": created_before,
+                    "campaign_id": campaign_id,
                     "limit": limit,
                     "offset": offset,
                 },
@@ -958,6 +967,7 @@ class AsyncVouchers(AsyncResource):
         type: VoucherType | None = None,
         created_after: str | None = None,
         created_before: str | None = None,
+        campaign_id: str | None = None,
         page_size: int = 100,
     ) -> AsyncIterator[Voucher]:
         """Every voucher matching the filters, fetched page by page as you iterate."""
@@ -966,6 +976,7 @@ class AsyncVouchers(AsyncResource):
             "type": type,
             "created_after": created_after,
             "created_before": created_before,
+            "campaign_id": campaign_id,
         }
         async for item in self._http.paginate(
             f"{V1}/vouchers", "data", params, page_size=page_size
@@ -1013,12 +1024,20 @@ class AsyncVouchers(AsyncResource):
         order_id: str,
         order: Order | None = None,
         customer: Customer | None = None,
+        metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
     ) -> Application:
         """Redeem a code on an order (re-validated, usage consumed); the same ``order_id`` replays."""
         body = body_of(
-            {"code": code, "order_id": order_id, "order": order, "customer": customer}, extra
+            {
+                "code": code,
+                "order_id": order_id,
+                "order": order,
+                "customer": customer,
+                "metadata": metadata,
+            },
+            extra,
         )
         return cast(
             Application,
@@ -1028,10 +1047,16 @@ class AsyncVouchers(AsyncResource):
         )
 
     async def remove(
-        self, *, code: str, order_id: str, idempotency_key: str | None = None, **extra: Any
+        self,
+        *,
+        code: str,
+        order_id: str,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
     ) -> Rollback:
         """Undo the application of ``code`` to ``order_id``, giving its usage back."""
-        body = body_of({"code": code, "order_id": order_id}, extra)
+        body = body_of({"code": code, "order_id": order_id, "reason": reason}, extra)
         return cast(
             Rollback,
             await self._http.request(
@@ -1057,6 +1082,13 @@ class AsyncVouchers(AsyncResource):
                 json=body,
                 idempotency_key=idempotency_key,
             ),
+        )
+
+    async def get_application(self, application_id: str) -> Application:
+        """Retrieve an application (``va_...``): its discount, status and rollback time."""
+        return cast(
+            Application,
+            await self._http.request("GET", f"{V1}/vouchers/applications/{application_id}"),
         )
 
     async def batch_create(

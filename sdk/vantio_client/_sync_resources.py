@@ -890,13 +890,20 @@ class Vouchers(Resource):
         *,
         value: int | float | None = None,
         conditions: VoucherConditions | None = None,
+        config: dict[str, Any] | None = None,
         status: Literal["active", "inactive"] | None = None,
         metadata: dict[str, Any] | None = None,
         **extra: Any,
     ) -> Voucher:
-        """Change a voucher's value, conditions (merged) or status."""
+        """Change a voucher's value, conditions (merged), config or status; code and type are fixed."""
         body = body_of(
-            {"value": value, "conditions": conditions, "status": status, "metadata": metadata},
+            {
+                "value": value,
+                "conditions": conditions,
+                "config": config,
+                "status": status,
+                "metadata": metadata,
+            },
             extra,
         )
         return cast(Voucher, self._http.request("PUT", f"{V1}/vouchers/{id}", json=body))
@@ -912,6 +919,7 @@ class Vouchers(Resource):
         type: VoucherType | None = None,
         created_after: str | None = None,
         created_before: str | None = None,
+        campaign_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
     ) -> VoucherPage[Voucher]:
@@ -926,6 +934,7 @@ class Vouchers(Resource):
                     "type": type,
                     "created_after": created_after,
                     "created_before": created_before,
+                    "campaign_id": campaign_id,
                     "limit": limit,
                     "offset": offset,
                 },
@@ -939,6 +948,7 @@ class Vouchers(Resource):
         type: VoucherType | None = None,
         created_after: str | None = None,
         created_before: str | None = None,
+        campaign_id: str | None = None,
         page_size: int = 100,
     ) -> Iterator[Voucher]:
         """Every voucher matching the filters, fetched page by page as you iterate."""
@@ -947,6 +957,7 @@ class Vouchers(Resource):
             "type": type,
             "created_after": created_after,
             "created_before": created_before,
+            "campaign_id": campaign_id,
         }
         for item in self._http.paginate(f"{V1}/vouchers", "data", params, page_size=page_size):
             yield cast(Voucher, item)
@@ -992,12 +1003,20 @@ class Vouchers(Resource):
         order_id: str,
         order: Order | None = None,
         customer: Customer | None = None,
+        metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
     ) -> Application:
         """Redeem a code on an order (re-validated, usage consumed); the same ``order_id`` replays."""
         body = body_of(
-            {"code": code, "order_id": order_id, "order": order, "customer": customer}, extra
+            {
+                "code": code,
+                "order_id": order_id,
+                "order": order,
+                "customer": customer,
+                "metadata": metadata,
+            },
+            extra,
         )
         return cast(
             Application,
@@ -1007,10 +1026,16 @@ class Vouchers(Resource):
         )
 
     def remove(
-        self, *, code: str, order_id: str, idempotency_key: str | None = None, **extra: Any
+        self,
+        *,
+        code: str,
+        order_id: str,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
     ) -> Rollback:
         """Undo the application of ``code`` to ``order_id``, giving its usage back."""
-        body = body_of({"code": code, "order_id": order_id}, extra)
+        body = body_of({"code": code, "order_id": order_id, "reason": reason}, extra)
         return cast(
             Rollback,
             self._http.request(
@@ -1036,6 +1061,13 @@ class Vouchers(Resource):
                 json=body,
                 idempotency_key=idempotency_key,
             ),
+        )
+
+    def get_application(self, application_id: str) -> Application:
+        """Retrieve an application (``va_...``): its discount, status and rollback time."""
+        return cast(
+            Application,
+            self._http.request("GET", f"{V1}/vouchers/applications/{application_id}"),
         )
 
     def batch_create(

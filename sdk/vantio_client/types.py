@@ -250,11 +250,13 @@ class Voucher(TypedDict, total=False):
     config: dict[str, Any]
     metadata: dict[str, Any]
     program_id: str | None
+    campaign_id: str | None
     status: VoucherStatus
     usage_count: int
     usage_history: list[dict[str, Any]]
     created_at: str
     updated_at: str
+    deleted_at: str | None
 
 
 class DeletedVoucher(TypedDict):
@@ -279,10 +281,15 @@ class Application(TypedDict, total=False):
     id: str
     voucher: dict[str, Any]
     order_id: str
+    customer_id: str | None
     discount_amount: int
     final_amount: int
     currency: str
+    applied_to: list[dict[str, Any]]
+    status: str
     applied_at: str
+    rolled_back_at: str | None
+    metadata: dict[str, Any]
 
 
 class Rollback(TypedDict, total=False):
@@ -290,7 +297,10 @@ class Rollback(TypedDict, total=False):
     application_id: str
     voucher: dict[str, Any]
     order_id: str
-    rolled_back_at: str
+    discount_amount: int
+    currency: str
+    reason: str | None
+    status: str
     created_at: str
 
 
