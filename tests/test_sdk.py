@@ -408,3 +408,38 @@ def test_every_public_method_has_a_docstring() -> None:
             if not attr.startswith("_") and callable(method) and not method.__doc__:
                 missing.append(f"{client.__name__}.{attr}")
     assert missing == []
+
+
+async def test_webhook_endpoints_and_events(sdk: AsyncVantio) -> None:
+    endpoint = await sdk.webhook_endpoints.create(
+        url="http://127.0.0.1:9/hooks", events=["referral.created"], description="CRM"
+    )
+    secret = endpoint["secret"]
+    assert secret.startswith("whsec_")
+    fetched = await sdk.webhook_endpoints.get(endpoint["id"])
+    assert (fetched["events"], "secret" in fetched) == (["referral.created"], False)
+    assert [e["id"] for e in await sdk.webhook_endpoints.list()] == [endpoint["id"]]
+    assert [e["id"] async for e in sdk.webhook_endpoints.list_all()] == [endpoint["id"]]
+    disabled = await sdk.webhook_endpoints.update(endpoint["id"], disabled=True, events=["*"])
+    assert (disabled["disabled"], disabled["events"]) == (True, ["*"])
+    rotated = await sdk.webhook_endpoints.rotate_secret(endpoint["id"])
+    assert rotated["secret"].startswith("whsec_")
+    assert rotated["secret"] != secret
+    await sdk.webhook_endpoints.update(endpoint["id"], disabled=False)
+
+    f = await funnel(sdk)
+    referral = await sdk.referrals.create(
+        impression_id=f["impression"]["id"], first_name="A", last_name="B", email=unique_email()
+    )
+    [event] = await sdk.events.list(type="referral.created")
+    assert event["data"]["id"] == referral["id"]
+    redelivery = await sdk.events.redeliver(event["id"])
+    assert redelivery["event_id"] == event["id"]
+    assert "delivery_attempts" in await sdk.events.get(event["id"])
+
+    assert await sdk.webhook_endpoints.delete(endpoint["id"]) == {
+        "id": endpoint["id"],
+        "deleted": True,
+    }
+    with pytest.raises(NotFoundError):
+        await sdk.webhook_endpoints.get(endpoint["id"])

@@ -438,3 +438,47 @@ def test_retry_after_a_dropped_connection_replays_instead_of_duplicating(
     assert posts[1][3]["idempotent-replayed"] == "true"  # the stored answer, not a second run
     listed = client.referrals.list(program_id=f["program"]["id"])
     assert [r["id"] for r in listed] == [referral["id"]]  # exactly one object was created
+
+
+# ---------------------------------------------------------------- a real webhook delivery
+
+
+def test_a_real_delivery_verifies(
+    client: Vantio, scripted: list[Scripted], vantio_server: VantioServer
+) -> None:
+    """`vantio serve` (with its in-process worker) delivers to a real receiver; the SDK's
+    verify accepts exactly those bytes and headers, and refuses them once tampered with."""
+    receiver = serve(scripted)
+    endpoint = client.webhook_endpoints.create(
+        url=f"{receiver.url}/hooks", events=["referral.created", "voucher.created"]
+    )
+    f = make_funnel(client)
+    referral = client.referrals.create(
+        impression_id=f["impression"]["id"],
+        first_name="Web",
+        last_name="Hook",
+        email=unique_email(),
+    )
+    voucher = client.vouchers.create(code=f"HOOK{referral['id'][-6:]}", type="fixed", value=100)
+    deadline = time.monotonic() + 60
+    while len(receiver.seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(receiver.seen) == 2, "no deliveries within 60 s"
+    events = {}
+    for seen in receiver.seen:
+        event = vantio_client.webhooks.verify(seen.body, seen.headers, endpoint["secret"])
+        events[event["type"]] = (event, seen)
+    assert events["referral.created"][0]["data"]["id"] == referral["id"]
+    assert events["voucher.created"][0]["data"]["id"] == voucher["id"]
+    assert "x-voucher-signature" in events["voucher.created"][1].headers  # checked by verify
+    assert "x-voucher-signature" not in events["referral.created"][1].headers
+    delivery = events["referral.created"][1]
+    with pytest.raises(vantio_client.WebhookVerificationError):
+        vantio_client.webhooks.verify(
+            delivery.body.replace(b"Hook", b"Hack"), delivery.headers, endpoint["secret"]
+        )
+    with pytest.raises(vantio_client.WebhookVerificationError, match="old"):
+        vantio_client.webhooks.verify(
+            delivery.body, delivery.headers, endpoint["secret"], now=time.time() + 3600
+        )
+    client.webhook_endpoints.delete(endpoint["id"])

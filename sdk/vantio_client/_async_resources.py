@@ -18,6 +18,7 @@ from vantio_client.types import (
     Campaign,
     Commission,
     Customer,
+    DeletedObject,
     DeletedVoucher,
     Earning,
     EarningStatus,
@@ -33,6 +34,7 @@ from vantio_client.types import (
     PayoutStatus,
     Poster,
     Program,
+    Redelivery,
     Referral,
     ReferralStatus,
     Rollback,
@@ -728,15 +730,17 @@ class AsyncWebhookEndpoints(AsyncResource):
         url: str | None = None,
         events: Sequence[str] | None = None,
         description: str | None = None,
+        disabled: bool | None = None,
         metadata: dict[str, Any] | None = None,
         **extra: Any,
     ) -> WebhookEndpoint:
-        """Change a webhook endpoint's URL, events or details."""
+        """Change a webhook endpoint's URL, events or details, or disable/enable it."""
         body = body_of(
             {
                 "url": url,
                 "events": list(events) if events is not None else None,
                 "description": description,
+                "disabled": disabled,
                 "metadata": metadata,
             },
             extra,
@@ -746,10 +750,10 @@ class AsyncWebhookEndpoints(AsyncResource):
             await self._http.request("PUT", f"{API}/webhook_endpoints/{id}", json=body),
         )
 
-    async def delete(self, id: str) -> dict[str, Any]:
+    async def delete(self, id: str) -> DeletedObject:
         """Delete a webhook endpoint: nothing more is delivered to it."""
         return cast(
-            "dict[str, Any]", await self._http.request("DELETE", f"{API}/webhook_endpoints/{id}")
+            DeletedObject, await self._http.request("DELETE", f"{API}/webhook_endpoints/{id}")
         )
 
     async def list(
@@ -808,10 +812,10 @@ class AsyncEvents(AsyncResource):
         ):
             yield cast(Event, item)
 
-    async def redeliver(self, id: str, *, idempotency_key: str | None = None) -> Event:
-        """Send an event to its endpoints again."""
+    async def redeliver(self, id: str, *, idempotency_key: str | None = None) -> Redelivery:
+        """Send an event to its endpoints again; the answer names the endpoints."""
         return cast(
-            Event,
+            Redelivery,
             await self._http.request(
                 "POST", f"{API}/events/{id}/redeliver", json={}, idempotency_key=idempotency_key
             ),

@@ -17,6 +17,7 @@ from vantio_client.types import (
     Campaign,
     Commission,
     Customer,
+    DeletedObject,
     DeletedVoucher,
     Earning,
     EarningStatus,
@@ -32,6 +33,7 @@ from vantio_client.types import (
     PayoutStatus,
     Poster,
     Program,
+    Redelivery,
     Referral,
     ReferralStatus,
     Rollback,
@@ -715,15 +717,17 @@ class WebhookEndpoints(Resource):
         url: str | None = None,
         events: Sequence[str] | None = None,
         description: str | None = None,
+        disabled: bool | None = None,
         metadata: dict[str, Any] | None = None,
         **extra: Any,
     ) -> WebhookEndpoint:
-        """Change a webhook endpoint's URL, events or details."""
+        """Change a webhook endpoint's URL, events or details, or disable/enable it."""
         body = body_of(
             {
                 "url": url,
                 "events": list(events) if events is not None else None,
                 "description": description,
+                "disabled": disabled,
                 "metadata": metadata,
             },
             extra,
@@ -733,9 +737,9 @@ class WebhookEndpoints(Resource):
             self._http.request("PUT", f"{API}/webhook_endpoints/{id}", json=body),
         )
 
-    def delete(self, id: str) -> dict[str, Any]:
+    def delete(self, id: str) -> DeletedObject:
         """Delete a webhook endpoint: nothing more is delivered to it."""
-        return cast("dict[str, Any]", self._http.request("DELETE", f"{API}/webhook_endpoints/{id}"))
+        return cast(DeletedObject, self._http.request("DELETE", f"{API}/webhook_endpoints/{id}"))
 
     def list(
         self, *, limit: int | None = None, offset: int | None = None
@@ -789,10 +793,10 @@ class Events(Resource):
         ):
             yield cast(Event, item)
 
-    def redeliver(self, id: str, *, idempotency_key: str | None = None) -> Event:
-        """Send an event to its endpoints again."""
+    def redeliver(self, id: str, *, idempotency_key: str | None = None) -> Redelivery:
+        """Send an event to its endpoints again; the answer names the endpoints."""
         return cast(
-            Event,
+            Redelivery,
             self._http.request(
                 "POST", f"{API}/events/{id}/redeliver", json={}, idempotency_key=idempotency_key
             ),

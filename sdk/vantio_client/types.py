@@ -161,22 +161,32 @@ class PayoutRun(TypedDict):
 class WebhookEndpoint(TypedDict, total=False):
     id: str
     url: str
-    events: list[str]
-    secret: str
-    status: str
     description: str | None
-    metadata: dict[str, Any]
+    events: list[str]
+    disabled: bool
+    livemode: bool
+    secret: str  # only in the answers of create and rotate_secret
     created_at: str
     updated_at: str
+    metadata: dict[str, Any]
+
+
+class DeletedObject(TypedDict):
+    id: str
+    deleted: bool
 
 
 class DeliveryAttempt(TypedDict, total=False):
     id: str
     endpoint_id: str
-    status: int | None
+    attempt: int
+    created_at: str
+    status_code: int | None
+    error: str | None
     duration_ms: int
     response_body: str
-    created_at: str
+    succeeded: bool
+    next_retry_at: str | None
 
 
 class Event(TypedDict):
@@ -186,7 +196,12 @@ class Event(TypedDict):
     created_at: str
     livemode: bool
     data: dict[str, Any]
-    attempts: NotRequired[list[DeliveryAttempt]]
+    delivery_attempts: NotRequired[list[DeliveryAttempt]]
+
+
+class Redelivery(TypedDict):
+    event_id: str
+    endpoint_ids: list[str]
 
 
 class FunnelInterval(TypedDict, total=False):
