@@ -27,12 +27,14 @@ from vantio_client.types import (
     Funnel,
     Impression,
     Interval,
+    Leaderboard,
     Order,
     Payout,
     PayoutRun,
     PayoutSchedule,
     PayoutStatus,
     Poster,
+    PosterReport,
     Program,
     Redelivery,
     Referral,
@@ -823,7 +825,10 @@ class AsyncEvents(AsyncResource):
 
 
 class AsyncAnalytics(AsyncResource):
-    """``/api/v1/analytics``: the referral funnel, the leaderboard, and poster performance."""
+    """``/api/v1/analytics``: the referral funnel, the leaderboard, and poster performance.
+
+    ``from_`` and ``to`` are dates (``"2026-01-31"``, whole local days in ``tz``) or ISO 8601
+    times; ``tz`` an IANA zone (default UTC); ``currency`` that of the earnings figures."""
 
     async def funnel(
         self,
@@ -832,33 +837,63 @@ class AsyncAnalytics(AsyncResource):
         from_: str | None = None,
         to: str | None = None,
         interval: Interval | None = None,
+        tz: str | None = None,
+        currency: str | None = None,
     ) -> Funnel:
         """Scans → referrals → conversions → earnings per interval, with totals and rates."""
+        params = {
+            "program_id": program_id,
+            "from": from_,
+            "to": to,
+            "interval": interval,
+            "tz": tz,
+            "currency": currency,
+        }
         return cast(
-            Funnel,
-            await self._http.request(
-                "GET",
-                f"{API}/analytics/funnel",
-                params={"program_id": program_id, "from": from_, "to": to, "interval": interval},
-            ),
+            Funnel, await self._http.request("GET", f"{API}/analytics/funnel", params=params)
         )
 
-    async def leaderboard(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
-        """Ambassadors ranked by referrals, conversions and earnings."""
+    async def leaderboard(
+        self,
+        *,
+        program_id: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        sort: Literal["referrals", "conversions", "earnings"] | None = None,
+        tz: str | None = None,
+        currency: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Leaderboard:
+        """Ambassadors ranked by referrals, conversions or earnings."""
+        params = {
+            "program_id": program_id,
+            "from": from_,
+            "to": to,
+            "sort": sort,
+            "tz": tz,
+            "currency": currency,
+            "limit": limit,
+            "offset": offset,
+        }
         return cast(
-            "dict[str, Any]",
-            await self._http.request(
-                "GET", f"{API}/analytics/leaderboard", params={"program_id": program_id, **params}
-            ),
+            Leaderboard,
+            await self._http.request("GET", f"{API}/analytics/leaderboard", params=params),
         )
 
-    async def posters(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
-        """Scans and conversion rate per poster and location."""
+    async def posters(
+        self,
+        *,
+        program_id: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        tz: str | None = None,
+    ) -> PosterReport:
+        """Scans and conversion rate per poster and per location."""
+        params = {"program_id": program_id, "from": from_, "to": to, "tz": tz}
         return cast(
-            "dict[str, Any]",
-            await self._http.request(
-                "GET", f"{API}/analytics/posters", params={"program_id": program_id, **params}
-            ),
+            PosterReport,
+            await self._http.request("GET", f"{API}/analytics/posters", params=params),
         )
 
 

@@ -26,12 +26,14 @@ from vantio_client.types import (
     Funnel,
     Impression,
     Interval,
+    Leaderboard,
     Order,
     Payout,
     PayoutRun,
     PayoutSchedule,
     PayoutStatus,
     Poster,
+    PosterReport,
     Program,
     Redelivery,
     Referral,
@@ -804,7 +806,10 @@ class Events(Resource):
 
 
 class Analytics(Resource):
-    """``/api/v1/analytics``: the referral funnel, the leaderboard, and poster performance."""
+    """``/api/v1/analytics``: the referral funnel, the leaderboard, and poster performance.
+
+    ``from_`` and ``to`` are dates (``"2026-01-31"``, whole local days in ``tz``) or ISO 8601
+    times; ``tz`` an IANA zone (default UTC); ``currency`` that of the earnings figures."""
 
     def funnel(
         self,
@@ -813,33 +818,61 @@ class Analytics(Resource):
         from_: str | None = None,
         to: str | None = None,
         interval: Interval | None = None,
+        tz: str | None = None,
+        currency: str | None = None,
     ) -> Funnel:
         """Scans → referrals → conversions → earnings per interval, with totals and rates."""
+        params = {
+            "program_id": program_id,
+            "from": from_,
+            "to": to,
+            "interval": interval,
+            "tz": tz,
+            "currency": currency,
+        }
+        return cast(Funnel, self._http.request("GET", f"{API}/analytics/funnel", params=params))
+
+    def leaderboard(
+        self,
+        *,
+        program_id: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        sort: Literal["referrals", "conversions", "earnings"] | None = None,
+        tz: str | None = None,
+        currency: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> Leaderboard:
+        """Ambassadors ranked by referrals, conversions or earnings."""
+        params = {
+            "program_id": program_id,
+            "from": from_,
+            "to": to,
+            "sort": sort,
+            "tz": tz,
+            "currency": currency,
+            "limit": limit,
+            "offset": offset,
+        }
         return cast(
-            Funnel,
-            self._http.request(
-                "GET",
-                f"{API}/analytics/funnel",
-                params={"program_id": program_id, "from": from_, "to": to, "interval": interval},
-            ),
+            Leaderboard,
+            self._http.request("GET", f"{API}/analytics/leaderboard", params=params),
         )
 
-    def leaderboard(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
-        """Ambassadors ranked by referrals, conversions and earnings."""
+    def posters(
+        self,
+        *,
+        program_id: str | None = None,
+        from_: str | None = None,
+        to: str | None = None,
+        tz: str | None = None,
+    ) -> PosterReport:
+        """Scans and conversion rate per poster and per location."""
+        params = {"program_id": program_id, "from": from_, "to": to, "tz": tz}
         return cast(
-            "dict[str, Any]",
-            self._http.request(
-                "GET", f"{API}/analytics/leaderboard", params={"program_id": program_id, **params}
-            ),
-        )
-
-    def posters(self, *, program_id: str | None = None, **params: Any) -> dict[str, Any]:
-        """Scans and conversion rate per poster and location."""
-        return cast(
-            "dict[str, Any]",
-            self._http.request(
-                "GET", f"{API}/analytics/posters", params={"program_id": program_id, **params}
-            ),
+            PosterReport,
+            self._http.request("GET", f"{API}/analytics/posters", params=params),
         )
 
 

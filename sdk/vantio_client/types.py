@@ -206,6 +206,7 @@ class Redelivery(TypedDict):
 
 class FunnelInterval(TypedDict, total=False):
     start: str
+    end: str
     impressions: int
     referrals: int
     converted: int
@@ -215,9 +216,40 @@ class FunnelInterval(TypedDict, total=False):
     earnings_amount: int
 
 
+class FunnelTotal(FunnelInterval, total=False):
+    scan_to_signup_rate: float | None
+    signup_to_conversion_rate: float | None
+    conversion_to_verification_rate: float | None
+    rejection_rate: float | None
+
+
 class Funnel(TypedDict, total=False):
+    program_id: str | None
+    currency: str
+    interval: Interval
+    tz: str
+    start: str
+    end: str
     intervals: list[FunnelInterval]
-    total: dict[str, Any]
+    total: FunnelTotal
+
+
+class Leaderboard(TypedDict, total=False):
+    program_id: str | None
+    currency: str
+    sort: str
+    start: str
+    end: str
+    ambassadors: list[dict[str, Any]]
+    has_more: bool
+
+
+class PosterReport(TypedDict, total=False):
+    program_id: str | None
+    start: str | None
+    end: str | None
+    posters: list[dict[str, Any]]
+    locations: list[dict[str, Any]]
 
 
 # ---------------------------------------------------------------- Voucher API (/v1)
