@@ -223,3 +223,47 @@ async def payout_body(api: Api) -> Obj:
 @body("POST /api/v1/programs")
 async def program_body(api: Api) -> Obj:
     return {"name": "Own program", "landing_url": "https://example.com/own"}
+
+
+# --- Voucher API objects --------------------------------------------------------------------
+
+
+def _voucher_code() -> str:
+    import secrets
+
+    return f"FOREIGN{secrets.token_hex(5).upper()}"
+
+
+@factory("v")
+async def foreign_voucher(api: Api) -> Obj:
+    return await api.ok(
+        "POST",
+        "/v1/vouchers",
+        {"code": _voucher_code(), "type": "percentage", "value": 10, **MARKED},
+    )
+
+
+@factory("va")
+async def foreign_voucher_application(api: Api) -> Obj:
+    voucher = await foreign_voucher(api)
+    return await api.ok(
+        "POST",
+        "/v1/vouchers/apply",
+        {
+            "code": voucher["code"],
+            "order_id": f"order_{_voucher_code()}",
+            "order": {"value": 1000, "currency": "USD"},
+            **MARKED,
+        },
+    )
+
+
+@body("POST /v1/vouchers")
+async def voucher_body(api: Api) -> Obj:
+    program = await make_program(api)
+    return {
+        "code": _voucher_code(),
+        "type": "percentage",
+        "value": 10,
+        "program_id": program["id"],
+    }

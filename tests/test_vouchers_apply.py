@@ -54,7 +54,9 @@ async def test_apply_is_idempotent_per_code_and_order(api: Api) -> None:
 
 async def test_apply_prices_the_order_validated_with_its_id(api: Api) -> None:
     v = await make_voucher(api, type="fixed", value=700)
-    await api.ok("POST", "/v1/vouchers/validate", {"code": v["code"], "order": cart(3000, id="o_77")})
+    await api.ok(
+        "POST", "/v1/vouchers/validate", {"code": v["code"], "order": cart(3000, id="o_77")}
+    )
     body = (await apply(api, v["code"], "o_77")).json()
     assert (body["discount_amount"], body["final_amount"]) == (700, 2300)
     missing = await apply(api, v["code"], "o_unknown")
@@ -77,7 +79,9 @@ async def test_customer_limit_needs_a_customer_and_holds(api: Api) -> None:
     response = await apply(api, v["code"], "o1", order=cart(1000))
     assert response.status_code == 400
     customer = {"id": "customer_1"}
-    assert (await apply(api, v["code"], "o1", order=cart(1000), customer=customer)).status_code == 200
+    assert (
+        await apply(api, v["code"], "o1", order=cart(1000), customer=customer)
+    ).status_code == 200
     second = await apply(api, v["code"], "o2", order=cart(1000), customer=customer)
     assert second.status_code == 400
     assert second.json()["error"]["details"] == {
@@ -128,7 +132,9 @@ async def test_rollback_gives_usage_back_exactly_once(api: Api) -> None:
     v = await make_voucher(api, conditions={"max_uses": 1, "customer_limit": 1})
     customer = {"email": "Ann@Example.com"}
     application = (await apply(api, v["code"], "o1", order=cart(1000), customer=customer)).json()
-    assert (await apply(api, v["code"], "o2", order=cart(1000), customer=customer)).status_code == 400
+    assert (
+        await apply(api, v["code"], "o2", order=cart(1000), customer=customer)
+    ).status_code == 400
     response = await api.post(
         f"/v1/vouchers/applications/{application['id']}/rollback", {"reason": "refund"}
     )
@@ -143,7 +149,9 @@ async def test_rollback_gives_usage_back_exactly_once(api: Api) -> None:
     assert again.json()["error"]["code"] == "ALREADY_ROLLED_BACK"
     assert (await api.ok("GET", f"/v1/vouchers/{v['id']}"))["usage_count"] == 0
     # both counters were given back: the same customer may use it again
-    reused = await apply(api, v["code"], "o2", order=cart(1000), customer={"email": "ann@example.com"})
+    reused = await apply(
+        api, v["code"], "o2", order=cart(1000), customer={"email": "ann@example.com"}
+    )
     assert reused.status_code == 200
     got = await api.ok("GET", f"/v1/vouchers/applications/{application['id']}")
     assert got["status"] == "rolled_back"

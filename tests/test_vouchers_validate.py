@@ -84,7 +84,9 @@ async def test_product_scope_discounts_only_eligible_items(api: Api) -> None:
     body = (await validate(api, w["code"], cart(3000, 5000, 7000))).json()
     assert body["discount_amount"] == 1000
     assert [a["item_id"] for a in body["applied_to"]] == ["item_1", "item_3"]
-    response = await validate(api, v["code"], {"value": 500, "items": [{"id": "item_9", "price": 500}]})
+    response = await validate(
+        api, v["code"], {"value": 500, "items": [{"id": "item_9", "price": 500}]}
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "CONDITION_NOT_MET"
@@ -130,7 +132,9 @@ async def test_bogo_discounts_the_cheapest_units(api: Api) -> None:
     assert body["applied_to"] == [
         {"item_id": "hat", "original_price": 1000, "discount_amount": 1000, "final_price": 0}
     ]
-    response = await validate(api, v["code"], {"currency": "USD", "items": [{"id": "x", "price": 10}]})
+    response = await validate(
+        api, v["code"], {"currency": "USD", "items": [{"id": "x", "price": 10}]}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "CONDITION_NOT_MET"
 
@@ -176,7 +180,12 @@ async def test_conditional_and_or(api: Api) -> None:
         api,
         type="conditional",
         value=None,
-        config={"conditions": conditions, "discount": 20, "discount_type": "percentage", "all_conditions_required": True},
+        config={
+            "conditions": conditions,
+            "discount": 20,
+            "discount_type": "percentage",
+            "all_conditions_required": True,
+        },
     )
     either = await make_voucher(
         api,
@@ -203,13 +212,19 @@ async def test_conditional_and_or(api: Api) -> None:
 async def test_customer_rules(api: Api) -> None:
     v = await make_voucher(
         api,
-        conditions={"rules": [{"type": "customer", "rules": [{"segment": "vip", "min_orders": 3}]}]},
+        conditions={
+            "rules": [{"type": "customer", "rules": [{"segment": "vip", "min_orders": 3}]}]
+        },
     )
-    response = await validate(api, v["code"], cart(1000), customer={"id": "c", "segment": "vip", "orders_count": 1})
+    response = await validate(
+        api, v["code"], cart(1000), customer={"id": "c", "segment": "vip", "orders_count": 1}
+    )
     assert response.status_code == 400
     details = response.json()["error"]["details"]
     assert details["failed_conditions"] == [{"type": "min_orders", "expected": 3, "actual": 1}]
-    ok = await validate(api, v["code"], cart(1000), customer={"id": "c", "segment": "vip", "orders_count": 5})
+    ok = await validate(
+        api, v["code"], cart(1000), customer={"id": "c", "segment": "vip", "orders_count": 5}
+    )
     assert ok.json()["is_valid"] is True
     assert "customer_segment" in ok.json()["conditions_met"]
 
@@ -219,13 +234,22 @@ async def test_checks_run_in_the_documented_order(api: Api) -> None:
         # Expired, exhausted and below minimum at once: the date window is reported first.
         v = await make_voucher(
             api,
-            conditions={"valid_until": "2030-06-01T00:00:00Z", "max_uses": 1, "min_order_value": 5000},
+            conditions={
+                "valid_until": "2030-06-01T00:00:00Z",
+                "max_uses": 1,
+                "min_order_value": 5000,
+            },
         )
-        await api.ok("POST", "/v1/vouchers/apply", {"code": v["code"], "order_id": "o1", "order": cart(9000)})
+        await api.ok(
+            "POST", "/v1/vouchers/apply", {"code": v["code"], "order_id": "o1", "order": cart(9000)}
+        )
     with freeze(datetime(2031, 1, 1, tzinfo=UTC)):
         error = (await validate(api, v["code"], cart(100))).json()["error"]
         assert error["code"] == "VOUCHER_EXPIRED"
-        assert error["details"] == {"expired_at": "2030-06-01T00:00:00Z", "current_time": "2031-01-01T00:00:00Z"}
+        assert error["details"] == {
+            "expired_at": "2030-06-01T00:00:00Z",
+            "current_time": "2031-01-01T00:00:00Z",
+        }
     with freeze(datetime(2030, 2, 1, tzinfo=UTC)):
         error = (await validate(api, v["code"], cart(100))).json()["error"]
         assert error["code"] == "USAGE_LIMIT_EXCEEDED"
@@ -249,7 +273,10 @@ async def test_not_yet_valid_and_inactive(api: Api) -> None:
     w = await make_voucher(api)
     await api.ok("PUT", f"/v1/vouchers/{w['id']}", {"status": "inactive"})
     error = (await validate(api, w["code"], cart(100))).json()["error"]
-    assert (error["code"], error["details"]["reason"]) == ("VOUCHER_INVALID", "Voucher is not active")
+    assert (error["code"], error["details"]["reason"]) == (
+        "VOUCHER_INVALID",
+        "Voucher is not active",
+    )
 
 
 async def test_soft_answers_200_with_the_error(api: Api) -> None:
@@ -350,7 +377,11 @@ async def test_stacking_counts_the_orders_standing_applications(api: Api) -> Non
     plain = await make_voucher(api, type="fixed", value=500)
     other = await make_voucher(api, type="fixed", value=700)
     order = cart(10000, id="order_stack_1")
-    await api.ok("POST", "/v1/vouchers/apply", {"code": plain["code"], "order_id": "order_stack_1", "order": order})
+    await api.ok(
+        "POST",
+        "/v1/vouchers/apply",
+        {"code": plain["code"], "order_id": "order_stack_1", "order": order},
+    )
     # another plain voucher cannot join the order's plain voucher
     response = await validate(api, other["code"], order)
     assert response.status_code == 409
@@ -369,11 +400,21 @@ async def test_stacking_counts_the_orders_standing_applications(api: Api) -> Non
         ({"type": "fixed", "value": 10.5}, "INVALID_REQUEST"),
         ({"type": "bogo"}, "INVALID_CONFIGURATION"),
         ({"type": "stackable", "config": {"base_discount": 150}}, "INVALID_CONFIGURATION"),
-        ({"type": "conditional", "config": {"conditions": [], "discount": 5}}, "INVALID_CONFIGURATION"),
+        (
+            {"type": "conditional", "config": {"conditions": [], "discount": 5}},
+            "INVALID_CONFIGURATION",
+        ),
         ({"type": "percentage", "value": 5, "config": {"x": 1}}, "INVALID_CONFIGURATION"),
         ({"type": "percentage", "value": 5, "conditions": {"max_usess": 1}}, "INVALID_REQUEST"),
         (
-            {"type": "percentage", "value": 5, "conditions": {"valid_from": "2030-01-01T00:00:00Z", "valid_until": "2029-01-01T00:00:00Z"}},
+            {
+                "type": "percentage",
+                "value": 5,
+                "conditions": {
+                    "valid_from": "2030-01-01T00:00:00Z",
+                    "valid_until": "2029-01-01T00:00:00Z",
+                },
+            },
             "INVALID_CONDITIONS",
         ),
         ({"type": "percentage", "value": 5, "code": "a b"}, "INVALID_VOUCHER_CODE"),

@@ -49,7 +49,6 @@ async def list_vouchers(
     created_before: Annotated[
         datetime | None, Query(description="Created before this time")
     ] = None,
-    campaign_id: Annotated[str | None, Query(description="Only this campaign's codes")] = None,
 ) -> VoucherList:
     """List vouchers, newest first, with filters and pagination."""
     rows, total = await service.list_vouchers(
@@ -59,7 +58,6 @@ async def list_vouchers(
         type=type,
         created_after=created_after,
         created_before=created_before,
-        campaign_id=campaign_id,
         page=page,
     )
     return VoucherList(

@@ -27,6 +27,7 @@ from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import isoformat, utc_now
+from vantio.programs import service as program_service
 from vantio.vouchers import definitions, engine
 from vantio.vouchers.definitions import Definition
 from vantio.vouchers.errors import (
@@ -141,6 +142,10 @@ async def create_voucher(
 ) -> Voucher:
     check_code(data.code)
     definition = definition_of(data)
+    if data.program_id is not None:
+        await program_service.get_program_or_raise(
+            session, auth, program_id=data.program_id, field="program_id"
+        )
     metadata = dict(data.metadata or {})
     if data.name is not None:
         metadata.setdefault("name", data.name)
