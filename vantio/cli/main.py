@@ -24,8 +24,14 @@ app.add_typer(admin_app, name="admin")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    no_worker: Annotated[
+        bool,
+        typer.Option(
+            "--no-worker", help="Do not run a worker in this process (run `vantio worker`)"
+        ),
+    ] = False,
 ) -> None:
-    """Migrate the database, create an account on first start, and serve the API."""
+    """Migrate the database, create an account on first start, and serve the API (and a worker)."""
     settings = get_settings()
     if host:
         settings.host = host
@@ -46,14 +52,33 @@ def serve(
         typer.secho(f"  {link}", bold=True)
         typer.echo("The link works once (or run `vantio admin create --email EMAIL`).")
     from vantio.app import create_app
+    from vantio.worker.process import run_in_app
 
+    server_app = create_app(settings)
+    if not no_worker:
+        run_in_app(server_app)
     uvicorn.run(
-        create_app(settings),
+        server_app,
         host=settings.host,
         port=settings.port,
         log_level="info",
         access_log=False,
     )
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default VANTIO_WORKER_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Run the background worker (webhook deliveries, periodic jobs) until SIGTERM or SIGINT."""
+    import logging
+
+    from vantio.worker.process import run_worker_process
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker_process(get_settings(), concurrency=concurrency))
 
 
 async def _bootstrap() -> str | None:
