@@ -1,10 +1,12 @@
 """The Python SDK (sdk/, package vantio_client) against the real app in-process (ASGI transport)."""
 
 import asyncio
+import importlib.metadata
 import json
 import secrets
 import subprocess
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -388,8 +390,9 @@ def test_sdk_imports_nothing_from_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
     )
     assert done.stdout.strip() == "[]"
-    meta = (ROOT / "sdk" / "pyproject.toml").read_text()
-    assert 'dependencies = ["httpx>=0.27"]' in meta
+    project = tomllib.loads((ROOT / "sdk" / "pyproject.toml").read_text())["project"]
+    assert (project["name"], project["dependencies"]) == ("vantio-client", ["httpx>=0.27"])
+    assert importlib.metadata.requires("vantio-client") == ["httpx>=0.27"]  # what pip installed
 
 
 def test_every_public_method_has_a_docstring() -> None:
