@@ -3,6 +3,7 @@
 import re
 import secrets
 from dataclasses import dataclass
+from html import unescape as html_unescape
 from typing import Any
 
 import httpx
@@ -76,4 +77,4 @@ async def make_operator(runtime: Runtime, account_id: str) -> Operator:
 def error_of(html: str, field: str) -> str | None:
     """The error message shown next to a field, or None."""
     match = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', html)
-    return match.group(1) if match else None
+    return html_unescape(match.group(1)) if match else None

@@ -35,6 +35,7 @@ def friendly(kind: str, context: dict[str, Any], message: str, field: str) -> st
         return "This is not in the expected format."
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(context.values()))
+        bound = f"{bound:g}" if isinstance(bound, float) else bound
         words = {
             "greater_than": f"Enter a number above {bound}.",
             "greater_than_equal": f"Enter {bound} or more.",

@@ -90,8 +90,9 @@ async def funnel(
             .group_by(Referral.status)
         )
     }
-    earnings = dict(
-        await session.execute(
+    earnings = {
+        currency: int(total or 0)
+        for currency, total in await session.execute(
             select(Earning.currency, func.sum(Earning.amount))
             .where(
                 *_scope(Earning, auth, program_id),
@@ -100,13 +101,13 @@ async def funnel(
             )
             .group_by(Earning.currency)
         )
-    )
+    }
     return Funnel(
         scans=int(scans or 0),
         referrals=sum(status_counts.values()),
         converted=sum(status_counts.get(s, 0) for s in CONVERTED_STATUSES),
         verified=status_counts.get("verified", 0),
-        earnings={currency: int(total or 0) for currency, total in earnings.items()},
+        earnings=earnings,
     )
 
 
