@@ -228,6 +228,10 @@ async def test_list_all_fetches_pages_lazily(
         )["id"]
         for i in range(5)
     ]
+    first = await sdk.users.list(program_id=program["id"], limit=2)
+    assert ([u["id"] for u in first], first.has_more) == (ids[::-1][:2], True)
+    last = await sdk.users.list(program_id=program["id"], limit=2, offset=4)
+    assert ([u["id"] for u in last], last.has_more) == (ids[:1], False)
     transport.requests.clear()
     iterator = sdk.users.list_all(program_id=program["id"], page_size=2)
     taken = [await anext(iterator), await anext(iterator), await anext(iterator)]

@@ -22,6 +22,7 @@ from vantio_client._errors import (
     VantioError,
     WebhookVerificationError,
 )
+from vantio_client.types import Page
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -34,6 +35,7 @@ __all__ = [
     "ConflictError",
     "ConnectionError",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RetryPolicy",

@@ -7,12 +7,11 @@ Arguments left as ``None`` are not sent. ``**extra`` adds body fields this versi
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal, cast
 
 from vantio_client import _async_http
-from vantio_client._base import body_of
+from vantio_client._base import body_of, page_of
 from vantio_client.types import (
     Application,
     Campaign,
@@ -29,6 +28,7 @@ from vantio_client.types import (
     Interval,
     Leaderboard,
     Order,
+    Page,
     Payout,
     PayoutRun,
     PayoutSchedule,
@@ -142,14 +142,12 @@ class AsyncPrograms(AsyncResource):
         )
         return cast(Program, await self._http.request("PUT", f"{API}/programs/{id}", json=body))
 
-    async def list(
-        self, *, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[Program]:
+    async def list(self, *, limit: int | None = None, offset: int | None = None) -> Page[Program]:
         """One page of programs, newest first."""
         page = await self._http.request(
             "GET", f"{API}/programs", params={"limit": limit, "offset": offset}
         )
-        return cast("list[Program]", page["programs"])
+        return page_of(page, "programs")
 
     async def list_all(self, *, page_size: int = 100) -> AsyncIterator[Program]:
         """Every program, fetched page by page as you iterate."""
@@ -221,14 +219,14 @@ class AsyncUsers(AsyncResource):
 
     async def list(
         self, *, program_id: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[User]:
+    ) -> Page[User]:
         """One page of ambassadors, newest first."""
         page = await self._http.request(
             "GET",
             f"{API}/users",
             params={"program_id": program_id, "limit": limit, "offset": offset},
         )
-        return cast("list[User]", page["users"])
+        return page_of(page, "users")
 
     async def list_all(
         self, *, program_id: str | None = None, page_size: int = 100
@@ -299,7 +297,7 @@ class AsyncPosters(AsyncResource):
         student_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Poster]:
+    ) -> Page[Poster]:
         """One page of posters, newest first."""
         page = await self._http.request(
             "GET",
@@ -311,7 +309,7 @@ class AsyncPosters(AsyncResource):
                 "offset": offset,
             },
         )
-        return cast("list[Poster]", page["posters"])
+        return page_of(page, "posters")
 
     async def list_all(
         self, *, program_id: str | None = None, student_id: str | None = None, page_size: int = 100
@@ -368,7 +366,7 @@ class AsyncImpressions(AsyncResource):
         student_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Impression]:
+    ) -> Page[Impression]:
         """One page of impressions, newest first."""
         page = await self._http.request(
             "GET",
@@ -381,7 +379,7 @@ class AsyncImpressions(AsyncResource):
                 "offset": offset,
             },
         )
-        return cast("list[Impression]", page["impressions"])
+        return page_of(page, "impressions")
 
     async def list_all(
         self,
@@ -473,7 +471,7 @@ class AsyncReferrals(AsyncResource):
         status: ReferralStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Referral]:
+    ) -> Page[Referral]:
         """One page of referrals, newest first."""
         page = await self._http.request(
             "GET",
@@ -486,7 +484,7 @@ class AsyncReferrals(AsyncResource):
                 "offset": offset,
             },
         )
-        return cast("list[Referral]", page["referrals"])
+        return page_of(page, "referrals")
 
     async def list_all(
         self,
@@ -580,7 +578,7 @@ class AsyncEarnings(AsyncResource):
         status: EarningStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Earning]:
+    ) -> Page[Earning]:
         """One page of earnings, newest first."""
         page = await self._http.request(
             "GET",
@@ -593,7 +591,7 @@ class AsyncEarnings(AsyncResource):
                 "offset": offset,
             },
         )
-        return cast("list[Earning]", page["earnings"])
+        return page_of(page, "earnings")
 
     async def list_all(
         self,
@@ -658,7 +656,7 @@ class AsyncPayouts(AsyncResource):
         status: PayoutStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Payout]:
+    ) -> Page[Payout]:
         """One page of payouts, newest first."""
         page = await self._http.request(
             "GET",
@@ -671,7 +669,7 @@ class AsyncPayouts(AsyncResource):
                 "offset": offset,
             },
         )
-        return cast("list[Payout]", page["payouts"])
+        return page_of(page, "payouts")
 
     async def list_all(
         self,
@@ -760,12 +758,12 @@ class AsyncWebhookEndpoints(AsyncResource):
 
     async def list(
         self, *, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[WebhookEndpoint]:
+    ) -> Page[WebhookEndpoint]:
         """One page of webhook endpoints, newest first."""
         page = await self._http.request(
             "GET", f"{API}/webhook_endpoints", params={"limit": limit, "offset": offset}
         )
-        return cast("list[WebhookEndpoint]", page["webhook_endpoints"])
+        return page_of(page, "webhook_endpoints")
 
     async def list_all(self, *, page_size: int = 100) -> AsyncIterator[WebhookEndpoint]:
         """Every webhook endpoint, fetched page by page as you iterate."""
@@ -798,12 +796,12 @@ class AsyncEvents(AsyncResource):
 
     async def list(
         self, *, type: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[Event]:
+    ) -> Page[Event]:
         """One page of events, newest first."""
         page = await self._http.request(
             "GET", f"{API}/events", params={"type": type, "limit": limit, "offset": offset}
         )
-        return cast("list[Event]", page["events"])
+        return page_of(page, "events")
 
     async def list_all(
         self, *, type: str | None = None, page_size: int = 100

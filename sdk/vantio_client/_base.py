@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from vantio_client._errors import VantioError, error_from_response
+from vantio_client.types import Page
 
 __version__ = "0.1.0"
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
@@ -155,6 +156,12 @@ def items_of(page: Any, key: str) -> tuple[list[Any], bool | None]:
         raise VantioError(f"expected a list envelope with {key!r}")
     has_more = page.get("has_more")
     return items, has_more if isinstance(has_more, bool) else None
+
+
+def page_of(body: Any, key: str) -> Page[Any]:
+    """A Referral API list answer as a :class:`Page` (the items, with ``has_more``)."""
+    items, has_more = items_of(body, key)
+    return Page(items, has_more)
 
 
 # ---------------------------------------------------------------- cache

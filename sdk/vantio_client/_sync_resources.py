@@ -6,12 +6,11 @@ Arguments left as ``None`` are not sent. ``**extra`` adds body fields this versi
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal, cast
 
 from vantio_client import _sync_http
-from vantio_client._base import body_of
+from vantio_client._base import body_of, page_of
 from vantio_client.types import (
     Application,
     Campaign,
@@ -28,6 +27,7 @@ from vantio_client.types import (
     Interval,
     Leaderboard,
     Order,
+    Page,
     Payout,
     PayoutRun,
     PayoutSchedule,
@@ -141,14 +141,12 @@ class Programs(Resource):
         )
         return cast(Program, self._http.request("PUT", f"{API}/programs/{id}", json=body))
 
-    def list(
-        self, *, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[Program]:
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> Page[Program]:
         """One page of programs, newest first."""
         page = self._http.request(
             "GET", f"{API}/programs", params={"limit": limit, "offset": offset}
         )
-        return cast("list[Program]", page["programs"])
+        return page_of(page, "programs")
 
     def list_all(self, *, page_size: int = 100) -> Iterator[Program]:
         """Every program, fetched page by page as you iterate."""
@@ -218,14 +216,14 @@ class Users(Resource):
 
     def list(
         self, *, program_id: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[User]:
+    ) -> Page[User]:
         """One page of ambassadors, newest first."""
         page = self._http.request(
             "GET",
             f"{API}/users",
             params={"program_id": program_id, "limit": limit, "offset": offset},
         )
-        return cast("list[User]", page["users"])
+        return page_of(page, "users")
 
     def list_all(self, *, program_id: str | None = None, page_size: int = 100) -> Iterator[User]:
         """Every ambassador (of a program), fetched page by page as you iterate."""
@@ -294,7 +292,7 @@ class Posters(Resource):
         student_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Poster]:
+    ) -> Page[Poster]:
         """One page of posters, newest first."""
         page = self._http.request(
             "GET",
@@ -306,7 +304,7 @@ class Posters(Resource):
                 "offset": offset,
             },
         )
-        return cast("list[Poster]", page["posters"])
+        return page_of(page, "posters")
 
     def list_all(
         self, *, program_id: str | None = None, student_id: str | None = None, page_size: int = 100
@@ -361,7 +359,7 @@ class Impressions(Resource):
         student_id: str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Impression]:
+    ) -> Page[Impression]:
         """One page of impressions, newest first."""
         page = self._http.request(
             "GET",
@@ -374,7 +372,7 @@ class Impressions(Resource):
                 "offset": offset,
             },
         )
-        return cast("list[Impression]", page["impressions"])
+        return page_of(page, "impressions")
 
     def list_all(
         self,
@@ -466,7 +464,7 @@ class Referrals(Resource):
         status: ReferralStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Referral]:
+    ) -> Page[Referral]:
         """One page of referrals, newest first."""
         page = self._http.request(
             "GET",
@@ -479,7 +477,7 @@ class Referrals(Resource):
                 "offset": offset,
             },
         )
-        return cast("list[Referral]", page["referrals"])
+        return page_of(page, "referrals")
 
     def list_all(
         self,
@@ -573,7 +571,7 @@ class Earnings(Resource):
         status: EarningStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Earning]:
+    ) -> Page[Earning]:
         """One page of earnings, newest first."""
         page = self._http.request(
             "GET",
@@ -586,7 +584,7 @@ class Earnings(Resource):
                 "offset": offset,
             },
         )
-        return cast("list[Earning]", page["earnings"])
+        return page_of(page, "earnings")
 
     def list_all(
         self,
@@ -649,7 +647,7 @@ class Payouts(Resource):
         status: PayoutStatus | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> builtins.list[Payout]:
+    ) -> Page[Payout]:
         """One page of payouts, newest first."""
         page = self._http.request(
             "GET",
@@ -662,7 +660,7 @@ class Payouts(Resource):
                 "offset": offset,
             },
         )
-        return cast("list[Payout]", page["payouts"])
+        return page_of(page, "payouts")
 
     def list_all(
         self,
@@ -743,14 +741,12 @@ class WebhookEndpoints(Resource):
         """Delete a webhook endpoint: nothing more is delivered to it."""
         return cast(DeletedObject, self._http.request("DELETE", f"{API}/webhook_endpoints/{id}"))
 
-    def list(
-        self, *, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[WebhookEndpoint]:
+    def list(self, *, limit: int | None = None, offset: int | None = None) -> Page[WebhookEndpoint]:
         """One page of webhook endpoints, newest first."""
         page = self._http.request(
             "GET", f"{API}/webhook_endpoints", params={"limit": limit, "offset": offset}
         )
-        return cast("list[WebhookEndpoint]", page["webhook_endpoints"])
+        return page_of(page, "webhook_endpoints")
 
     def list_all(self, *, page_size: int = 100) -> Iterator[WebhookEndpoint]:
         """Every webhook endpoint, fetched page by page as you iterate."""
@@ -781,12 +777,12 @@ class Events(Resource):
 
     def list(
         self, *, type: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> builtins.list[Event]:
+    ) -> Page[Event]:
         """One page of events, newest first."""
         page = self._http.request(
             "GET", f"{API}/events", params={"type": type, "limit": limit, "offset": offset}
         )
-        return cast("list[Event]", page["events"])
+        return page_of(page, "events")
 
     def list_all(self, *, type: str | None = None, page_size: int = 100) -> Iterator[Event]:
         """Every event (of a type), fetched page by page as you iterate."""

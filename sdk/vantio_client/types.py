@@ -6,9 +6,22 @@ Field names are the wire names of the docs. Every amount is an ``int`` in minor 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Generic, Literal, NotRequired, TypedDict, TypeVar
 
 T = TypeVar("T")
+
+
+class Page(list[T]):
+    """One page of a Referral API list: a plain list of its items, plus the server's
+    ``has_more`` (``None`` if the answer had none). ``list_all()`` walks every page for you."""
+
+    has_more: bool | None
+
+    def __init__(self, items: Iterable[T] = (), has_more: bool | None = None) -> None:
+        super().__init__(items)
+        self.has_more = has_more
+
 
 ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
 EarningStatus = Literal["pending", "processing", "paid", "failed"]
