@@ -20,7 +20,7 @@ from vantio_client.types import Page
 __version__ = "0.1.0"
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
 USER_AGENT = f"vantio-client-python/{__version__}"
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 
 
 @dataclass(frozen=True)
