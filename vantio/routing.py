@@ -14,6 +14,7 @@ from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -134,10 +135,10 @@ async def run_request(
             if reservation is not None and response.status_code < 500:
                 await idempotency.complete(session, reservation, response)
             await commit(session)
-    except (VantioError, RequestValidationError) as exc:
+    except (VantioError, RequestValidationError, HTTPException) as exc:
         if reservation is not None:
             await idempotency.release(runtime.sessionmaker, reservation)
-        error = exc if isinstance(exc, VantioError) else bad_request_from(exc)
+        error = _as_vantio_error(exc)
         response = surface.render(error)
         if isinstance(error, RateLimited):
             headers["Retry-After"] = str(error.retry_after)
@@ -147,6 +148,21 @@ async def run_request(
         raise
     response.headers.update(headers)
     return response
+
+
+def _as_vantio_error(exc: VantioError | RequestValidationError | HTTPException) -> VantioError:
+    if isinstance(exc, VantioError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return bad_request_from(exc)
+    # FastAPI's own refusals (a body it could not parse at all, e.g. nested too deeply).
+    error = (
+        BadRequest("body: malformed JSON", details=[{"field": "body", "message": "malformed JSON"}])
+        if exc.status_code == 400
+        else VantioError(str(exc.detail), code="http_error")
+    )
+    error.status = exc.status_code
+    return error
 
 
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)

@@ -3,10 +3,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from vantio.earnings.models import Earning
+from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import Create, Currency, Metadata, ReferralId, Timestamp, Update
 
 EarningStatus = Literal["pending", "processing", "paid", "failed"]
-Amount = Annotated[int, Field(gt=0, le=10**12, strict=True)]
+Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True)]
 EarningType = Annotated[str, Field(min_length=1, max_length=64)]
 Description = Annotated[str, Field(max_length=1000)]
 

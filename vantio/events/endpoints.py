@@ -30,7 +30,14 @@ async def list_events(
     session: SessionDep,
     auth: AuthDep,
     page: ReferralPageDep,
-    type: Annotated[str | None, Query(description="Only events of this type")] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            description="Only events of this type",
+            max_length=64,
+            pattern=r"^[a-z_]+(\.[a-z_]+)*$",
+        ),
+    ] = None,
 ) -> EventList:
     """List events, newest first, each with its webhook delivery attempts."""
     rows, has_more = await service.list_events(session, auth, type=type, page=page)

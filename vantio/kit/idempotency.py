@@ -82,7 +82,7 @@ def key_of(header: str | None, body: bytes) -> str | None:
     if key is None and body:
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # the endpoint reports the malformed body
             return None
         if isinstance(parsed, dict) and isinstance(parsed.get("idempotency_key"), str):
             key = parsed["idempotency_key"]
@@ -97,7 +97,7 @@ def hash_request(body: bytes) -> str:
     """A digest of the body that ignores formatting: the same JSON sent twice hashes the same."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):
         canonical = body
     return hashlib.sha256(canonical).hexdigest()
 

@@ -159,6 +159,11 @@ _TWO_DECIMAL = {
 CURRENCIES = _ZERO_DECIMAL | _THREE_DECIMAL | _TWO_DECIMAL
 
 
+# The largest amount of minor units an API field takes: what a 32-bit INTEGER column holds on
+# every database (21,474,836.47 in a two-decimal currency).
+MAX_AMOUNT = 2**31 - 1
+
+
 def is_currency(code: str) -> bool:
     return code in CURRENCIES
 

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 from vantio.errors import FieldError
 
+# The database takes a 64-bit offset at most; no list is anywhere near this long.
+MAX_OFFSET = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class Page:
@@ -27,4 +30,6 @@ def _non_negative(field: str, raw: str | None, default: int, *, minimum: int) ->
         raise FieldError(field, "must be an integer") from None
     if value < minimum:
         raise FieldError(field, f"must be at least {minimum}")
+    if field == "offset" and value > MAX_OFFSET:
+        raise FieldError(field, f"must be at most {MAX_OFFSET}")
     return value

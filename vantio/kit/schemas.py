@@ -25,7 +25,9 @@ def _check_metadata(value: dict[str, Any]) -> dict[str, Any]:
     try:
         return metadata_rules.check(value)
     except Exception as exc:  # re-raised as a pydantic error that names the field
-        raise ValueError(getattr(exc, "message", str(exc)).removeprefix("metadata: ")) from exc
+        message = getattr(exc, "message", str(exc))
+        # Relative to the field: "metadata.note: ..." -> "note: ...", named as metadata.note.
+        raise ValueError(message.removeprefix("metadata: ").removeprefix("metadata.")) from exc
 
 
 Metadata = Annotated[dict[str, Any], AfterValidator(_check_metadata)]
@@ -63,10 +65,43 @@ EarningId = Annotated[str, prefixed("earn")]
 EventId = Annotated[str, prefixed("evt")]
 
 
+def find_nul(value: Any) -> str | None:
+    """The path of the first string (key or value) holding a NUL character, if any.
+
+    Iterative, so that a deeply nested body cannot exhaust the stack.
+    """
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return path or "body"
+                stack.append((f"{path}.{key}" if path else str(key), inner))
+        elif isinstance(item, list):
+            stack.extend(
+                (f"{path}.{index}" if path else str(index), inner)
+                for index, inner in enumerate(item)
+            )
+    return None
+
+
 class Strict(BaseModel):
     """A request body: unknown fields are refused, naming the field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def refuse_nul_characters(cls, data: Any) -> Any:
+        # PostgreSQL cannot store NUL in text or JSON; refuse it on every database alike.
+        path = find_nul(data)
+        if path is not None:
+            raise ValueError(f"{path}: text may not contain NUL characters")
+        return data
 
 
 class Create(Strict):

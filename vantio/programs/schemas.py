@@ -2,6 +2,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import Create, Currency, Metadata, Name, Strict, Timestamp, Update, Url
 
 PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
@@ -15,11 +16,11 @@ class PercentageCommission(Strict):
 
 class FlatCommission(Strict):
     type: Literal["flat"]
-    amount: Annotated[int, Field(gt=0)]
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)]
 
 
 class Tier(Strict):
-    min_referrals: Annotated[int, Field(ge=0)]
+    min_referrals: Annotated[int, Field(ge=0, le=1_000_000)]
     rate: Rate
 
 
@@ -52,7 +53,7 @@ class ProgramCreate(Create):
     currency: Currency = "USD"
     commission: Commission = PercentageCommission(type="percentage", rate=10)
     payout_schedule: PayoutSchedule = "manual"
-    minimum_payout: Annotated[int, Field(ge=0)] = 0
+    minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
     metadata: Metadata | None = None
 
@@ -66,7 +67,7 @@ class ProgramUpdate(Update):
     currency: Currency | None = None
     commission: Commission | None = None
     payout_schedule: PayoutSchedule | None = None
-    minimum_payout: Annotated[int, Field(ge=0)] | None = None
+    minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] | None = None
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     metadata: dict[str, Any] | None = None
 
