@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime, timedelta
 
+from vantio.kit.time import utc_now
 from vantio.vouchers import service
 from vantio.worker import jobs
 
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 async def expire_vouchers(ctx: jobs.JobContext, due_at: datetime) -> None:
     """Mark active vouchers whose `valid_until` has passed expired and emit `voucher.expired`;
     the conditional update makes a second run (another worker, a retry) a no-op."""
-    now = max(due_at, service.utc_now())
+    now = max(due_at, utc_now())
     expired = 0
     while True:
         batch = await service.expire_due(ctx.session, now=now, limit=1000)
