@@ -267,3 +267,38 @@ async def voucher_body(api: Api) -> Obj:
         "value": 10,
         "program_id": program["id"],
     }
+
+
+# --- Campaigns and voucher analytics exports ------------------------------------------------
+
+
+def _campaign_body(count: int = 2) -> Obj:
+    return {
+        "name": f"Campaign {MARK}",
+        "type": "percentage",
+        "value": 10,
+        "code_pattern": {"prefix": "FC-", "length": 10, "count": count},
+        **MARKED,
+    }
+
+
+@factory("camp")
+async def foreign_campaign(api: Api) -> Obj:
+    return await api.ok("POST", "/v1/campaigns", _campaign_body())
+
+
+@factory("export")
+async def foreign_export(api: Api) -> Obj:
+    voucher = await foreign_voucher(api)
+    export = await api.ok(
+        "POST",
+        "/v1/analytics/export",
+        {"voucher_ids": [voucher["id"]], "metrics": ["uses"], "format": "json"},
+    )
+    return {**export, "id": export["export_id"]}
+
+
+@body("POST /v1/campaigns")
+async def campaign_body(api: Api) -> Obj:
+    program = await make_program(api)
+    return {**_campaign_body(), "program_id": program["id"]}

@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter, FastAPI
 
+from vantio.campaigns.endpoints import batch_router as voucher_batch
+from vantio.campaigns.endpoints import router as campaigns
 from vantio.earnings.endpoints import router as earnings
 from vantio.events.endpoints import router as events
 from vantio.impressions.endpoints import router as impressions
@@ -12,6 +14,7 @@ from vantio.referrals.endpoints import router as referrals
 from vantio.routing import ReferralRoute, VoucherRoute
 from vantio.scans.endpoints import router as scans
 from vantio.users.endpoints import router as users
+from vantio.voucher_analytics.endpoints import router as voucher_analytics
 from vantio.vouchers.endpoints import router as vouchers
 from vantio.webhooks.endpoints import router as webhook_endpoints
 
@@ -37,7 +40,10 @@ def referral_api() -> APIRouter:
 def voucher_api() -> APIRouter:
     """`/v1`: the Voucher API of voucher-docs.md."""
     api = APIRouter(prefix="/v1", route_class=VoucherRoute)
+    api.include_router(voucher_batch)
     api.include_router(vouchers)
+    api.include_router(campaigns)
+    api.include_router(voucher_analytics)
     return api
 
 

@@ -41,7 +41,7 @@ class VoucherSurface:
         return JSONResponse({"error": inner}, status_code=error.status)
 
     def rate_class(self, method: str, path: str) -> str:
-        if method == "POST" and path == "/v1/vouchers":
+        if method == "POST" and path in ("/v1/vouchers", "/v1/vouchers/batch", "/v1/campaigns"):
             return "vouchers_create"
         if path.startswith("/v1/vouchers/validate"):
             return "vouchers_validate"

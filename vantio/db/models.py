@@ -2,6 +2,7 @@
 
 from vantio.accounts.models import Account
 from vantio.api_keys.models import ApiKey
+from vantio.campaigns.models import Campaign
 from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
 from vantio.db.base import Base
 from vantio.earnings.models import Earning
@@ -13,6 +14,7 @@ from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.referrals.models import Referral
 from vantio.users.models import User
+from vantio.voucher_analytics.models import VoucherExport
 from vantio.vouchers.models import (
     Voucher,
     VoucherApplication,
@@ -27,6 +29,7 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "Campaign",
     "DashboardSession",
     "Earning",
     "Event",
@@ -47,6 +50,7 @@ __all__ = [
     "Voucher",
     "VoucherApplication",
     "VoucherCustomerUsage",
+    "VoucherExport",
     "VoucherRollback",
     "VoucherValidation",
     "WebhookAttempt",
