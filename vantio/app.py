@@ -17,6 +17,8 @@ from vantio.errors import NotFound, VantioError
 from vantio.middleware import BodySizeLimit, SurfaceFor
 from vantio.routing import bad_request_from
 from vantio.runtime import Runtime
+from vantio.scans.endpoints import ScanFastPath
+from vantio.scans.writer import batching
 from vantio.surfaces import referral_surface, voucher_surface
 
 
@@ -27,7 +29,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with batching(_app):
+            yield
         if owns_runtime:
             await runtime.close()
 
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     surface_for = SurfaceFor(referral_surface, voucher_surface)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, surface_for=surface_for)
+    app.add_middleware(ScanFastPath)  # outermost: the scan is the hot path
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

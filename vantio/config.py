@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: float = 300.0
 
     scan_dedupe_seconds: int = 30 * 60
+    # Group commit: at most this many scans share one transaction.
+    scan_batch_max: int = 1000
     # SQLite durability: NORMAL survives a process crash in WAL mode, FULL survives power loss.
     sqlite_synchronous: str = "NORMAL"
 

@@ -1,24 +1,31 @@
 """Impressions: recorded by the public scan or by integrators who run their own redirect."""
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext, owner_of
 from vantio.db import repository
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
+from vantio.events.models import Event
 from vantio.impressions.models import Impression
 from vantio.impressions.schemas import ImpressionCreate, ImpressionOut
-from vantio.kit.ids import new_id
+from vantio.kit.ids import new_id, new_ids
 from vantio.kit.pagination import Page
-from vantio.kit.time import utc_now
+from vantio.kit.time import isoformat, utc_now
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
+from vantio.webhooks import dispatch, signing
+from vantio.webhooks.models import WebhookEndpoint
+from vantio.webhooks.schemas import subscribes
+from vantio.worker.models import QUEUED, Job
+
+CREATED = "impression.created"
 
 
 def build(
@@ -87,21 +94,136 @@ async def create_impression(
     return impression
 
 
-async def find_recent(
-    session: AsyncSession, *, poster_id: str, fingerprint: str, since: datetime
-) -> str | None:
-    """The id of this device's latest impression of the poster since `since`, if any."""
-    query = (
-        select(Impression.id)
-        .where(
-            Impression.poster_id == poster_id,
-            Impression.fingerprint == fingerprint,
-            Impression.scanned_at >= since,
+def scanned_row(
+    *,
+    impression_id: str,
+    account_id: str,
+    livemode: bool,
+    poster_id: str,
+    program_id: str,
+    student_id: str,
+    scanned_at: datetime,
+    user_agent: str | None,
+    ip_address: str | None,
+    fingerprint: str,
+    metadata: dict[str, Any],
+) -> dict[str, Any]:
+    """The column values of an impression recorded by the public scan, for `add_many`."""
+    return {
+        "id": impression_id,
+        "account_id": account_id,
+        "livemode": livemode,
+        "poster_id": poster_id,
+        "program_id": program_id,
+        "student_id": student_id,
+        "scanned_at": scanned_at,
+        "created_at": scanned_at,
+        "user_agent": user_agent,
+        "ip_address": ip_address,
+        "fingerprint": fingerprint,
+        "metadata": metadata,
+    }
+
+
+def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store impressions (rows of `scanned_row`) and their `impression.created` events.
+
+    The hot path of the scan: one executemany per table however many rows, where `add` costs an
+    ORM object, a flush and a subscription query per impression. The rows are those that
+    `event_service.record` writes: each event with its serialized webhook body, and a delivery
+    job for each endpoint that subscribes to `impression.created`.
+    """
+    events = []
+    for row, event_id in zip(rows, new_ids("evt", len(rows)), strict=True):
+        # ImpressionOut's JSON, built directly: pydantic per row costs more than the insert.
+        data = {
+            "id": row["id"],
+            "poster_id": row["poster_id"],
+            "program_id": row["program_id"],
+            "student_id": row["student_id"],
+            "scanned_at": isoformat(row["scanned_at"]),
+            "user_agent": row["user_agent"],
+            "ip_address": row["ip_address"],
+            "metadata": row["metadata"],
+        }
+        events.append(
+            {
+                "id": event_id,
+                "account_id": row["account_id"],
+                "livemode": row["livemode"],
+                "created_at": row["created_at"],
+                "type": CREATED,
+                "data": data,
+                "body": signing.serialize(
+                    event_id=event_id,
+                    type=CREATED,
+                    created_at=row["created_at"],
+                    livemode=row["livemode"],
+                    data=data,
+                ),
+            }
         )
-        .order_by(Impression.scanned_at.desc())
-        .limit(1)
+    connection.execute(insert(cast(Table, Impression.__table__)), list(rows))
+    connection.execute(insert(cast(Table, Event.__table__)), events)
+    jobs = _delivery_jobs(connection, events)
+    if jobs:
+        connection.execute(insert(cast(Table, Job.__table__)), jobs)
+
+
+def _delivery_jobs(
+    connection: Connection, events: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows `dispatch.enqueue_delivery` would add for these events (the worker polls for them)."""
+    query = select(
+        WebhookEndpoint.id,
+        WebhookEndpoint.account_id,
+        WebhookEndpoint.livemode,
+        WebhookEndpoint.events,
+    ).where(
+        WebhookEndpoint.account_id.in_({event["account_id"] for event in events}),
+        WebhookEndpoint.disabled.is_(False),
     )
-    return (await session.scalars(query)).first()
+    endpoints: dict[tuple[str, bool], list[str]] = {}
+    for endpoint_id, account_id, livemode, subscribed in connection.execute(query):
+        if subscribes(subscribed, CREATED):
+            endpoints.setdefault((account_id, livemode), []).append(endpoint_id)
+    now = utc_now()
+    return [
+        {
+            "id": new_id("job"),
+            "name": dispatch.DELIVER,
+            "payload": {"event_id": event["id"], "endpoint_id": endpoint_id, "attempt": 1},
+            "state": QUEUED,
+            "run_at": now,
+            "attempts": 0,
+            "dedupe_key": None,
+            "created_at": now,
+        }
+        for event in events
+        for endpoint_id in sorted(endpoints.get((event["account_id"], event["livemode"]), ()))
+    ]
+
+
+def find_recent_many(
+    connection: Connection,
+    *,
+    poster_ids: Collection[str],
+    fingerprints: Collection[str],
+    since: datetime,
+) -> dict[str, tuple[str, datetime]]:
+    """The latest impression since `since` of each device, by fingerprint: (id, scanned_at)."""
+    query = select(Impression.fingerprint, Impression.id, Impression.scanned_at).where(
+        Impression.poster_id.in_(poster_ids),
+        Impression.fingerprint.in_(fingerprints),
+        Impression.scanned_at >= since,
+    )
+    latest: dict[str, tuple[str, datetime]] = {}
+    for fingerprint, impression_id, scanned_at in connection.execute(query):
+        if fingerprint is None:
+            continue
+        if fingerprint not in latest or scanned_at > latest[fingerprint][1]:
+            latest[fingerprint] = (impression_id, scanned_at)
+    return latest
 
 
 async def get_impression(

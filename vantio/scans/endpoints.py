@@ -1,54 +1,119 @@
-"""Public routes of the scan: no API key, the poster's code is the capability."""
+"""Public routes of the scan: no API key, the poster's code is the capability.
+
+`GET /s/{code}` is the hot path: every scan of every poster. `ScanFastPath` answers it (and HEAD)
+as plain ASGI in front of FastAPI's stack, whose routing, dependency injection and middleware
+cost more than recording the scan (bench/scan.py measures it). The FastAPI route below documents
+it in OpenAPI and answers the same way when a request reaches it.
+"""
 
 import io
-from datetime import timedelta
+import re
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, quote
 
 import segno
 from fastapi import APIRouter, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vantio.db.session import transaction
+from vantio.kit.time import utc_now
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
 from vantio.routing import DocumentedRoute, runtime_of
 from vantio.scans import service
-from vantio.scans.service import Scan
+from vantio.scans.service import ScanNotRecorded
+from vantio.scans.writer import writer_of
 
 router = APIRouter(tags=["Scans"], route_class=DocumentedRoute)
 
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HTML = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")]
 _NOT_FOUND_PAGE = (
-    "<!doctype html><html><head><meta charset='utf-8'><title>Poster not found</title></head>"
-    "<body><h1>This poster's link is not valid</h1><p>The QR code may be old or mistyped.</p></body></html>"
+    b"<!doctype html><html><head><meta charset='utf-8'><title>Poster not found</title></head>"
+    b"<body><h1>This poster's link is not valid</h1><p>The QR code may be old or mistyped.</p>"
+    b"</body></html>"
+)
+_UNAVAILABLE_PAGE = (
+    b"<!doctype html><html><head><meta charset='utf-8'><title>Please try again</title></head>"
+    b"<body><h1>We could not record your scan</h1><p>Please scan the code again in a moment."
+    b"</p></body></html>"
 )
 
 
+class Answer(NamedTuple):
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
+    """Record the scan of `code` that `scope` (an HTTP GET or HEAD) carries and say what to answer."""
+    if _CODE.fullmatch(code) is None:
+        return Answer(404, _HTML, _NOT_FOUND_PAGE)
+    user_agent = referrer = None
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            user_agent = value.decode("latin-1")
+        elif name == b"referer":
+            referrer = value.decode("latin-1")
+    client = scope.get("client")
+    query_string: bytes = scope.get("query_string", b"")
+    query: Sequence[tuple[str, str]] = (
+        parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else ()
+    )
+    visit = service.visit(
+        code,
+        user_agent=user_agent,
+        ip_address=client[0] if client else None,
+        referrer=referrer,
+        query=query,
+        count=scope["method"] == "GET",
+        at=utc_now(),
+    )
+    try:
+        outcome = await writer_of(app).record(visit)
+    except ScanNotRecorded:
+        return Answer(503, [*_HTML, (b"retry-after", b"1")], _UNAVAILABLE_PAGE)
+    if outcome is None:
+        return Answer(404, _HTML, _NOT_FOUND_PAGE)
+    location = quote(outcome.location, safe=":/%#?=@[]!$&'()*+,;~").encode("latin-1")
+    return Answer(
+        302,
+        [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")],
+        b"",
+    )
+
+
+class ScanFastPath:
+    """Answers `GET|HEAD /s/{code}` before FastAPI's stack; everything else passes through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/s/"):
+            code = scope["path"][3:]
+            if "/" not in code and scope["method"] in ("GET", "HEAD"):
+                status, headers, body = await answer_scan(scope["app"], scope, code)
+                if body:
+                    headers = [*headers, (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 @router.head("/s/{code}", include_in_schema=False)
-@router.get("/s/{code}", response_class=RedirectResponse, status_code=302)
+@router.get("/s/{code}", response_class=Response, status_code=302)
 async def scan(request: Request, code: str) -> Response:
     """Record a scan of a poster's QR code and redirect to the landing page with `impression_id`."""
-    runtime = runtime_of(request)
-    scan = Scan(
-        user_agent=request.headers.get("user-agent"),
-        ip_address=request.client.host if request.client else None,
-        referrer=request.headers.get("referer"),
-        utm=service.utm_values(dict(request.query_params)),
-    )
-    async with transaction(runtime.sessionmaker) as session:
-        poster = await poster_service.find_by_code(session, code=code)
-        if poster is None:
-            return HTMLResponse(_NOT_FOUND_PAGE, status_code=404)
-        landing = await service.landing_url(session, poster=poster)
-        if request.method == "HEAD" or scan.is_bot:
-            return RedirectResponse(landing, status_code=302)
-        impression_id = await service.record(
-            session,
-            poster=poster,
-            scan=scan,
-            dedupe=timedelta(seconds=runtime.settings.scan_dedupe_seconds),
-        )
-    return RedirectResponse(
-        service.with_query(landing, {"impression_id": impression_id}), status_code=302
-    )
+    status, headers, body = await answer_scan(request.app, request.scope, code)
+    response = Response(body, status_code=status)
+    for name, value in headers:
+        response.headers[name.decode()] = value.decode("latin-1")
+    return response
 
 
 @router.get("/s/{code}/qr.svg", response_class=Response)
@@ -58,7 +123,7 @@ async def qr_svg(request: Request, code: str) -> Response:
     if poster is None:
         return HTMLResponse(_NOT_FOUND_PAGE, status_code=404)
     buffer = io.BytesIO()
-    segno.make(_scan_url(request, poster), error="m").save(
+    segno.make(scan_url(request, poster), error="m").save(
         buffer, kind="svg", scale=10, border=4, xmldecl=False
     )
     return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_CACHE)
@@ -71,7 +136,7 @@ async def qr_png(request: Request, code: str) -> Response:
     if poster is None:
         return HTMLResponse(_NOT_FOUND_PAGE, status_code=404)
     buffer = io.BytesIO()
-    segno.make(_scan_url(request, poster), error="m").save(buffer, kind="png", scale=10, border=4)
+    segno.make(scan_url(request, poster), error="m").save(buffer, kind="png", scale=10, border=4)
     return Response(buffer.getvalue(), media_type="image/png", headers=_CACHE)
 
 
@@ -79,9 +144,11 @@ _CACHE = {"Cache-Control": "public, max-age=86400"}
 
 
 async def _poster(request: Request, code: str) -> Poster | None:
+    if _CODE.fullmatch(code) is None:
+        return None
     async with transaction(runtime_of(request).sessionmaker) as session:
         return await poster_service.find_by_code(session, code=code)
 
 
-def _scan_url(request: Request, poster: Poster) -> str:
+def scan_url(request: Request, poster: Poster) -> str:
     return f"{runtime_of(request).settings.public_base_url()}/s/{poster.code}"

@@ -1,0 +1,226 @@
+"""Group commit of scans: the scans that arrive together share one transaction.
+
+The scan is the hot path, and one transaction per scan spends most of its time beginning and
+committing. While the server runs (its lifespan), one writer task takes every scan that arrived
+while the previous batch was committing, records them all in one transaction
+(`service.record_scans`), commits, and only then hands each waiting request its outcome: no
+redirect carries an `impression_id` before the commit that holds it.
+
+A failed batch is retried one scan per transaction, so a scan the database refuses fails alone;
+when the database itself is unreachable every scan of the batch fails at once. A scan that could
+not be stored raises `ScanNotRecorded` in its request (a 503 page), never a redirect.
+Without a running writer (an app used without its lifespan) each scan is its own batch.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from vantio.config import Settings
+from vantio.db.engine import create_blocking_sqlite_engine
+from vantio.scans import service
+from vantio.scans.service import Outcome, ScanNotRecorded, Visit
+
+log = logging.getLogger("vantio.scans")
+
+
+@dataclass(slots=True)
+class _Waiting:
+    visit: Visit
+    future: "asyncio.Future[Outcome | None]"
+
+
+class ScanWriter:
+    def __init__(self, settings: Settings, engine: AsyncEngine) -> None:
+        self._settings = settings
+        self._async_engine = engine
+        self._dedupe = timedelta(seconds=settings.scan_dedupe_seconds)
+        self._max_batch = settings.scan_batch_max
+        # SQLite: each batch runs whole in one thread on a blocking connection (see `_write`).
+        self._engine: Engine | None = None
+        self._thread: ThreadPoolExecutor | None = None
+        self._waiting: list[_Waiting] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.batches = 0  # transactions of the running writer, for the tests and the curious
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._stopping
+
+    async def record(self, visit: Visit) -> Outcome | None:
+        """Record a visit; returns once the transaction holding its impression has committed.
+
+        None for an unknown poster; raises `ScanNotRecorded` when the database failed.
+        """
+        if not self.running:
+            try:
+                return (await self._write([visit]))[0]
+            except Exception as exc:
+                raise _error_for(exc) from exc
+        future: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(visit, future))
+        self._wake.set()
+        return await future
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            if self._settings.is_sqlite:
+                self._engine = create_blocking_sqlite_engine(self._settings)
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="vantio-scan-writer")
+            self._task = asyncio.create_task(self._run(), name="vantio-scan-writer")
+
+    async def stop(self) -> None:
+        """Record the scans still waiting, then end the writer task."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await self._task
+        finally:
+            self._task = None
+            engine, thread, self._engine, self._thread = self._engine, self._thread, None, None
+            if engine is not None and thread is not None:
+                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+                thread.shutdown()
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                if not self._waiting:
+                    if self._stopping:
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                await self._flush(batch)
+        except BaseException:
+            # Cancelled with requests still waiting: they must not wait forever.
+            for waiting in self._waiting:
+                _fail(waiting.future, ScanNotRecorded())
+            self._waiting.clear()
+            raise
+
+    async def _flush(self, batch: list[_Waiting]) -> None:
+        batch = [waiting for waiting in batch if not waiting.future.done()]
+        if not batch:
+            return
+        self.batches += 1
+        try:
+            outcomes = await self._write([waiting.visit for waiting in batch])
+        except Exception as exc:
+            if len(batch) > 1 and not _is_outage(exc):
+                log.warning("a batch of %d scans failed (%r); retrying one by one", len(batch), exc)
+                await self._flush_each(batch)
+                return
+            log.error("recording %d scan(s) failed", len(batch), exc_info=exc)
+            for waiting in batch:
+                _fail(waiting.future, _error_for(exc))
+            return
+        except BaseException:
+            for waiting in batch:
+                _fail(waiting.future, ScanNotRecorded())
+            raise
+        _resolve(batch, outcomes)
+
+    async def _flush_each(self, batch: Sequence[_Waiting]) -> None:
+        for index, waiting in enumerate(batch):
+            try:
+                outcomes = await self._write([waiting.visit])
+            except Exception as exc:
+                log.error("recording a scan failed", exc_info=exc)
+                # When the database is unreachable, the rest of the batch would fail the same way.
+                outage = _is_outage(exc)
+                for each in batch[index:] if outage else [waiting]:
+                    _fail(each.future, _error_for(exc))
+                if outage:
+                    return
+                continue
+            except BaseException:
+                for each in batch[index:]:
+                    _fail(each.future, ScanNotRecorded())
+                raise
+            _resolve([waiting], outcomes)
+
+    async def _write(self, visits: list[Visit]) -> list[Outcome | None]:
+        """Record a batch in one transaction; returns after its commit."""
+        if self._engine is not None and self._thread is not None:
+            # aiosqlite would hop to its thread and back for every call (cursor, execute, fetch,
+            # close, commit: ~20 per batch), each hop waiting for the GIL on a busy server.
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._thread, self._write_blocking, self._engine, visits
+            )
+        async with self._async_engine.begin() as connection:
+            outcomes = await connection.run_sync(
+                service.record_scans, visits=visits, dedupe=self._dedupe
+            )
+        return outcomes
+
+    def _write_blocking(self, engine: Engine, visits: list[Visit]) -> list[Outcome | None]:
+        with engine.begin() as connection:
+            outcomes = service.record_scans(connection, visits=visits, dedupe=self._dedupe)
+        return outcomes
+
+
+def _resolve(batch: Sequence[_Waiting], outcomes: Sequence[Outcome | None]) -> None:
+    for waiting, outcome in zip(batch, outcomes, strict=True):
+        if not waiting.future.done():
+            waiting.future.set_result(outcome)
+
+
+def _is_outage(exc: BaseException | None) -> bool:
+    """The database cannot be reached at all (retrying scan by scan would not help)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
+def _error_for(exc: BaseException) -> BaseException:
+    """What the request of a failed scan raises: 503 for a database failure, else a 500."""
+    if isinstance(exc, SQLAlchemyError | OSError | TimeoutError):
+        error: BaseException = ScanNotRecorded()
+    else:
+        error = RuntimeError("recording the scan failed")
+    error.__cause__ = exc
+    return error
+
+
+def _fail(future: "asyncio.Future[Any]", exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+
+
+def writer_of(app: Any) -> ScanWriter:
+    """The app's scan writer (made on first use, running only during the app's lifespan)."""
+    writer: ScanWriter | None = getattr(app.state, "scan_writer", None)
+    if writer is None:
+        runtime = app.state.runtime
+        writer = ScanWriter(runtime.settings, runtime.engine)
+        app.state.scan_writer = writer
+    return writer
+
+
+@asynccontextmanager
+async def batching(app: Any) -> AsyncIterator[None]:
+    """Group-commit the app's scans for as long as the block runs (the app's lifespan)."""
+    writer = writer_of(app)
+    await writer.start()
+    try:
+        yield
+    finally:
+        await writer.stop()
