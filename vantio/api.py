@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from vantio.analytics.endpoints import router as analytics
 from vantio.campaigns.endpoints import batch_router as voucher_batch
 from vantio.campaigns.endpoints import router as campaigns
 from vantio.earnings.endpoints import router as earnings
@@ -30,6 +31,7 @@ def referral_api() -> APIRouter:
         referrals,
         earnings,
         payouts,
+        analytics,
         events,
         webhook_endpoints,
     ):

@@ -1,6 +1,7 @@
 """Imports every model, so that Base.metadata knows all tables (for Alembic)."""
 
 from vantio.accounts.models import Account
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, RollupWatermark
 from vantio.api_keys.models import ApiKey
 from vantio.campaigns.models import Campaign
 from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
@@ -35,6 +36,8 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "Impression",
+    "ImpressionDay",
+    "ImpressionSlot",
     "Job",
     "Operator",
     "Payout",
@@ -43,6 +46,7 @@ __all__ = [
     "Poster",
     "Program",
     "Referral",
+    "RollupWatermark",
     "ScheduledPayoutRun",
     "SetupToken",
     "SignInFailure",

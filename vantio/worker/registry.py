@@ -5,6 +5,7 @@ Add one import line for your domain's jobs module; keep them sorted.
 
 # ruff: noqa: F401
 
+import vantio.analytics.jobs
 import vantio.campaigns.jobs
 import vantio.payouts.jobs
 import vantio.voucher_analytics.jobs

@@ -1,4 +1,4 @@
-"""payouts, their earnings, scheduled payout runs
+"""payouts, their earnings, scheduled payout runs; analytics rollups of impressions
 
 Revision ID: 0004
 Revises: 0001
@@ -86,8 +86,53 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "analytics_impression_slots",
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("program_id", sa.String(length=64), nullable=False),
+        sa.Column("slot_start", DateTime, nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "account_id",
+            "livemode",
+            "program_id",
+            "slot_start",
+            name=op.f("pk_analytics_impression_slots"),
+        ),
+    )
+    op.create_table(
+        "analytics_impression_days",
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("program_id", sa.String(length=64), nullable=False),
+        sa.Column("day_start", DateTime, nullable=False),
+        sa.Column("poster_id", sa.String(length=64), nullable=False),
+        sa.Column("student_id", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "account_id",
+            "livemode",
+            "program_id",
+            "day_start",
+            "poster_id",
+            "student_id",
+            name=op.f("pk_analytics_impression_days"),
+        ),
+    )
+    op.create_table(
+        "analytics_watermarks",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("below_id", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", DateTime, nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_analytics_watermarks")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("analytics_watermarks")
+    op.drop_table("analytics_impression_days")
+    op.drop_table("analytics_impression_slots")
     op.drop_table("scheduled_payout_runs")
     op.drop_table("payout_earnings")
     with op.batch_alter_table("payouts", schema=None) as batch_op:

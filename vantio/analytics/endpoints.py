@@ -1,0 +1,215 @@
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.analytics import rollups, service
+from vantio.analytics.periods import Range, parse_range, zone
+from vantio.analytics.schemas import (
+    AmbassadorRow,
+    FunnelInterval,
+    FunnelOut,
+    FunnelTotal,
+    LeaderboardOut,
+    LocationRow,
+    PosterRow,
+    PostersOut,
+)
+from vantio.auth.context import AuthContext
+from vantio.kit.schemas import Currency, ProgramId
+from vantio.kit.time import utc_now
+from vantio.programs import service as program_service
+from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
+
+router = APIRouter(prefix="/analytics", tags=["Analytics"], route_class=ReferralRoute)
+
+ProgramFilter = Annotated[
+    ProgramId | None, Query(description="The program (default: every program of the account)")
+]
+From = Annotated[
+    str | None,
+    Query(alias="from", description="Start: a date (local midnight) or an ISO 8601 time"),
+]
+To = Annotated[
+    str | None,
+    Query(description="End: a date (that whole day included) or an ISO 8601 time (excluded)"),
+]
+Tz = Annotated[
+    str | None, Query(description="IANA time zone of dates and day boundaries (default UTC)")
+]
+CurrencyParam = Annotated[
+    Currency | None, Query(description="Currency of the earnings figures (default: the program's)")
+]
+
+
+async def _currency(
+    session: AsyncSession, auth: AuthContext, program_id: str | None, currency: str | None
+) -> str:
+    """The program's currency (404 for a program that is not the caller's), unless one is asked."""
+    if program_id is None:
+        return currency or "USD"
+    program = await program_service.get_program_or_raise(session, auth, program_id=program_id)
+    return currency or program.currency
+
+
+@router.get("/funnel", response_model=FunnelOut)
+async def funnel(
+    session: SessionDep,
+    auth: AuthDep,
+    program_id: ProgramFilter = None,
+    programId: ProgramFilter = None,
+    from_: From = None,
+    to: To = None,
+    interval: Annotated[
+        Literal["day", "week", "month"], Query(description="Length of each interval")
+    ] = "day",
+    tz: Tz = None,
+    currency: CurrencyParam = None,
+) -> FunnelOut:
+    """Impressions, referrals, conversions and earnings per day, week or month, with rates."""
+    program = one_of(program_id, programId)
+    period = parse_range(from_, to, tz)
+    money = await _currency(session, auth, program, currency)
+    result = await service.funnel(
+        session, auth, program_id=program, currency=money, period=period, interval=interval
+    )
+    return FunnelOut(
+        program_id=program,
+        currency=money,
+        interval=interval,
+        tz=period.tz.key,
+        start=period.start,
+        end=period.end,
+        intervals=[
+            FunnelInterval(start=start, end=end, **vars(figures))
+            for start, end, figures in zip(
+                result.cuts[:-1], result.cuts[1:], result.intervals, strict=True
+            )
+        ],
+        total=FunnelTotal(**vars(result.total), **result.total.rates()),
+    )
+
+
+@router.get("/leaderboard", response_model=LeaderboardOut)
+async def leaderboard(
+    session: SessionDep,
+    auth: AuthDep,
+    page: ReferralPageDep,
+    program_id: ProgramFilter = None,
+    programId: ProgramFilter = None,
+    from_: From = None,
+    to: To = None,
+    tz: Tz = None,
+    currency: CurrencyParam = None,
+    sort: Annotated[
+        Literal["referrals", "conversions", "earnings"],
+        Query(description="Rank by referrals, conversions or earnings amount"),
+    ] = "referrals",
+) -> LeaderboardOut:
+    """Ambassadors ranked by referrals, conversions or earnings, with their scan-to-signup rates."""
+    program = one_of(program_id, programId)
+    period = parse_range(from_, to, tz)
+    money = await _currency(session, auth, program, currency)
+    rows = await service.leaderboard(
+        session, auth, program_id=program, currency=money, period=period
+    )
+    order = {
+        "referrals": lambda r: (
+            r.figures.referrals,
+            r.figures.converted,
+            r.figures.earnings_amount,
+        ),
+        "conversions": lambda r: (
+            r.figures.converted,
+            r.figures.referrals,
+            r.figures.earnings_amount,
+        ),
+        "earnings": lambda r: (r.figures.earnings_amount, r.figures.converted, r.figures.referrals),
+    }[sort]
+    rows.sort(key=lambda r: r.user.id)
+    rows.sort(key=order, reverse=True)
+    shown = rows[page.offset : page.offset + page.limit]
+    return LeaderboardOut(
+        program_id=program,
+        currency=money,
+        sort=sort,
+        start=period.start,
+        end=period.end,
+        ambassadors=[
+            AmbassadorRow(
+                rank=page.offset + position + 1,
+                student_id=row.user.id,
+                program_id=row.user.program_id,
+                first_name=row.user.first_name,
+                last_name=row.user.last_name,
+                email=row.user.email,
+                scan_to_signup_rate=service.rate(row.figures.referrals, row.figures.impressions),
+                signup_to_conversion_rate=service.rate(
+                    row.figures.converted, row.figures.referrals
+                ),
+                **vars(row.figures),
+            )
+            for position, row in enumerate(shown)
+        ],
+        has_more=len(rows) > page.offset + page.limit,
+    )
+
+
+@router.get("/posters", response_model=PostersOut)
+async def posters(
+    session: SessionDep,
+    auth: AuthDep,
+    program_id: ProgramFilter = None,
+    programId: ProgramFilter = None,
+    from_: From = None,
+    to: To = None,
+    tz: Tz = None,
+) -> PostersOut:
+    """Scans, referrals and conversion rate per poster and per location."""
+    program = one_of(program_id, programId)
+    if from_ is None and to is None:
+        # All time: the scan clock accepts times up to 5 minutes ahead.
+        period = Range(rollups.EPOCH, utc_now() + timedelta(days=1), zone(tz))
+    else:
+        period = parse_range(from_, to, tz)
+    await _currency(session, auth, program, None)
+    rows = await service.posters(session, auth, program_id=program, period=period)
+    rows.sort(key=lambda r: r.poster.id)
+    rows.sort(key=lambda r: (r.figures.impressions, r.figures.referrals), reverse=True)
+    places: dict[str | None, list[service.PosterFigures]] = {}
+    for row in rows:
+        places.setdefault(row.poster.location, []).append(row)
+    locations = []
+    for location, members in places.items():
+        total = service.Figures()
+        for member in members:
+            total.add(member.figures)
+        locations.append(LocationRow(location=location, posters=len(members), **_place(total)))
+    locations.sort(key=lambda r: (r.scans, r.referrals), reverse=True)
+    return PostersOut(
+        program_id=program,
+        start=None if from_ is None and to is None else period.start,
+        end=None if from_ is None and to is None else period.end,
+        posters=[
+            PosterRow(
+                poster_id=row.poster.id,
+                program_id=row.poster.program_id,
+                student_id=row.poster.student_id,
+                location=row.poster.location,
+                **_place(row.figures),
+            )
+            for row in rows
+        ],
+        locations=locations,
+    )
+
+
+def _place(figures: service.Figures) -> dict[str, int | float | None]:
+    return {
+        "scans": figures.impressions,
+        "referrals": figures.referrals,
+        "converted": figures.converted,
+        "scan_to_signup_rate": service.rate(figures.referrals, figures.impressions),
+        "conversion_rate": service.rate(figures.converted, figures.impressions),
+    }

@@ -1,0 +1,139 @@
+"""Folding impressions into the rollups behind the writes, and the watermark readers rely on.
+
+Impression IDs start with their insertion time (`kit.ids`), so "IDs below `imp_<T>`" is "stored
+before T", whatever their `scanned_at` (an integrator may send an old one). `refresh` folds the
+impressions stored between the watermark and `up_to` into the rollups and moves the watermark,
+in one transaction; readers take rollups for what lies below the watermark and `impressions`
+for the rest. `up_to` lags the clock (`LAG`) so that no transaction still open could later
+commit an impression below it.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, RollupWatermark
+from vantio.impressions.models import Impression
+from vantio.kit.time import utc_now
+
+SLOT = timedelta(minutes=15)
+DAY = timedelta(days=1)
+LAG = timedelta(minutes=15)
+WATERMARK = "impressions"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # kit.ids' alphabet: IDs compare in time order
+_CHUNK = 500
+
+SlotKey = tuple[str, bool, str, datetime]
+DayKey = tuple[str, bool, str, datetime, str, str]
+
+
+def floor_to(at: datetime, step: timedelta) -> datetime:
+    return EPOCH + (at - EPOCH) // step * step
+
+
+def ceil_to(at: datetime, step: timedelta) -> datetime:
+    floor = floor_to(at, step)
+    return floor if floor == at else floor + step
+
+
+def first_id_at(at: datetime) -> str:
+    """The smallest impression ID stored at `at` or later."""
+    value, chars = int(at.timestamp() * 1000), []
+    for _ in range(10):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "imp_" + "".join(reversed(chars)) + "0" * 16
+
+
+async def watermark(session: AsyncSession) -> str:
+    """Impressions with an ID below this are in the rollups ("imp_" before the first refresh)."""
+    found = await session.scalar(
+        select(RollupWatermark.below_id).where(RollupWatermark.name == WATERMARK)
+    )
+    return found or "imp_"
+
+
+async def refresh(session: AsyncSession, *, up_to: datetime | None = None) -> int:
+    """Fold the impressions stored before `up_to` (default: now minus `LAG`) into the rollups;
+    returns how many were folded. Concurrent refreshes: one wins, the others fold nothing."""
+    target = first_id_at(up_to or utc_now() - LAG)
+    current = await _claim(session, target)
+    if current is None:
+        return 0
+    slots: Counter[SlotKey] = Counter()
+    days: Counter[DayKey] = Counter()
+    query = select(
+        Impression.account_id,
+        Impression.livemode,
+        Impression.program_id,
+        Impression.poster_id,
+        Impression.student_id,
+        Impression.scanned_at,
+    ).where(Impression.id >= current, Impression.id < target)
+    folded = 0
+    result = await session.stream(query.execution_options(yield_per=20_000))
+    async for account, livemode, program, poster, student, at in result:
+        slots[(account, livemode, program, floor_to(at, SLOT))] += 1
+        days[(account, livemode, program, floor_to(at, DAY), poster, student)] += 1
+        folded += 1
+    await _add(session, ImpressionSlot, ("slot_start",), slots)
+    await _add(session, ImpressionDay, ("day_start", "poster_id", "student_id"), days)
+    return folded
+
+
+async def _claim(session: AsyncSession, target: str) -> str | None:
+    """Move the watermark to `target`; the previous value, or None if there is nothing to do or
+    another refresh moved it first (the conditional UPDATE is the lock)."""
+    current = await session.scalar(
+        select(RollupWatermark.below_id).where(RollupWatermark.name == WATERMARK)
+    )
+    if current is None:
+        async with session.begin_nested():
+            session.add(RollupWatermark(name=WATERMARK, below_id="imp_", updated_at=utc_now()))
+        current = "imp_"
+    if current >= target:
+        return None
+    moved = await session.execute(
+        update(RollupWatermark)
+        .where(RollupWatermark.name == WATERMARK, RollupWatermark.below_id == current)
+        .values(below_id=target, updated_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    return current if getattr(moved, "rowcount", 0) == 1 else None
+
+
+async def _add(
+    session: AsyncSession,
+    model: type[ImpressionSlot] | type[ImpressionDay],
+    extra_keys: Sequence[str],
+    counts: Counter[Any],
+) -> None:
+    """Add `counts` to the rollup rows with those keys, creating the missing ones."""
+    names = ("account_id", "livemode", "program_id", *extra_keys)
+    columns = [getattr(model, name) for name in names]
+    keys = list(counts)
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start : start + _CHUNK]
+        existing = {
+            tuple(row[:-1]): row[-1]
+            for row in await session.execute(
+                select(*columns, model.count).where(tuple_(*columns).in_(chunk))
+            )
+        }
+        updates = [
+            _row(names, key, existing[key] + counts[key]) for key in chunk if key in existing
+        ]
+        inserts = [_row(names, key, counts[key]) for key in chunk if key not in existing]
+        if updates:
+            await session.execute(update(model), updates)
+        if inserts:
+            await session.execute(insert(model), inserts)
+
+
+def _row(names: Iterable[str], key: tuple[Any, ...], count: int) -> dict[str, Any]:
+    return {**dict(zip(names, key, strict=True)), "count": count}
