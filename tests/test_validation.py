@@ -1,7 +1,9 @@
 """Bad input never gets a 500 or a silent wrong answer: each is a 4xx in the documented shape,
 with a message naming the field."""
 
+import asyncio
 import json
+import os
 from typing import Any
 
 import httpx
@@ -411,3 +413,75 @@ async def test_scanned_at_and_other_odd_values(api: Api) -> None:
         assert_bad_request(response, "scanned_at")
     ok = await make_impression(api, funnel.poster["id"], scanned_at="2024-01-15T10:30:00")
     assert ok["scanned_at"] == "2024-01-15T10:30:00Z"  # a naive time is taken as UTC
+
+
+# --- Fuzzing: generated input, valid and invalid, on every operation -------------------------
+
+FUZZ_EXAMPLES = int(os.environ.get("VANTIO_FUZZ_EXAMPLES", "6"))
+
+
+async def test_no_generated_input_gets_a_server_error(app: Any, api: Api) -> None:
+    """Schemathesis generates requests from /openapi.json (conforming and not); none may 5xx."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+
+    await make_funnel(api)  # something to find, so that lists are not all empty
+    schema = schemathesis.openapi.from_dict(app.openapi())
+    operations = [
+        result.ok()
+        for result in schema.get_all_operations()
+        if result.ok().path.startswith(("/api/v1/", "/v1/"))
+    ]
+    assert len(operations) >= 25
+    loop = asyncio.get_running_loop()
+    failures: list[str] = []
+    sent = 0
+
+    async def send(kwargs: dict[str, Any]) -> httpx.Response:
+        headers = {k: v for k, v in kwargs["headers"].items() if k.lower() != "authorization"}
+        headers = {k: v for k, v in headers.items() if isinstance(v, str) and v.isascii()}
+        return await api.client.request(
+            kwargs["method"],
+            kwargs["url"],
+            params=kwargs.get("params"),
+            headers={**headers, **api.headers},
+            **({"json": kwargs["json"]} if "json" in kwargs else {"content": kwargs.get("data")}),
+        )
+
+    def fuzz(operation: Any, mode: GenerationMode) -> None:
+        @settings(
+            max_examples=FUZZ_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case: Any) -> None:
+            nonlocal sent
+            kwargs = case.as_transport_kwargs(base_url="http://testserver")
+            try:
+                response = asyncio.run_coroutine_threadsafe(send(kwargs), loop).result(60)
+            except (httpx.InvalidURL, UnicodeEncodeError, ValueError):
+                return  # not sendable over HTTP at all
+            sent += 1
+            if response.status_code >= 500:
+                failures.append(
+                    f"{kwargs['method']} {kwargs['url']} {kwargs.get('params')} "
+                    f"{kwargs.get('json', kwargs.get('data'))!r:.300} -> {response.status_code}"
+                )
+
+        run()
+
+    def fuzz_all() -> None:
+        for operation in operations:
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                try:
+                    fuzz(operation, mode)
+                except Exception as exc:  # a schema the generator cannot satisfy; others still run
+                    if "Unsatisfiable" not in type(exc).__name__:
+                        raise
+
+    await asyncio.to_thread(fuzz_all)
+    assert not failures, "\n".join(failures[:20])
+    assert sent >= len(operations) * 2, sent
