@@ -130,6 +130,8 @@ def wrk(url: str, script: Path, *, duration: int, connections: int, args: list[s
         f"-c{connections}",
         f"-d{duration}s",
         "--latency",
+        "--timeout",
+        "30s",
         "-s",
         str(script),
         url,

@@ -126,6 +126,8 @@ async def test_parallel_replays_of_one_order_make_one_application(api: Api) -> N
     assert {r.status_code for r in responses} == {200}
     assert len({r.json()["id"] for r in responses}) == 1
     assert (await api.ok("GET", f"/v1/vouchers/{v['id']}"))["usage_count"] == 1
+    events = (await api.ok("GET", "/api/v1/events", type="voucher.applied"))["events"]
+    assert len(events) == 1
 
 
 async def test_rollback_gives_usage_back_exactly_once(api: Api) -> None:

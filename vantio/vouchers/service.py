@@ -718,6 +718,11 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     try:
         async with session.begin_nested():
             session.add(application)
+            # The event first: the counter UPDATE below locks the voucher's row (PostgreSQL)
+            # until commit, so everything else is done before it.
+            await event_service.record(
+                session, auth, type="voucher.applied", data=_application_event(application)
+            )
             await session.flush()
             await _consume(session, voucher=voucher, customer=key)
     except IntegrityError as exc:
@@ -730,9 +735,6 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
         if standing is None:
             raise
         return _replay(standing, data, digest)
-    await event_service.record(
-        session, auth, type="voucher.applied", data=_application_event(application)
-    )
     return Applied(application, created=True)
 
 
