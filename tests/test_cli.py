@@ -289,3 +289,31 @@ def test_openapi_describes_every_route_with_a_one_line_summary(app: Any) -> None
         assert ("PUT", f"/api/v1/{resource}/{{id}}") in documented
     assert {("GET", "/api/v1/events"), ("GET", "/api/v1/events/{id}")} <= documented
     assert ("GET", "/s/{code}") in documented
+
+
+async def test_db_upgrade_builds_the_schema_from_migrations(empty_database: str) -> None:
+    """`vantio db upgrade` on an empty database, chosen only by VANTIO_DATABASE_URL."""
+    from sqlalchemy import inspect as sql_inspect
+
+    from vantio.db.engine import create_engine
+
+    upgraded = run_cli(empty_database, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "up to date" in upgraded.stdout
+    engine = create_engine(make_settings(empty_database))
+    try:
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: set(sql_inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert {
+        "alembic_version",
+        "accounts",
+        "api_keys",
+        "programs",
+        "referrals",
+        "earnings",
+    } <= tables
+    assert {"events", "impressions", "posters", "users", "idempotency_keys"} <= tables
+    again = run_cli(empty_database, "db", "upgrade")  # idempotent
+    assert again.returncode == 0, again.stderr

@@ -417,7 +417,7 @@ async def test_scanned_at_and_other_odd_values(api: Api) -> None:
 
 # --- Fuzzing: generated input, valid and invalid, on every operation -------------------------
 
-FUZZ_EXAMPLES = int(os.environ.get("VANTIO_FUZZ_EXAMPLES", "6"))
+FUZZ_EXAMPLES = int(os.environ.get("VANTIO_FUZZ_EXAMPLES", "4"))
 
 
 async def test_no_generated_input_gets_a_server_error(app: Any, api: Api) -> None:
