@@ -25,6 +25,12 @@ def friendly(kind: str, context: dict[str, Any], message: str, field: str) -> st
     """A pydantic error type in words a program owner understands."""
     if kind in ("missing", "string_too_short") and context.get("min_length", 1) <= 1:
         return "Please fill this in."
+    if kind == "too_short":
+        return (
+            "Choose at least one."
+            if context.get("min_length", 1) <= 1
+            else (f"Choose at least {context['min_length']}.")
+        )
     if kind == "string_too_short":
         return f"Use at least {context['min_length']} characters."
     if kind == "string_too_long":
@@ -106,7 +112,9 @@ def from_service(exc: VantioError, fields: dict[str, str] | None = None) -> Erro
     message = message[:1].upper() + message[1:]
     if not message.endswith("."):
         message += "."
-    return {fields.get(str(field), str(field)) if field else FORM: message}
+    if not field:
+        return {FORM: message}
+    return {fields.get(str(field)) or _prefix_match(str(field), fields) or str(field): message}
 
 
 def to_minor(raw: str, currency: str, field: str) -> int:

@@ -12,7 +12,10 @@ from vantio.dashboard import (
     pages_keys,
     pages_money,
     pages_overview,
+    pages_payouts,
     pages_programs,
+    pages_vouchers,
+    pages_webhooks,
 )
 from vantio.dashboard.web import PREFIX
 
@@ -27,6 +30,9 @@ def dashboard_router() -> APIRouter:
         pages_programs,
         pages_ambassadors,
         pages_money,
+        pages_payouts,
+        pages_vouchers,
+        pages_webhooks,
         pages_keys,
     ):
         if hasattr(module, "public"):

@@ -34,6 +34,17 @@ PREFIX = "/dashboard"
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["major"] = to_major
+templates.env.globals["nav"] = (
+    ("/dashboard/", "Overview"),
+    ("/dashboard/programs", "Programs"),
+    ("/dashboard/ambassadors", "Ambassadors"),
+    ("/dashboard/referrals", "Referrals"),
+    ("/dashboard/earnings", "Earnings"),
+    ("/dashboard/payouts", "Payouts"),
+    ("/dashboard/vouchers", "Vouchers"),
+    ("/dashboard/webhooks", "Webhooks"),
+    ("/dashboard/keys", "API keys"),
+)
 templates.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)
 
 
@@ -182,6 +193,9 @@ async def run_page(
                 )
                 await session.rollback()
                 return response
+        # Who is calling is read in its own short transaction, as the API runner does: the page
+        # then starts its own, so a page may do network I/O (a webhook URL's DNS) before writing.
+        await session.commit()
         request.state.dashboard = ctx
         try:
             response = await endpoint(request)
