@@ -3,10 +3,22 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from vantio.kit.money import MAX_AMOUNT
-from vantio.kit.schemas import Create, Currency, Metadata, Name, Strict, Timestamp, Update, Url
+from vantio.kit.schemas import (
+    Create,
+    Currency,
+    Metadata,
+    Name,
+    Strict,
+    Timestamp,
+    Update,
+    Url,
+    prefixed,
+)
 
 PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
 Rate = Annotated[float, Field(gt=0, le=100)]
+# The voucher a scan hands to the referred customer (a voucher of the same account and mode).
+VoucherId = Annotated[str, prefixed("v")]
 
 
 class PercentageCommission(Strict):
@@ -55,11 +67,12 @@ class ProgramCreate(Create):
     payout_schedule: PayoutSchedule = "manual"
     minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    referee_voucher_id: VoucherId | None = None
     metadata: Metadata | None = None
 
 
 class ProgramUpdate(Update):
-    clearable = frozenset({"description"})
+    clearable = frozenset({"description", "referee_voucher_id"})
 
     name: Name | None = None
     description: Annotated[str | None, Field(max_length=5000)] = None
@@ -69,6 +82,7 @@ class ProgramUpdate(Update):
     payout_schedule: PayoutSchedule | None = None
     minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] | None = None
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    referee_voucher_id: VoucherId | None = None
     metadata: dict[str, Any] | None = None
 
 

@@ -202,6 +202,31 @@ async def change_status(
     await _emit(session, auth, "referral.status_changed", referral, previous_status=previous)
 
 
+async def find_for_order(
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    program_id: str,
+    impression_id: str | None,
+    email: str | None,
+) -> Referral | None:
+    """The program's referral an order belongs to: by the scan it came from, else by email."""
+    if impression_id:
+        query = repository.scoped(Referral, auth).where(
+            Referral.program_id == program_id, Referral.impression_id == impression_id
+        )
+        referral = (await session.scalars(query.order_by(Referral.id).limit(1))).first()
+        if referral is not None:
+            return referral
+    if email:
+        query = repository.scoped(Referral, auth).where(
+            Referral.program_id == program_id,
+            Referral.email_normalized == email.strip().lower(),
+        )
+        return (await session.scalars(query.limit(1))).first()
+    return None
+
+
 async def count_conversions(
     session: AsyncSession, auth: AuthContext, *, program_id: str, student_id: str
 ) -> int:

@@ -22,6 +22,7 @@ from vantio.kit.crypto import sha256_hex
 from vantio.kit.ids import new_ids
 from vantio.posters.models import Poster
 from vantio.programs.models import Program
+from vantio.vouchers.models import Voucher
 
 # Lower-case fragments of the user agents of crawlers and of the link previewers of chat apps and
 # social networks: they fetch the URL without a person behind it. Substring tests, because one
@@ -171,6 +172,7 @@ class Target:
     student_id: str
     location: str | None
     landing_url: str
+    voucher_code: str | None = None  # the program's referee voucher, handed to the visitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +181,16 @@ class Outcome:
 
     landing_url: str
     impression_id: str | None
+    voucher_code: str | None = None
 
     @property
     def location(self) -> str:
         if self.impression_id is None:
             return self.landing_url
-        return with_query(self.landing_url, {"impression_id": self.impression_id})
+        params = {"impression_id": self.impression_id}
+        if self.voucher_code is not None:
+            params["voucher"] = self.voucher_code
+        return with_query(self.landing_url, params)
 
 
 def visit(
@@ -221,8 +227,17 @@ def find_targets(connection: Connection, *, codes: Collection[str]) -> dict[str,
             Poster.student_id,
             Poster.location,
             func.coalesce(Poster.destination_url, Program.landing_url),
+            Voucher.code,
         )
         .join(Program, Program.id == Poster.program_id)
+        .outerjoin(
+            Voucher,
+            (Voucher.id == Program.referee_voucher_id)
+            & (Voucher.account_id == Program.account_id)
+            & (Voucher.livemode == Program.livemode)
+            & (Voucher.status == "active")
+            & Voucher.deleted_at.is_(None),
+        )
         .where(Poster.code.in_(codes))
     )
     return {
@@ -234,6 +249,7 @@ def find_targets(connection: Connection, *, codes: Collection[str]) -> dict[str,
             student_id=row[5],
             location=row[6],
             landing_url=row[7],
+            voucher_code=row[8],
         )
         for row in connection.execute(query)
     }
@@ -293,7 +309,9 @@ def record_scans(
     for index, v in enumerate(visits):
         target = targets.get(v.code)
         outcomes.append(
-            None if target is None else Outcome(target.landing_url, credited.get(index))
+            None
+            if target is None
+            else Outcome(target.landing_url, credited.get(index), target.voucher_code)
         )
     return outcomes
 

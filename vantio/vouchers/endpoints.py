@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import JSONResponse, Response
 
+from vantio.flows import referral_loop
 from vantio.kit.schemas import prefixed
 from vantio.routing import AuthDep, SessionDep, VoucherPageDep, VoucherRoute
 from vantio.surfaces import voucher_surface
@@ -92,7 +93,7 @@ def _json(response: Response) -> dict[str, Any]:
 @router.post("/apply", response_model=ApplicationOut)
 async def apply_voucher(session: SessionDep, auth: AuthDep, body: ApplyRequest) -> ApplicationOut:
     """Apply a voucher to an order: re-validates, then records the redemption (idempotent)."""
-    applied = await service.apply(session, auth, data=body)
+    applied = await referral_loop.apply_voucher(session, auth, data=body)
     return ApplicationOut.of(applied.application)
 
 

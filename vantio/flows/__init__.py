@@ -1,0 +1,1 @@
+"""Sequences across domains (scan → referral → voucher → earning): they call services, no SQL."""
