@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -192,7 +192,7 @@ async def enqueue(
             if not is_unique_violation(exc):
                 raise
             return None
-    _wake_after_commit(session)
+    await _wake_after_commit(session)
     return job.id
 
 
@@ -206,7 +206,17 @@ def _on_commit(_session: Session) -> None:
         wake()
 
 
-def _wake_after_commit(session: AsyncSession) -> None:
+NOTIFY_CHANNEL = "vantio_jobs"
+
+
+async def _wake_after_commit(session: AsyncSession) -> None:
     sync_session = session.sync_session
     if not event.contains(sync_session, "after_commit", _on_commit):
         event.listen(sync_session, "after_commit", _on_commit)
+    # PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: workers of other
+    # processes wake at once instead of at their next poll. Once per transaction is enough.
+    if session.get_bind().dialect.name == "postgresql":
+        current = sync_session.get_transaction()
+        if current is None or session.info.get("vantio_jobs_notified") is not current:
+            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            session.info["vantio_jobs_notified"] = sync_session.get_transaction()
