@@ -215,3 +215,22 @@ async def test_expire_due_service(api: Api, runtime: Runtime) -> None:
         await session.commit()
     assert count >= 1
     assert (await api.ok("GET", f"/v1/vouchers/{v['id']}"))["status"] == "expired"
+
+
+async def test_large_orders_are_stored_whole(api: Api) -> None:
+    v = await make_voucher(api, value=50)
+    order = {"currency": "USD", "items": [{"id": "jet", "price": 10**12, "quantity": 1000}]}
+    body = (await apply(api, v["code"], "o_big", order=order)).json()
+    assert (body["discount_amount"], body["final_amount"]) == (5 * 10**14, 5 * 10**14)
+
+
+async def test_non_finite_numbers_are_refused(api: Api) -> None:
+    headers = {**api.headers, "Content-Type": "application/json"}
+    for raw in (
+        '{"code": "INF1X", "type": "stackable", "config": {"base_discount": Infinity}}',
+        '{"code": "NAN1X", "type": "conditional", "config": {"conditions": '
+        '[{"type": "order_value", "operator": "gte", "value": NaN}], "discount": 5}}',
+        '{"code": "NAN2X", "type": "fixed", "value": NaN}',
+    ):
+        response = await api.client.post("/v1/vouchers", content=raw, headers=headers)
+        assert response.status_code == 400, response.text

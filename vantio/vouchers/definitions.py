@@ -4,6 +4,7 @@ Everything here is pure: the campaign generator checks one definition with `buil
 the result onto each of its codes.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -170,12 +171,26 @@ def build(
     currency: str | None,
 ) -> Definition:
     """Check a definition and normalize it; raises the documented 400s naming the field."""
+    _check_finite("conditions", conditions)
+    _check_finite("config", config)
     checked_value = check_value(type, value)
     checked_conditions = check_conditions(conditions)
     checked_config = check_config(type, config)
     if type == "tiered" and checked_config and currency is None:
         currency = checked_config.get("currency")
     return Definition(type, checked_value, checked_conditions, checked_config, currency)
+
+
+def _check_finite(field: str, value: Any) -> None:
+    """NaN and infinities parse from JSON but are no amounts (and PostgreSQL's JSONB refuses them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise FieldError(field, "numbers must be finite")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(f"{field}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(f"{field}.{index}", item)
 
 
 def check_value(type: str, value: float | None) -> float | None:
@@ -321,6 +336,10 @@ def _check_tiers(tiers: list[Tier]) -> list[dict[str, Any]]:
     for tier, (low, high) in zip(ordered, ranges, strict=True):
         if tier.discount_type == "percentage" and tier.discount > 100:
             raise InvalidConfiguration("config.tiers", "a percentage discount is at most 100")
+        if tier.discount_type == "fixed" and not float(tier.discount).is_integer():
+            raise InvalidConfiguration(
+                "config.tiers", "a fixed discount is a whole amount in minor units"
+            )
         out.append(
             {
                 "min_value": low,

@@ -1,7 +1,16 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
@@ -89,9 +98,9 @@ class VoucherApplication(TenantMixin, Base):
     # Hash of the order and customer sent with the apply: a replay with other data is a conflict.
     request_hash: Mapped[str] = mapped_column(String(64))
     order_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    order_value: Mapped[int] = mapped_column(Integer)
-    discount_amount: Mapped[int] = mapped_column(Integer)
-    final_amount: Mapped[int] = mapped_column(Integer)
+    order_value: Mapped[int] = mapped_column(BigInteger)
+    discount_amount: Mapped[int] = mapped_column(BigInteger)
+    final_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # Per-item and shipping share of the discount, so later stacked codes start from the rest.
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSONType)
@@ -108,7 +117,7 @@ class VoucherRollback(TenantMixin, Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("voucher_applications.id"), unique=True)
     voucher_id: Mapped[str] = mapped_column(ForeignKey("vouchers.id"), index=True)
     order_id: Mapped[str] = mapped_column(String(255))
-    discount_amount: Mapped[int] = mapped_column(Integer)
+    discount_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
@@ -126,8 +135,8 @@ class VoucherValidation(TenantMixin, Base):
     is_valid: Mapped[bool] = mapped_column(Boolean)
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     order_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    order_value: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    discount_amount: Mapped[int] = mapped_column(Integer, default=0)
+    order_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    discount_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
     customer_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
     customer_segment: Mapped[str | None] = mapped_column(String(100), nullable=True)

@@ -95,6 +95,8 @@ class Order(Strict):
     def value_or_items(self) -> "Order":
         if self.value is None and not self.items:
             raise ValueError("send the order's value or its items")
+        if sum(item.price * item.quantity for item in self.items) > 10**15:
+            raise ValueError("the items add up to more than any order can")
         return self
 
 
