@@ -524,3 +524,23 @@ def test_settings_read_the_allow_private_variable(monkeypatch: pytest.MonkeyPatc
     assert Settings().webhook_allow_private is True
     monkeypatch.delenv("VANTIO_WEBHOOK_ALLOW_PRIVATE")
     assert Settings().webhook_allow_private is False
+
+
+async def test_delivery_waits_for_the_commit_of_the_causing_transaction(
+    tenant: Tenant, runtime: Runtime, receiver: Receiver, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip(
+            "needs two concurrent writers: on SQLite the open transaction holds the only write "
+            "lock, so no worker can even look for jobs before it commits"
+        )
+    await make_endpoint(tenant.test, receiver.url())
+    async with transaction(runtime.sessionmaker) as session:
+        await event_service.record(
+            session, auth_of(tenant), type="referral.created", data={"id": "ref_open"}
+        )
+        await session.flush()
+        assert await deliver_due(runtime) == 0  # written, not yet committed: invisible
+        assert receiver.requests == []
+    assert await deliver_due(runtime) >= 1
+    assert len(receiver.requests) == 1
