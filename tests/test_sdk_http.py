@@ -1,7 +1,9 @@
 """The SDK over real HTTP: a `vantio serve` subprocess on 127.0.0.1, and small real HTTP servers
 that answer 503/429 first or drop the connection after the upstream processed the request."""
 
+import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from vantio_client import (
     ServerError,
     Vantio,
 )
+from vantio_client.types import Order
 
 from tests.helpers import unique_email
 
@@ -482,3 +485,23 @@ def test_a_real_delivery_verifies(
             delivery.body, delivery.headers, endpoint["secret"], now=time.time() + 3600
         )
     client.webhook_endpoints.delete(endpoint["id"])
+
+
+def test_voucher_export_built_by_the_worker(client: Vantio) -> None:
+    voucher = client.vouchers.create(
+        code=f"EXP{secrets.token_hex(3).upper()}", type="fixed", value=250
+    )
+    order: Order = {"value": 5000, "currency": "USD", "items": [{"id": "sku", "price": 5000}]}
+    client.vouchers.apply(code=voucher["code"], order_id="order_exp", order=order)
+    started = client.voucher_analytics.create_export(
+        voucher_ids=[voucher["id"]], metrics=["uses", "discount"], format="json"
+    )
+    assert started["status"] == "processing"
+    deadline = time.monotonic() + 60
+    export = client.voucher_analytics.get_export(started["export_id"])
+    while export["status"] == "processing" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        export = client.voucher_analytics.get_export(started["export_id"])
+    assert export["status"] == "completed", export
+    content = json.loads(client.voucher_analytics.download_export(started["export_id"]))
+    assert voucher["id"] in json.dumps(content)

@@ -146,3 +146,76 @@ async def test_stacked_codes(sdk: AsyncVantio) -> None:
     with pytest.raises(ConflictError) as conflict:
         await sdk.vouchers.validate(codes=[stackable["code"], percentage["code"]], order=ORDER)
     assert conflict.value.code == "STACKING_CONFLICT"
+
+
+async def test_batch_create_and_validate(sdk: AsyncVantio) -> None:
+    good, other = code("B"), code("B")
+    created = await sdk.vouchers.batch_create(
+        [
+            {"code": good, "type": "percentage", "value": 10},
+            {"code": "x", "type": "percentage", "value": 500},
+            {"code": other, "type": "fixed", "value": 300},
+        ]
+    )
+    assert (created["total"], created["succeeded"], created["failed"]) == (3, 2, 1)
+    assert [r["index"] for r in created["results"]] == [0, 1, 2]
+    assert [r["success"] for r in created["results"]] == [True, False, True]
+    assert created["results"][0]["voucher"]["code"] == good
+    assert created["results"][1]["error"]["status"] == 400
+
+    checked = await sdk.vouchers.batch_validate(
+        [
+            {"code": good, "order": ORDER},
+            {"code": "NOSUCHCODE", "order": ORDER},
+            {"code": other, "order": ORDER},
+        ]
+    )
+    assert [v["is_valid"] for v in checked["validations"]] == [True, False, True]
+    assert [v.get("discount_amount") for v in checked["validations"]] == [1000, None, 300]
+    assert checked["validations"][1]["error"]["code"] == "VOUCHER_NOT_FOUND"
+    assert (checked["valid"], checked["invalid"]) == (2, 1)
+
+
+async def test_campaigns(sdk: AsyncVantio) -> None:
+    prefix = code("C") + "-"
+    campaign = await sdk.campaigns.create(
+        name="Spring",
+        type="percentage",
+        value=15,
+        code_pattern={"prefix": prefix, "length": 8, "count": 5},
+    )
+    assert campaign["id"].startswith("camp_")
+    fetched = await sdk.campaigns.get(campaign["id"])
+    assert (fetched["count"], fetched["status"]) == (5, "completed")
+    assert campaign["id"] in [c["id"] for c in (await sdk.campaigns.list())["data"]]
+    assert campaign["id"] in [c["id"] async for c in sdk.campaigns.list_all(status="completed")]
+    page = await sdk.campaigns.codes(campaign["id"], limit=2)
+    assert (len(page["data"]), page["total"], page["has_more"]) == (2, 5, True)
+    codes = [v["code"] async for v in sdk.campaigns.codes_all(campaign["id"], page_size=2)]
+    assert len(set(codes)) == 5
+    assert all(c.startswith(prefix) for c in codes)
+    assert len([v async for v in sdk.vouchers.list_all(campaign_id=campaign["id"])]) == 5
+    check = await sdk.vouchers.validate(code=codes[0], order=ORDER)
+    assert check["discount_amount"] == 1500
+
+
+async def test_voucher_analytics_reports(sdk: AsyncVantio) -> None:
+    voucher = await sdk.vouchers.create(code=code("A"), type="fixed", value=1000)
+    await sdk.vouchers.validate(code=voucher["code"], order=ORDER)
+    await sdk.vouchers.apply(
+        code=voucher["code"], order_id="order_a1", order=ORDER, customer={"id": "cust_1"}
+    )
+    performance = await sdk.voucher_analytics.performance(voucher["id"], include_details=True)
+    assert performance["voucher_id"] == voucher["id"]
+    assert performance["performance"]["total_uses"] == 1
+    assert performance["performance"]["total_discount"] == 1000
+    trends = await sdk.voucher_analytics.trends(voucher["id"], interval="day", metrics=["uses"])
+    assert sum(p["uses"] for p in trends["trends"]) == 1
+    assert all(set(p) == {"date", "uses"} for p in trends["trends"])
+    customers = await sdk.voucher_analytics.customers(voucher["id"])
+    assert customers["customer_insights"]["total_customers"] == 1
+    with pytest.raises(BadRequestError) as too_long:
+        await sdk.voucher_analytics.performance(
+            voucher["id"], start_date="2026-01-01", end_date="2026-12-31"
+        )
+    assert too_long.value.code == "INVALID_TIME_PERIOD"

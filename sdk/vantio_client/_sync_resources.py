@@ -13,7 +13,10 @@ from vantio_client import _sync_http
 from vantio_client._base import body_of, page_of
 from vantio_client.types import (
     Application,
+    BatchCreateResult,
+    BatchValidateResult,
     Campaign,
+    CodePattern,
     Commission,
     Customer,
     DeletedObject,
@@ -1105,10 +1108,11 @@ class Vouchers(Resource):
 
     def batch_create(
         self, vouchers: Sequence[dict[str, Any]], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        """Create up to 1,000 vouchers; per-voucher results in input order, failures apart."""
+    ) -> BatchCreateResult:
+        """Create up to 1,000 vouchers in one call; ``results`` in input order, each with
+        ``success`` and the ``voucher`` or its ``error`` (one failure does not stop the rest)."""
         return cast(
-            "dict[str, Any]",
+            BatchCreateResult,
             self._http.request(
                 "POST",
                 f"{V1}/vouchers/batch",
@@ -1119,10 +1123,11 @@ class Vouchers(Resource):
 
     def batch_validate(
         self, validations: Sequence[dict[str, Any]], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        """Validate up to 100 ``{code, order[, customer]}`` at once; results in input order."""
+    ) -> BatchValidateResult:
+        """Validate up to 100 ``{code, order[, customer]}`` at once; ``validations`` in input
+        order, each answered softly (``is_valid`` false with its ``error``, never a raise)."""
         return cast(
-            "dict[str, Any]",
+            BatchValidateResult,
             self._http.request(
                 "POST",
                 f"{V1}/vouchers/validate/batch",
@@ -1138,16 +1143,38 @@ class Campaigns(Resource):
     def create(
         self,
         *,
-        name: str | None = None,
-        voucher: dict[str, Any] | None = None,
-        code_pattern: dict[str, Any] | None = None,
+        name: str,
+        type: VoucherType,
+        code_pattern: CodePattern,
+        value: int | float | None = None,
+        conditions: VoucherConditions | None = None,
+        config: dict[str, Any] | None = None,
+        currency: str | None = None,
+        max_discount_amount: int | None = None,
+        program_id: str | None = None,
+        description: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
     ) -> Campaign:
-        """Create a campaign and generate its codes."""
+        """Create a campaign: ``code_pattern["count"]`` codes sharing one voucher definition.
+
+        Large campaigns are generated in the background: watch ``status`` and
+        ``codes_generated`` with :meth:`get`."""
         body = body_of(
-            {"name": name, "voucher": voucher, "code_pattern": code_pattern, "metadata": metadata},
+            {
+                "name": name,
+                "type": type,
+                "code_pattern": code_pattern,
+                "value": value,
+                "conditions": conditions,
+                "config": config,
+                "currency": currency,
+                "max_discount_amount": max_discount_amount,
+                "program_id": program_id,
+                "description": description,
+                "metadata": metadata,
+            },
             extra,
         )
         return cast(
@@ -1158,20 +1185,50 @@ class Campaigns(Resource):
         )
 
     def get(self, id: str) -> Campaign:
-        """Retrieve a campaign."""
+        """Retrieve a campaign with its generation progress."""
         return cast(Campaign, self._http.request("GET", f"{V1}/campaigns/{id}"))
 
-    def list(self, *, limit: int | None = None, offset: int | None = None) -> VoucherPage[Campaign]:
+    def list(
+        self,
+        *,
+        status: Literal["generating", "completed"] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> VoucherPage[Campaign]:
         """One page of campaigns: ``{data, total, limit, offset, has_more}``."""
         return cast(
             "VoucherPage[Campaign]",
-            self._http.request("GET", f"{V1}/campaigns", params={"limit": limit, "offset": offset}),
+            self._http.request(
+                "GET",
+                f"{V1}/campaigns",
+                params={"status": status, "limit": limit, "offset": offset},
+            ),
         )
 
-    def list_all(self, *, page_size: int = 100) -> Iterator[Campaign]:
+    def list_all(
+        self, *, status: Literal["generating", "completed"] | None = None, page_size: int = 100
+    ) -> Iterator[Campaign]:
         """Every campaign, fetched page by page as you iterate."""
-        for item in self._http.paginate(f"{V1}/campaigns", "data", page_size=page_size):
+        for item in self._http.paginate(
+            f"{V1}/campaigns", "data", {"status": status}, page_size=page_size
+        ):
             yield cast(Campaign, item)
+
+    def codes(
+        self, id: str, *, limit: int | None = None, offset: int | None = None
+    ) -> VoucherPage[Voucher]:
+        """One page of a campaign's codes (its vouchers)."""
+        return cast(
+            "VoucherPage[Voucher]",
+            self._http.request(
+                "GET", f"{V1}/campaigns/{id}/codes", params={"limit": limit, "offset": offset}
+            ),
+        )
+
+    def codes_all(self, id: str, *, page_size: int = 100) -> Iterator[Voucher]:
+        """Every code of a campaign, fetched page by page as you iterate."""
+        for item in self._http.paginate(f"{V1}/campaigns/{id}/codes", "data", page_size=page_size):
+            yield cast(Voucher, item)
 
 
 class VoucherAnalytics(Resource):

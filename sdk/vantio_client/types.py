@@ -364,21 +364,84 @@ class Rollback(TypedDict, total=False):
     created_at: str
 
 
+class CodePattern(TypedDict, total=False):
+    prefix: str
+    suffix: str
+    length: int
+    charset: str
+    count: int  # required
+
+
 class Campaign(TypedDict, total=False):
     id: str
+    object: str
     name: str
+    description: str | None
+    type: VoucherType
+    value: int | float | None
+    conditions: dict[str, Any]
+    config: dict[str, Any] | None
+    currency: str | None
+    program_id: str | None
+    code_pattern: CodePattern
     count: int
+    codes_generated: int
+    progress: float
+    status: Literal["generating", "completed"]
+    metadata: dict[str, Any]
     created_at: str
+    updated_at: str
+    completed_at: str | None
+
+
+class BatchItemError(TypedDict, total=False):
+    status: int
+    code: str
+    message: str
+    details: Any
+
+
+class BatchCreateItem(TypedDict, total=False):
+    index: int
+    success: bool
+    voucher: Voucher
+    error: BatchItemError
+
+
+class BatchCreateResult(TypedDict):
+    results: list[BatchCreateItem]
+    total: int
+    succeeded: int
+    failed: int
+
+
+class BatchValidateItem(ValidationResult, total=False):
+    index: int
+
+
+class BatchValidateResult(TypedDict):
+    validations: list[BatchValidateItem]
+    total: int
+    valid: int
+    invalid: int
 
 
 class Export(TypedDict, total=False):
     export_id: str
-    status: str
+    status: Literal["processing", "completed", "failed"]
     format: str
-    download_url: str
-    expires_at: str
-    record_count: int
-    completed_at: str
+    voucher_count: int
+    metrics: list[str]
+    time_period: dict[str, Any]
+    created_at: str
+    estimated_completion: str | None
+    completed_at: str | None
+    download_url: str | None
+    expires_at: str | None
+    file_size: str | None
+    file_size_bytes: int | None
+    record_count: int | None
+    error: dict[str, Any] | None
 
 
 class VoucherPage(TypedDict, Generic[T]):
