@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
@@ -23,25 +21,6 @@ from vantio.posters.models import Poster
 from vantio.referrals.models import Referral
 from vantio.referrals.service import CONVERTED_STATUSES
 from vantio.users.models import User
-
-
-class utc_day(FunctionElement[str]):
-    """The UTC calendar day of a UTCDateTime column as 'YYYY-MM-DD'."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(utc_day)
-def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
-    # SQLite stores UTCDateTime as naive UTC text.
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_day, "postgresql")
-def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char(({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True)
@@ -58,77 +37,11 @@ class Period:
         return clauses
 
 
-@dataclass
-class Funnel:
-    scans: int
-    referrals: int
-    converted: int
-    verified: int
-    earnings: dict[str, int] = field(default_factory=dict)  # currency -> minor units
-
-
 def _scope(model: Any, auth: AuthContext, program_id: str | None) -> list[ColumnElement[bool]]:
     clauses = [model.account_id == auth.account_id, model.livemode == auth.livemode]
     if program_id:
         clauses.append(model.program_id == program_id)
     return clauses
-
-
-async def funnel(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, period: Period
-) -> Funnel:
-    scans = await session.scalar(
-        select(func.count())
-        .select_from(Impression)
-        .where(*_scope(Impression, auth, program_id), *period.where(Impression.scanned_at))
-    )
-    status_counts: dict[str, int] = {
-        status: int(count)
-        for status, count in await session.execute(
-            select(Referral.status, func.count())
-            .where(*_scope(Referral, auth, program_id), *period.where(Referral.created_at))
-            .group_by(Referral.status)
-        )
-    }
-    earnings = {
-        currency: int(total or 0)
-        for currency, total in await session.execute(
-            select(Earning.currency, func.sum(Earning.amount))
-            .where(
-                *_scope(Earning, auth, program_id),
-                *period.where(Earning.created_at),
-                Earning.status != "failed",
-            )
-            .group_by(Earning.currency)
-        )
-    }
-    return Funnel(
-        scans=int(scans or 0),
-        referrals=sum(status_counts.values()),
-        converted=sum(status_counts.get(s, 0) for s in CONVERTED_STATUSES),
-        verified=status_counts.get("verified", 0),
-        earnings=earnings,
-    )
-
-
-async def daily(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, period: Period
-) -> dict[str, dict[str, int]]:
-    """Scans and signups per UTC day: {"2026-11-01": {"scans": 3, "signups": 1}}."""
-    days: dict[str, dict[str, int]] = {}
-    for name, model, column in (
-        ("scans", Impression, Impression.scanned_at),
-        ("signups", Referral, Referral.created_at),
-    ):
-        day = utc_day(column)
-        rows = await session.execute(
-            select(day, func.count())
-            .where(*_scope(model, auth, program_id), *period.where(column))
-            .group_by(day)
-        )
-        for key, count in rows:
-            days.setdefault(str(key), {"scans": 0, "signups": 0})[name] = int(count)
-    return dict(sorted(days.items()))
 
 
 @dataclass(frozen=True)
@@ -137,44 +50,6 @@ class Ranked:
     label: str
     detail: str
     count: int
-
-
-async def top_ambassadors(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, period: Period
-) -> list[Ranked]:
-    counted = (
-        select(Referral.student_id, func.count().label("n"))
-        .where(*_scope(Referral, auth, program_id), *period.where(Referral.created_at))
-        .group_by(Referral.student_id)
-        .order_by(func.count().desc(), Referral.student_id)
-        .limit(5)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(User, counted.c.n)
-        .join(counted, counted.c.student_id == User.id)
-        .order_by(counted.c.n.desc(), User.id)
-    )
-    return [Ranked(u.id, f"{u.first_name} {u.last_name}", u.email, int(n)) for u, n in rows]
-
-
-async def top_posters(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, period: Period
-) -> list[Ranked]:
-    counted = (
-        select(Impression.poster_id, func.count().label("n"))
-        .where(*_scope(Impression, auth, program_id), *period.where(Impression.scanned_at))
-        .group_by(Impression.poster_id)
-        .order_by(func.count().desc(), Impression.poster_id)
-        .limit(5)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Poster, counted.c.n)
-        .join(counted, counted.c.poster_id == Poster.id)
-        .order_by(counted.c.n.desc(), Poster.id)
-    )
-    return [Ranked(p.id, p.location or "(no location)", p.code, int(n)) for p, n in rows]
 
 
 @dataclass
