@@ -424,6 +424,26 @@ _UNPOISON = {
 }
 
 
+async def test_a_scan_waits_while_another_transaction_holds_the_write_lock(
+    api: Api, served: FastAPI, runtime: Runtime, backend: str
+) -> None:
+    poster = await poster_for(api)
+    async with scanner(served, **{"user-agent": IPHONE}) as client:
+        async with runtime.sessionmaker() as session:
+            # On SQLite this takes the database's single write lock (BEGIN IMMEDIATE).
+            await session.execute(
+                text("UPDATE posters SET location = location WHERE id = :id"), {"id": poster["id"]}
+            )
+            pending = asyncio.create_task(client.get(f"/s/{poster['code']}"))
+            await asyncio.sleep(0.3)
+            if backend == "sqlite":
+                assert not pending.done()  # waiting for the lock, without blocking the loop
+            await session.commit()
+        response = await pending
+    impression = await api.ok("GET", f"/api/v1/impressions/{impression_id_of(response)}")
+    assert impression["poster_id"] == poster["id"]
+
+
 async def test_an_unreachable_database_answers_503_to_every_scan(
     backend: str, tmp_path: Any
 ) -> None:

@@ -1,5 +1,6 @@
 """The async engine: SQLite in WAL mode with immediate transactions, or PostgreSQL via asyncpg."""
 
+import sqlite3
 from typing import Any
 
 import sqlalchemy
@@ -22,17 +23,40 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_blocking_sqlite_engine(settings: Settings) -> Engine:
-    """The same SQLite file through the blocking driver, configured alike, for work that runs
-    whole in one thread (the scan writer: one thread hop per batch instead of one per call)."""
+    """The same SQLite file through the blocking driver, for work run on the event loop's own
+    thread (the scan writer): its connections never wait for the lock (`is_sqlite_busy` tells,
+    the caller waits asynchronously) and never checkpoint (`checkpoint_sqlite` does, in a thread),
+    so they never block the loop on another writer or on an fsync."""
     url = make_url(settings.database_url).set(drivername="sqlite")
     engine = sqlalchemy.create_engine(
-        url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=1, max_overflow=0
+        url, connect_args={"check_same_thread": False}, pool_size=2, max_overflow=0
     )
-    _configure_sqlite(engine, settings.sqlite_synchronous)
+    _configure_sqlite(engine, settings.sqlite_synchronous, busy_timeout_ms=0, autocheckpoint=False)
     return engine
 
 
-def _configure_sqlite(sync_engine: Engine, synchronous: str) -> None:
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """Another connection holds SQLite's write lock (the transaction can simply be retried)."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+
+
+def checkpoint_sqlite(engine: Engine) -> None:
+    """Copy the WAL back into the database file (PASSIVE: never waits for readers or writers)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
+def _configure_sqlite(
+    sync_engine: Engine,
+    synchronous: str,
+    *,
+    busy_timeout_ms: int = 30000,
+    autocheckpoint: bool = True,
+) -> None:
     @event.listens_for(sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: a writer then waits for the lock
@@ -42,7 +66,9 @@ def _configure_sqlite(sync_engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

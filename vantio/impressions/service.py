@@ -5,11 +5,12 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext, owner_of
 from vantio.db import repository
+from vantio.db.types import UTCDateTime
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.events.models import Event
@@ -94,6 +95,23 @@ async def create_impression(
     return impression
 
 
+# The statements of the scan's batches, built once (building one costs more than running it).
+_INSERT_IMPRESSIONS = insert(cast(Table, Impression.__table__))
+_INSERT_EVENTS = insert(cast(Table, Event.__table__))
+_INSERT_JOBS = insert(cast(Table, Job.__table__))
+_RECENT = select(Impression.fingerprint, Impression.id, Impression.scanned_at).where(
+    Impression.poster_id.in_(bindparam("posters", expanding=True)),
+    Impression.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+    Impression.scanned_at >= bindparam("since", type_=UTCDateTime),
+)
+_ENDPOINTS = select(
+    WebhookEndpoint.id, WebhookEndpoint.account_id, WebhookEndpoint.livemode, WebhookEndpoint.events
+).where(
+    WebhookEndpoint.account_id.in_(bindparam("accounts", expanding=True)),
+    WebhookEndpoint.disabled.is_(False),
+)
+
+
 def scanned_row(
     *,
     impression_id: str,
@@ -163,28 +181,22 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
                 ),
             }
         )
-    connection.execute(insert(cast(Table, Impression.__table__)), list(rows))
-    connection.execute(insert(cast(Table, Event.__table__)), events)
+    connection.execute(_INSERT_IMPRESSIONS, list(rows))
+    connection.execute(_INSERT_EVENTS, events)
     jobs = _delivery_jobs(connection, events)
     if jobs:
-        connection.execute(insert(cast(Table, Job.__table__)), jobs)
+        connection.execute(_INSERT_JOBS, jobs)
 
 
 def _delivery_jobs(
     connection: Connection, events: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The rows `dispatch.enqueue_delivery` would add for these events (the worker polls for them)."""
-    query = select(
-        WebhookEndpoint.id,
-        WebhookEndpoint.account_id,
-        WebhookEndpoint.livemode,
-        WebhookEndpoint.events,
-    ).where(
-        WebhookEndpoint.account_id.in_({event["account_id"] for event in events}),
-        WebhookEndpoint.disabled.is_(False),
-    )
     endpoints: dict[tuple[str, bool], list[str]] = {}
-    for endpoint_id, account_id, livemode, subscribed in connection.execute(query):
+    accounts = list({event["account_id"] for event in events})
+    for endpoint_id, account_id, livemode, subscribed in connection.execute(
+        _ENDPOINTS, {"accounts": accounts}
+    ):
         if subscribes(subscribed, CREATED):
             endpoints.setdefault((account_id, livemode), []).append(endpoint_id)
     now = utc_now()
@@ -212,13 +224,9 @@ def find_recent_many(
     since: datetime,
 ) -> dict[str, tuple[str, datetime]]:
     """The latest impression since `since` of each device, by fingerprint: (id, scanned_at)."""
-    query = select(Impression.fingerprint, Impression.id, Impression.scanned_at).where(
-        Impression.poster_id.in_(poster_ids),
-        Impression.fingerprint.in_(fingerprints),
-        Impression.scanned_at >= since,
-    )
     latest: dict[str, tuple[str, datetime]] = {}
-    for fingerprint, impression_id, scanned_at in connection.execute(query):
+    parameters = {"posters": list(poster_ids), "fingerprints": list(fingerprints), "since": since}
+    for fingerprint, impression_id, scanned_at in connection.execute(_RECENT, parameters):
         if fingerprint is None:
             continue
         if fingerprint not in latest or scanned_at > latest[fingerprint][1]:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import quote_plus, unquote_plus
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from vantio.errors import VantioError
 from vantio.impressions import service as impression_service
@@ -215,31 +215,34 @@ def visit(
     return Visit(code=code, scan=scan, at=at)
 
 
+# Built once: constructing a statement costs more than running it (~0.5 ms per batch).
+_TARGETS = (
+    select(
+        Poster.code,
+        Poster.id,
+        Poster.account_id,
+        Poster.livemode,
+        Poster.program_id,
+        Poster.student_id,
+        Poster.location,
+        func.coalesce(Poster.destination_url, Program.landing_url),
+        Voucher.code,
+    )
+    .join(Program, Program.id == Poster.program_id)
+    .outerjoin(
+        Voucher,
+        (Voucher.id == Program.referee_voucher_id)
+        & (Voucher.account_id == Program.account_id)
+        & (Voucher.livemode == Program.livemode)
+        & (Voucher.status == "active")
+        & Voucher.deleted_at.is_(None),
+    )
+    .where(Poster.code.in_(bindparam("codes", expanding=True)))
+)
+
+
 def find_targets(connection: Connection, *, codes: Collection[str]) -> dict[str, Target]:
     """The posters of these codes with their landing URLs; the code itself is the capability."""
-    query = (
-        select(
-            Poster.code,
-            Poster.id,
-            Poster.account_id,
-            Poster.livemode,
-            Poster.program_id,
-            Poster.student_id,
-            Poster.location,
-            func.coalesce(Poster.destination_url, Program.landing_url),
-            Voucher.code,
-        )
-        .join(Program, Program.id == Poster.program_id)
-        .outerjoin(
-            Voucher,
-            (Voucher.id == Program.referee_voucher_id)
-            & (Voucher.account_id == Program.account_id)
-            & (Voucher.livemode == Program.livemode)
-            & (Voucher.status == "active")
-            & Voucher.deleted_at.is_(None),
-        )
-        .where(Poster.code.in_(codes))
-    )
     return {
         row[0]: Target(
             poster_id=row[1],
@@ -251,7 +254,7 @@ def find_targets(connection: Connection, *, codes: Collection[str]) -> dict[str,
             landing_url=row[7],
             voucher_code=row[8],
         )
-        for row in connection.execute(query)
+        for row in connection.execute(_TARGETS, {"codes": list(codes)})
     }
 
 

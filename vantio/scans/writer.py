@@ -15,7 +15,6 @@ Without a running writer (an app used without its lifespan) each scan is its own
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,11 +25,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vantio.config import Settings
-from vantio.db.engine import create_blocking_sqlite_engine
+from vantio.db.engine import checkpoint_sqlite, create_blocking_sqlite_engine, is_sqlite_busy
 from vantio.scans import service
 from vantio.scans.service import Outcome, ScanNotRecorded, Visit
 
 log = logging.getLogger("vantio.scans")
+# As long as the server's other connections wait for SQLite's write lock (busy_timeout).
+_LOCK_WAIT_SECONDS = 30.0
 
 
 @dataclass(slots=True)
@@ -45,9 +46,10 @@ class ScanWriter:
         self._async_engine = engine
         self._dedupe = timedelta(seconds=settings.scan_dedupe_seconds)
         self._max_batch = settings.scan_batch_max
-        # SQLite: each batch runs whole in one thread on a blocking connection (see `_write`).
+        # SQLite: each batch runs on the loop's thread through a blocking connection (`_write`).
         self._engine: Engine | None = None
-        self._thread: ThreadPoolExecutor | None = None
+        self._checkpoint: asyncio.Future[None] | None = None
+        self._checkpointed_at = 0.0
         self._waiting: list[_Waiting] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -78,7 +80,6 @@ class ScanWriter:
             self._stopping = False
             if self._settings.is_sqlite:
                 self._engine = create_blocking_sqlite_engine(self._settings)
-                self._thread = ThreadPoolExecutor(1, thread_name_prefix="vantio-scan-writer")
             self._task = asyncio.create_task(self._run(), name="vantio-scan-writer")
 
     async def stop(self) -> None:
@@ -91,10 +92,12 @@ class ScanWriter:
             await self._task
         finally:
             self._task = None
-            engine, thread, self._engine, self._thread = self._engine, self._thread, None, None
-            if engine is not None and thread is not None:
-                await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
-                thread.shutdown()
+            engine, self._engine = self._engine, None
+            if self._checkpoint is not None:
+                await asyncio.gather(self._checkpoint, return_exceptions=True)
+                self._checkpoint = None
+            if engine is not None:
+                engine.dispose()
 
     async def _run(self) -> None:
         try:
@@ -158,23 +161,48 @@ class ScanWriter:
 
     async def _write(self, visits: list[Visit]) -> list[Outcome | None]:
         """Record a batch in one transaction; returns after its commit."""
-        if self._engine is not None and self._thread is not None:
-            # aiosqlite would hop to its thread and back for every call (cursor, execute, fetch,
-            # close, commit: ~20 per batch), each hop waiting for the GIL on a busy server.
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._thread, self._write_blocking, self._engine, visits
-            )
+        if self._engine is not None:
+            outcomes = await self._write_sqlite(self._engine, visits)
+            self._checkpoint_soon(self._engine)
+            return outcomes
         async with self._async_engine.begin() as connection:
             outcomes = await connection.run_sync(
                 service.record_scans, visits=visits, dedupe=self._dedupe
             )
         return outcomes
 
-    def _write_blocking(self, engine: Engine, visits: list[Visit]) -> list[Outcome | None]:
-        with engine.begin() as connection:
-            outcomes = service.record_scans(connection, visits=visits, dedupe=self._dedupe)
-        return outcomes
+    async def _write_sqlite(self, engine: Engine, visits: list[Visit]) -> list[Outcome | None]:
+        """The batch on the loop's own thread: SQLite is a library, a batch is about a millisecond
+        of CPU, and a thread (aiosqlite's or ours) costs a wake-up and a GIL handoff per call,
+        which on a busy machine take longer than the batch. The connection never waits for
+        the write lock: while another transaction holds it, this waits here, asynchronously."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _LOCK_WAIT_SECONDS
+        delay = 0.0005
+        while True:
+            try:
+                with engine.begin() as connection:
+                    return service.record_scans(connection, visits=visits, dedupe=self._dedupe)
+            except OperationalError as exc:
+                if not is_sqlite_busy(exc) or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _checkpoint_soon(self, engine: Engine) -> None:
+        """Checkpoint the WAL about once a second, in a thread: its fsync must not block the loop."""
+        loop = asyncio.get_running_loop()
+        running = self._checkpoint is not None and not self._checkpoint.done()
+        if running or loop.time() - self._checkpointed_at < 1.0:
+            return
+        self._checkpointed_at = loop.time()
+        self._checkpoint = loop.run_in_executor(None, checkpoint_sqlite, engine)
+        self._checkpoint.add_done_callback(_log_checkpoint_failure)
+
+
+def _log_checkpoint_failure(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("checkpointing the SQLite WAL failed: %r", exc)
 
 
 def _resolve(batch: Sequence[_Waiting], outcomes: Sequence[Outcome | None]) -> None:
