@@ -505,3 +505,45 @@ def test_voucher_export_built_by_the_worker(client: Vantio) -> None:
     assert export["status"] == "completed", export
     content = json.loads(client.voucher_analytics.download_export(started["export_id"]))
     assert voucher["id"] in json.dumps(content)
+
+
+ONLY_HTTPX = """
+import sys
+
+ALLOWED = {"vantio_client", "httpx", "httpcore", "h11", "anyio", "sniffio", "idna", "certifi",
+           "exceptiongroup", "typing_extensions", "_distutils_hack"}
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names or top in ALLOWED:
+            return None
+        raise ImportError(f"not a dependency of vantio-client: {name}")
+
+sys.meta_path.insert(0, Block())
+from vantio_client import Vantio
+
+with Vantio() as client:
+    program = client.programs.create(name="Standalone", landing_url="https://example.com")
+    print(client.programs.get(program["id"])["name"])
+"""
+
+
+def test_the_sdk_runs_with_httpx_alone(vantio_server: VantioServer) -> None:
+    """Every import other than the standard library and httpx's own is refused: the SDK still
+    talks to the server (integrators do not install the server's dependencies)."""
+    env = {
+        **vantio_server.env,
+        "VANTIO_API_KEY": vantio_server.api_key,
+        "VANTIO_BASE_URL": vantio_server.base_url,
+    }
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", ONLY_HTTPX],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "Standalone"), done.stderr
