@@ -1,5 +1,6 @@
 """Referrals: attribution, one per email per program, self-referral, the status workflow."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -311,3 +312,24 @@ async def test_unknown_referral_is_404(api: Api) -> None:
         )
         assert response.status_code == 404
         assert response.json()["error"] == "Not Found"
+
+
+async def test_parallel_referrals_of_one_email_make_one(api: Api) -> None:
+    funnel = await make_funnel(api)
+    impressions = [await make_impression(api, funnel.poster["id"]) for _ in range(10)]
+    email = unique_email("race")
+    answers = await asyncio.gather(
+        *(
+            api.post(
+                "/api/v1/referrals",
+                {"impression_id": i["id"], "first_name": "A", "last_name": "B", "email": email},
+            )
+            for i in impressions
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 9, [a.text for a in answers]
+    created = next(a.json() for a in answers if a.status_code == 200)
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["code"] == "duplicate_referral"
+            assert answer.json()["details"]["existing_id"] == created["id"]

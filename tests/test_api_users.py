@@ -1,5 +1,7 @@
 """Users (ambassadors): the documented GETs plus POST/PUT; email unique per program."""
 
+import asyncio
+
 from tests.helpers import Api, make_program, make_user, unique_email
 
 DOCUMENTED = {"id", "first_name", "last_name", "email", "program_id", "created_at"}
@@ -109,3 +111,16 @@ async def test_unknown_user_is_404(api: Api) -> None:
         "message": "No user with id user_0000000000doesnotexist00",
         "code": "not_found",
     }
+
+
+async def test_parallel_creates_with_one_email_make_one_user(api: Api) -> None:
+    program = await make_program(api)
+    email = unique_email("race")
+    body = {"program_id": program["id"], "first_name": "A", "last_name": "B", "email": email}
+    answers = await asyncio.gather(*(api.post("/api/v1/users", body) for _ in range(10)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [409] * 9, [a.text for a in answers]
+    created = next(a.json() for a in answers if a.status_code == 200)
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["details"]["existing_id"] == created["id"]

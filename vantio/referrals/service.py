@@ -108,14 +108,7 @@ async def create_referral(
         metadata_=data.metadata or {},
     )
     session.add(referral)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        await _ensure_email_free(session, auth, program_id=program.id, email=data.email)
-        raise
+    await _flush_unique_email(session, auth, program_id=program.id, email=data.email)
     await _emit(session, auth, "referral.created", referral)
     return referral
 
@@ -173,7 +166,7 @@ async def update_referral(
         await change_status(
             session, auth, referral=referral, status=data.status, verified_at=data.verified_at
         )
-    await session.flush()
+    await _flush_unique_email(session, auth, program_id=referral.program_id, email=referral.email)
     return referral
 
 
@@ -243,6 +236,22 @@ async def count_conversions(
         )
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def _flush_unique_email(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
+) -> None:
+    """Flush; if a concurrent request took the email first, answer 409 as the check would."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # The failed INSERT ends the transaction, and this request fails anyway: roll it back
+        # and look up the winner in a new one, to name it in the 409.
+        await session.rollback()
+        await _ensure_email_free(session, auth, program_id=program_id, email=email)
+        raise
 
 
 async def _ensure_email_free(

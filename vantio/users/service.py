@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
+from vantio.db.types import is_unique_violation
 from vantio.errors import Conflict, NotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
@@ -38,7 +40,7 @@ async def create_user(session: AsyncSession, auth: AuthContext, *, data: UserCre
         metadata_=data.metadata or {},
     )
     session.add(user)
-    await session.flush()
+    await _flush_unique_email(session, auth, program_id=program.id, email=data.email)
     return user
 
 
@@ -73,8 +75,24 @@ async def update_user(
             setattr(user, name, value)
     if data.metadata is not None:
         user.metadata_ = metadata_rules.merge(user.metadata_, data.metadata)
-    await session.flush()
+    await _flush_unique_email(session, auth, program_id=user.program_id, email=user.email)
     return user
+
+
+async def _flush_unique_email(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
+) -> None:
+    """Flush; if a concurrent request took the email first, answer 409 as the check would."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # The failed INSERT ends the transaction, and this request fails anyway: roll it back
+        # and look up the winner in a new one, to name it in the 409.
+        await session.rollback()
+        await _ensure_email_free(session, auth, program_id=program_id, email=email)
+        raise
 
 
 async def _ensure_email_free(
