@@ -1,6 +1,7 @@
 """Earnings: from `amount` or from `sale_amount` with the program's commission, the payment
 workflow, and what an earning does to its referral."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -302,3 +303,18 @@ async def test_list_filters_in_both_casings_and_status(api: Api) -> None:
     assert await ids(program_id=funnel.program["id"], status="processing") == [c["id"]]
     assert await ids() == [elsewhere["id"], c["id"], b["id"], a["id"]]
     assert (await api.get("/api/v1/earnings", status="refunded")).status_code == 400
+
+
+async def test_parallel_earnings_convert_the_referral_once(api: Api) -> None:
+    referral = await new_referral(api)
+    answers = await asyncio.gather(
+        *(
+            api.post("/api/v1/earnings", {"referral_id": referral["id"], "sale_amount": 1000})
+            for _ in range(10)
+        )
+    )
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 10
+    changes = await events(api, "referral.status_changed", referral["id"])
+    assert len(changes) == 1
+    assert (await api.ok("GET", f"/api/v1/referrals/{referral['id']}"))["status"] == "converted"
