@@ -377,6 +377,31 @@ async def test_one_device_twice_in_one_batch_is_one_impression(
     )
 
 
+async def test_a_device_in_concurrent_batches_is_still_one_impression(
+    api: Api, database_url: str
+) -> None:
+    """Small batches written side by side (PostgreSQL): a device's next scan waits for the batch
+    that holds its first one, so the de-duplication sees it."""
+    poster = await poster_for(api)
+    settings = make_settings(database_url, scan_batch_max=2, scan_batch_concurrency=4)
+    runtime = Runtime.create(settings)
+    app = create_app(settings, runtime)
+    try:
+        async with app.router.lifespan_context(app), scanner(app) as client:
+            agents = [IPHONE, DESKTOP] * 10 + [f"{IPAD} n/{n}" for n in range(10)]
+            responses = await asyncio.gather(
+                *(client.get(f"/s/{poster['code']}", headers={"user-agent": a}) for a in agents)
+            )
+        assert writer_of(app).batches >= 15
+    finally:
+        await runtime.close()
+    ids = [impression_id_of(r) for r in responses]
+    assert len(set(ids[0:20:2])) == 1  # the iPhone
+    assert len(set(ids[1:20:2])) == 1  # the desktop
+    assert len(set(ids)) == 12
+    assert len(await impressions_of(api, poster["id"])) == 12
+
+
 async def test_a_scan_the_database_refuses_fails_alone(
     api: Api, served: FastAPI, runtime: Runtime, backend: str
 ) -> None:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     scan_dedupe_seconds: int = 30 * 60
     # Group commit: at most this many scans share one transaction.
     scan_batch_max: int = 1000
+    # PostgreSQL: how many batches may be written at once (SQLite writes one at a time).
+    scan_batch_concurrency: int = 4
     # SQLite durability: NORMAL survives a process crash in WAL mode, FULL survives power loss.
     sqlite_synchronous: str = "NORMAL"
 

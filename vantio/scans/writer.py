@@ -13,6 +13,7 @@ Without a running writer (an app used without its lifespan) each scan is its own
 """
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +35,9 @@ log = logging.getLogger("vantio.scans")
 _LOCK_WAIT_SECONDS = 30.0
 
 
+_Device = tuple[str, str | None, str | None]
+
+
 @dataclass(slots=True)
 class _Waiting:
     visit: Visit
@@ -50,7 +54,14 @@ class ScanWriter:
         self._engine: Engine | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._checkpointed_at = 0.0
+        # PostgreSQL takes several transactions at once: while one batch waits for its commit's
+        # fsync, the next is written. SQLite has one writer, and its batches block the loop.
+        self._concurrency = 1 if settings.is_sqlite else max(1, settings.scan_batch_concurrency)
         self._waiting: list[_Waiting] = []
+        self._writing: set[asyncio.Task[None]] = set()
+        # The devices of the batches being written: another scan of one of them waits for the
+        # next batch, so the de-duplication sees the first one's impression.
+        self._busy_devices: set[_Device] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -102,21 +113,46 @@ class ScanWriter:
     async def _run(self) -> None:
         try:
             while True:
-                if not self._waiting:
-                    if self._stopping:
+                batch = self._next_batch() if len(self._writing) < self._concurrency else []
+                if not batch:
+                    if self._stopping and not self._waiting and not self._writing:
                         return
                     self._wake.clear()
                     await self._wake.wait()
                     continue
-                batch = self._waiting[: self._max_batch]
-                del self._waiting[: self._max_batch]
-                await self._flush(batch)
+                if self._concurrency == 1:
+                    await self._flush(batch)
+                    continue
+                devices = {d for waiting in batch if (d := _device(waiting.visit)) is not None}
+                self._busy_devices.update(devices)
+                task = asyncio.create_task(self._flush(batch))
+                self._writing.add(task)
+                task.add_done_callback(functools.partial(self._written, devices=devices))
         except BaseException:
             # Cancelled with requests still waiting: they must not wait forever.
             for waiting in self._waiting:
                 _fail(waiting.future, ScanNotRecorded())
             self._waiting.clear()
             raise
+
+    def _next_batch(self) -> list[_Waiting]:
+        if not self._busy_devices:
+            batch = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+            return batch
+        batch, later = [], []
+        for waiting in self._waiting:
+            if len(batch) < self._max_batch and _device(waiting.visit) not in self._busy_devices:
+                batch.append(waiting)
+            else:
+                later.append(waiting)
+        self._waiting = later
+        return batch
+
+    def _written(self, task: "asyncio.Task[None]", *, devices: set[_Device]) -> None:
+        self._writing.discard(task)
+        self._busy_devices -= devices
+        self._wake.set()
 
     async def _flush(self, batch: list[_Waiting]) -> None:
         batch = [waiting for waiting in batch if not waiting.future.done()]
@@ -203,6 +239,13 @@ class ScanWriter:
 def _log_checkpoint_failure(future: "asyncio.Future[None]") -> None:
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.warning("checkpointing the SQLite WAL failed: %r", exc)
+
+
+def _device(visit: Visit) -> _Device | None:
+    """Who scanned what (poster code, IP, user agent); None for a visit that is not counted."""
+    if visit.scan is None:
+        return None
+    return (visit.code, visit.scan.ip_address, visit.scan.user_agent)
 
 
 def _resolve(batch: Sequence[_Waiting], outcomes: Sequence[Outcome | None]) -> None:
