@@ -314,3 +314,63 @@ async def test_other_accounts_payouts_vouchers_webhooks_stay_hidden(
                  f"/dashboard/webhooks/{endpoint['id']}/rotate",
                  f"/dashboard/webhooks/{endpoint['id']}/delete"):  # fmt: skip
         assert (await signed_in.post(path, {"status": "paid"})).status_code == 404, path
+
+
+CAMPAIGN_FORM = {
+    **{k: v for k, v in VOUCHER_FORM.items() if k != "code"},
+    "name": "Spring",
+    "prefix": "",
+    "suffix": "",
+    "length": "8",
+    "count": "5",
+}
+
+
+async def test_small_campaign_is_ready_at_once(signed_in: Browser, api: Api) -> None:
+    assert (await signed_in.get("/dashboard/campaigns/new")).status_code == 200
+    prefix = f"S{secrets.token_hex(2).upper()}-"
+    created = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "prefix": prefix})
+    assert created.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)<', created.text)
+    page = await signed_in.get(created.headers["location"])
+    assert "5 of 5 codes — completed" in page.text
+    assert 'http-equiv="refresh"' not in page.text
+    assert page.text.count(f"<code>{prefix}") == 5
+    listing = await signed_in.get("/dashboard/campaigns")
+    assert 'value="5" max="5"' in listing.text
+
+
+async def test_large_campaign_shows_its_progress(
+    signed_in: Browser, api: Api, runtime: Runtime, tenant: Tenant
+) -> None:
+    from vantio.campaigns import service as campaign_service
+
+    created = await signed_in.post(
+        "/dashboard/campaigns/new", {**CAMPAIGN_FORM, "count": "2,500", "length": "10"}
+    )
+    assert created.status_code == 303
+    page = await signed_in.get(created.headers["location"])
+    assert "0 of 2,500 codes — generating" in page.text
+    assert '<meta http-equiv="refresh" content="2">' in page.text
+    campaign_id = created.headers["location"].rsplit("/", 1)[1]
+    campaign = await api.ok("GET", f"/v1/campaigns/{campaign_id}")
+    async with transaction(runtime.sessionmaker) as session:  # the worker's step
+        await campaign_service.generate_next(
+            session,
+            payload={"campaign_id": campaign["id"], "account_id": tenant.account_id,
+                     "livemode": False},
+        )  # fmt: skip
+    page = await signed_in.get(created.headers["location"])
+    assert "2,500 of 2,500 codes — completed" in page.text
+    assert 'http-equiv="refresh"' not in page.text
+
+
+async def test_campaign_form_errors(signed_in: Browser) -> None:
+    missing = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "count": ""})
+    assert missing.status_code == 400
+    assert error_of(missing.text, "count")
+    words = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "count": "lots"})
+    assert error_of(words.text, "count") == "Enter a whole number."
+    short = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "length": "2"})
+    assert error_of(short.text, "length") == "Enter 4 or more."
+    unnamed = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "name": ""})
+    assert error_of(unnamed.text, "name") == "Please fill this in."

@@ -43,7 +43,7 @@ FIELDS = {
 }
 
 
-def _body(values: dict[str, str]) -> dict[str, Any]:
+def voucher_body(values: dict[str, str]) -> dict[str, Any]:
     """The form as the Voucher API's create body; amounts typed in major units."""
     currency = values["currency"].upper() or None
     money = currency if currency and is_currency(currency) else "USD"
@@ -144,7 +144,7 @@ async def create_voucher(ctx: Ctx) -> Response:
     """Create a voucher through the voucher service."""
     values = {name: ctx.field(name) for name in FORM_FIELDS}
     try:
-        data = VoucherCreate.model_validate(_body(values))
+        data = VoucherCreate.model_validate(voucher_body(values))
         async with ctx.session.begin_nested():
             voucher = await voucher_service.create_voucher(ctx.session, ctx.auth, data=data)
     except forms.FormInvalid as exc:

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 from vantio.dashboard import (
     pages_ambassadors,
     pages_auth,
+    pages_campaigns,
     pages_keys,
     pages_money,
     pages_overview,
@@ -32,6 +33,7 @@ def dashboard_router() -> APIRouter:
         pages_money,
         pages_payouts,
         pages_vouchers,
+        pages_campaigns,
         pages_webhooks,
         pages_keys,
     ):
