@@ -5,7 +5,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext, owner_of
@@ -24,6 +24,7 @@ from vantio.posters.models import Poster
 from vantio.webhooks import dispatch, signing
 from vantio.webhooks.models import WebhookEndpoint
 from vantio.webhooks.schemas import subscribes
+from vantio.worker import jobs as worker_jobs
 from vantio.worker.models import QUEUED, Job
 
 CREATED = "impression.created"
@@ -186,12 +187,14 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     jobs = _delivery_jobs(connection, events)
     if jobs:
         connection.execute(_INSERT_JOBS, jobs)
+        if connection.dialect.name == "postgresql":  # as `jobs.enqueue` does: wake the workers
+            connection.execute(text(f"NOTIFY {worker_jobs.NOTIFY_CHANNEL}"))
 
 
 def _delivery_jobs(
     connection: Connection, events: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The rows `dispatch.enqueue_delivery` would add for these events (the worker polls for them)."""
+    """The job rows `dispatch.enqueue_delivery` would add for these events."""
     endpoints: dict[tuple[str, bool], list[str]] = {}
     accounts = list({event["account_id"] for event in events})
     for endpoint_id, account_id, livemode, subscribed in connection.execute(
