@@ -120,7 +120,7 @@ def build_cart(data: dict[str, Any]) -> engine.Cart:
     )
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(order=carts(), definition=vouchers())
 def test_discount_within_eligible_and_final_never_negative(
     order: dict[str, Any], definition: definitions.Definition
@@ -152,7 +152,7 @@ def test_discount_within_eligible_and_final_never_negative(
     assert sum(line["discount_amount"] for line in outcome.applied_to) <= merchandise
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(value=st.integers(0, 10**9), rate=rates)
 def test_percentages_round_half_up_to_whole_minor_units(value: int, rate: Decimal) -> None:
     definition = definitions.build(
@@ -165,7 +165,7 @@ def test_percentages_round_half_up_to_whole_minor_units(value: int, rate: Decima
     assert abs(Decimal(discount) - exact) <= Decimal("0.5")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     order=carts(),
     bases=st.lists(rates, min_size=1, max_size=5),
