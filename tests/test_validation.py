@@ -421,7 +421,8 @@ FUZZ_EXAMPLES = int(os.environ.get("VANTIO_FUZZ_EXAMPLES", "4"))
 
 
 async def test_no_generated_input_gets_a_server_error(app: Any, api: Api) -> None:
-    """Schemathesis generates requests from /openapi.json (conforming and not); none may 5xx."""
+    """Schemathesis generates requests from /openapi.json (conforming and not): none may 5xx,
+    and every answer carries the rate-limit headers."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis import GenerationMode
@@ -465,6 +466,12 @@ async def test_no_generated_input_gets_a_server_error(app: Any, api: Api) -> Non
             except (httpx.InvalidURL, UnicodeEncodeError, ValueError):
                 return  # not sendable over HTTP at all
             sent += 1
+            limited = all(h in response.headers for h in ("RateLimit-Limit", "X-RateLimit-Limit"))
+            if not limited and response.status_code != 413:  # 413: refused before routing
+                failures.append(
+                    f"{kwargs['method']} {kwargs['url']} -> {response.status_code} "
+                    f"{response.text[:200]}: no rate-limit headers"
+                )
             if response.status_code >= 500:
                 failures.append(
                     f"{kwargs['method']} {kwargs['url']} {kwargs.get('params')} "
