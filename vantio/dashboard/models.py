@@ -5,7 +5,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base
 from vantio.db.types import UTCDateTime
+from vantio.earnings.models import Earning
 from vantio.kit.time import utc_now
+from vantio.referrals.models import Referral
+
+# Lists page newest first within one account and mode (the dashboard's and the API's): without
+# these, SQLite sorts every row of the account for each page (1.4 s at 100,000 referrals,
+# bench/dashboard.py); with them a page is an index range scan (< 1 ms).
+Index("ix_referrals_account_id_livemode_id", Referral.account_id, Referral.livemode, Referral.id)
+Index("ix_earnings_account_id_livemode_id", Earning.account_id, Earning.livemode, Earning.id)
 
 
 class Operator(Base):

@@ -100,9 +100,18 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_dashboard_signin_failures_ip_at", ["ip_address", "at"], unique=False
         )
+    # The account's lists, newest first (declared in vantio/dashboard/models.py).
+    op.create_index(
+        "ix_referrals_account_id_livemode_id", "referrals", ["account_id", "livemode", "id"]
+    )
+    op.create_index(
+        "ix_earnings_account_id_livemode_id", "earnings", ["account_id", "livemode", "id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_earnings_account_id_livemode_id", table_name="earnings")
+    op.drop_index("ix_referrals_account_id_livemode_id", table_name="referrals")
     op.drop_table("dashboard_signin_failures")
     op.drop_table("dashboard_setup_tokens")
     with op.batch_alter_table("dashboard_sessions", schema=None) as batch_op:
