@@ -1,10 +1,9 @@
 """Campaigns: check one definition and a code pattern, then insert the codes in chunks.
 
 Codes are generated at random from the pattern and inserted with multi-row INSERTs; the unique
-constraint on the vouchers' normalized code is the final word on collisions. A chunk first
-drops the candidates that already exist (one query per batch of candidates); a code taken by a
-concurrent writer in between makes the INSERT fail inside a savepoint, and that batch is drawn
-again. A campaign of up to `SYNC_LIMIT` codes is generated within the create request; a larger
+constraint on the vouchers' normalized code decides collisions. A batch whose INSERT hits an
+existing code (one made earlier, or by a concurrent writer) fails inside its savepoint and is
+drawn again, this time leaving out the codes that exist (one query). A campaign of up to `SYNC_LIMIT` codes is generated within the create request; a larger
 one by the worker (`campaigns.generate`), `CHUNK` codes per job, each in its own transaction,
 so that the request returns at once and `codes_generated` shows the progress.
 """
@@ -26,7 +25,7 @@ from vantio.db import repository
 from vantio.db.types import is_unique_violation
 from vantio.errors import FieldError, NotFound
 from vantio.kit import metadata as metadata_rules
-from vantio.kit.ids import new_id
+from vantio.kit.ids import new_id, new_ids
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
@@ -154,22 +153,33 @@ async def generate_chunk(session: AsyncSession, *, campaign: Campaign, limit: in
     definition = Definition(
         campaign.type, campaign.value, campaign.conditions, campaign.config, campaign.currency
     )
+    # One voucher row made the documented way, copied per code: building an ORM object per
+    # code would cost more than inserting it.
+    template = _row(
+        voucher_service.voucher_row(
+            auth,
+            code="TEMPLATE",
+            definition=definition,
+            campaign_id=campaign.id,
+            program_id=campaign.program_id,
+        )
+    )
     want = min(limit, campaign.codes_requested - campaign.codes_generated)
     made = 0
+    collided = False
     while made < want:
         batch = min(INSERT_BATCH, want - made)
-        fresh = await _fresh_codes(session, auth, pattern=pattern, count=batch)
+        fresh = await _fresh_codes(
+            session, auth, pattern=pattern, count=batch, check_existing=collided
+        )
         rows = [
-            _row(
-                voucher_service.voucher_row(
-                    auth,
-                    code=code,
-                    definition=definition,
-                    campaign_id=campaign.id,
-                    program_id=campaign.program_id,
-                )
-            )
-            for code in fresh
+            {
+                **template,
+                "id": voucher_id,
+                "code": code,
+                "code_normalized": voucher_service.normalize_code(code),
+            }
+            for voucher_id, code in zip(new_ids("v", len(fresh)), fresh, strict=True)
         ]
         try:
             async with session.begin_nested():
@@ -177,7 +187,9 @@ async def generate_chunk(session: AsyncSession, *, campaign: Campaign, limit: in
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise
-            continue  # a concurrent writer took one of these codes: draw the batch again
+            collided = True  # draw this batch again, leaving out the codes that exist
+            continue
+        collided = False
         made += len(rows)
     campaign.codes_generated += made
     now = utc_now()
@@ -194,9 +206,16 @@ def _row(voucher: Voucher) -> dict[str, Any]:
 
 
 async def _fresh_codes(
-    session: AsyncSession, auth: AuthContext, *, pattern: Pattern, count: int
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    pattern: Pattern,
+    count: int,
+    check_existing: bool,
 ) -> list[str]:
-    """`count` codes of the pattern that no voucher of the account and mode has yet."""
+    """`count` distinct codes of the pattern; with `check_existing`, none that a voucher of the
+    account and mode has already (checked only after a collision: with the pattern's headroom
+    one is rare, and the unique constraint catches it anyway)."""
     fresh: dict[str, str] = {}
     while len(fresh) < count:
         drawn = {
@@ -204,8 +223,12 @@ async def _fresh_codes(
             for code in codes.generate(pattern, count - len(fresh))
             if voucher_service.normalize_code(code) not in fresh
         }
-        taken = await voucher_service.vouchers_by_code(session, auth, codes=list(drawn.values()))
-        fresh.update((key, code) for key, code in drawn.items() if key not in taken)
+        if check_existing:
+            taken = await voucher_service.vouchers_by_code(
+                session, auth, codes=list(drawn.values())
+            )
+            drawn = {key: code for key, code in drawn.items() if key not in taken}
+        fresh.update(drawn)
     return list(fresh.values())
 
 
