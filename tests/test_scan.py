@@ -22,6 +22,7 @@ from vantio.config import Settings
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 from vantio.scans import service
+from vantio.scans.endpoints import ScanFastPath
 from vantio.scans.writer import writer_of
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -249,6 +250,26 @@ async def test_nul_bytes_and_long_values_are_cleaned(api: Api, served: FastAPI) 
     assert impression["metadata"]["utm_medium"] == "m" * 500
     assert "utm_\x00" not in impression["metadata"]
     assert len(impression["user_agent"]) == 1000
+
+
+async def test_the_documented_route_answers_like_the_fast_path(
+    api: Api, settings: Settings, runtime: Runtime
+) -> None:
+    """`ScanFastPath` answers first; the FastAPI route behind it (in OpenAPI) answers the same."""
+    poster = await poster_for(api)
+    app = create_app(settings, runtime)
+    assert "/s/{code}" in app.openapi()["paths"]
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not ScanFastPath]
+    async with scanner(app) as client:
+        found = await client.get(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
+        head = await client.head(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
+        missing = await client.get("/s/NOPE000000")
+    impression = await api.ok("GET", f"/api/v1/impressions/{impression_id_of(found)}")
+    assert impression["poster_id"] == poster["id"]
+    assert head.status_code == 302
+    assert head.headers["location"] == "https://example.com/signup?ref=campus&x=1"
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
 
 
 async def test_a_referral_is_created_from_the_redirects_impression(
