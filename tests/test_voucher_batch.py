@@ -130,3 +130,31 @@ async def test_batch_validate_takes_the_object_form(api: Api) -> None:
         {"validations": [{"code": v["code"], "order": cart(500)}]},
     )
     assert body["validations"][0]["discount_amount"] == 100
+
+
+async def test_a_database_error_rolls_back_only_its_item(api: Api, monkeypatch: Any) -> None:
+    """An item whose statement fails after it wrote (here: its voucher row and its event, then a
+    refused statement) leaves nothing behind, and the items around it commit."""
+    from sqlalchemy import text
+
+    from vantio.vouchers import service as voucher_service
+
+    real = voucher_service.create_voucher
+    poisoned = code()
+
+    async def create_then_fail(session: Any, auth: Any, *, data: Any) -> Any:
+        voucher = await real(session, auth, data=data)
+        if data.code == poisoned:
+            await session.execute(text("SELECT * FROM no_such_table"))
+        return voucher
+
+    monkeypatch.setattr(voucher_service, "create_voucher", create_then_fail)
+    items = [{"code": c, "type": "percentage", "value": 10} for c in (code(), poisoned, code())]
+    body = await api.ok("POST", "/v1/vouchers/batch", items)
+    assert [r["success"] for r in body["results"]] == [True, False, True]
+    assert body["results"][1]["error"]["status"] == 409
+    listed = await api.ok("GET", "/v1/vouchers")
+    assert sorted(v["code"] for v in listed["data"]) == sorted([items[0]["code"], items[2]["code"]])
+    created = [e["data"]["code"] for e in await events(api, "voucher.created")]
+    assert poisoned not in created
+    assert len(created) == 2
