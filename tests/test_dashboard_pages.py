@@ -431,3 +431,32 @@ async def test_an_operator_never_sees_another_accounts_data(
         "status"
     ] == "converted"  # as their earning left it: not rejected by us
     assert (await stranger.test.get("/api/v1/programs")).status_code == 200  # key not revoked
+
+
+async def test_program_referee_voucher_is_picked_from_the_vouchers(
+    signed_in: Browser, api: Api
+) -> None:
+    voucher = await api.ok(
+        "POST", "/v1/vouchers", {"code": f"WELCOME{api.key[-4:].upper()}", "type": "percentage",
+                                 "value": 10}
+    )  # fmt: skip
+    form = await signed_in.get("/dashboard/programs/new")
+    assert f'<option value="{voucher["id"]}"' in form.text
+    program_id = created_id(
+        await signed_in.post(
+            "/dashboard/programs/new", {**PROGRAM_FORM, "referee_voucher_id": voucher["id"]}
+        ),
+        "prog",
+    )
+    program = await api.ok("GET", f"/api/v1/programs/{program_id}")
+    assert program["referee_voucher_id"] == voucher["id"]
+    cleared = await signed_in.post(
+        f"/dashboard/programs/{program_id}", {**PROGRAM_FORM, "referee_voucher_id": ""}
+    )
+    assert cleared.status_code == 303
+    assert (await api.ok("GET", f"/api/v1/programs/{program_id}"))["referee_voucher_id"] is None
+    unknown = await signed_in.post(
+        "/dashboard/programs/new", {**PROGRAM_FORM, "referee_voucher_id": "v_0000000000"}
+    )
+    assert unknown.status_code == 400
+    assert error_of(unknown.text, "referee_voucher_id")

@@ -11,6 +11,7 @@ from vantio.dashboard.common import page_of, pager
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
 from vantio.kit.money import is_currency, to_major
+from vantio.kit.pagination import Page
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
@@ -90,6 +91,16 @@ def body_of(ctx: Context) -> tuple[dict[str, str], dict[str, Any]]:
     return values, body
 
 
+async def voucher_options(ctx: Context) -> list[tuple[str, str]]:
+    """The referee voucher picker: this mode's live vouchers (the newest 100)."""
+    if not HAS_REFEREE_VOUCHER:
+        return []
+    from vantio.vouchers import service as voucher_service
+
+    rows, _ = await voucher_service.list_vouchers(ctx.session, ctx.auth, page=Page(100, 0))
+    return [("", "No voucher"), *((v.id, f"{v.code} ({v.type})") for v in rows)]
+
+
 @router.get("/programs")
 async def programs(ctx: Ctx) -> Response:
     """Every program of this mode."""
@@ -106,7 +117,7 @@ async def new_program(ctx: Ctx) -> Response:
         "program_form.html",
         program=None,
         values=values_of(None),
-        has_voucher=HAS_REFEREE_VOUCHER,
+        vouchers=await voucher_options(ctx),
     )
 
 
@@ -135,7 +146,7 @@ async def create_program(ctx: Ctx) -> Response:
         program=None,
         values=values,
         errors=errors,
-        has_voucher=HAS_REFEREE_VOUCHER,
+        vouchers=await voucher_options(ctx),
     )
 
 
@@ -151,7 +162,7 @@ async def edit_program(ctx: Ctx, program_id: str) -> Response:
         program=program,
         values=values_of(program),
         saved=bool(ctx.request.query_params.get("saved")),
-        has_voucher=HAS_REFEREE_VOUCHER,
+        vouchers=await voucher_options(ctx),
     )
 
 
@@ -186,5 +197,5 @@ async def update_program(ctx: Ctx, program_id: str) -> Response:
         program=program,
         values=values,
         errors=errors,
-        has_voucher=HAS_REFEREE_VOUCHER,
+        vouchers=await voucher_options(ctx),
     )
