@@ -29,7 +29,7 @@ class ImpressionSlot(Base):
 
 
 class ImpressionDay(Base):
-    """Impressions per poster (and its ambassador) per UTC day, for leaderboards and posters."""
+    """Impressions per ambassador per UTC day, for the leaderboard."""
 
     __tablename__ = "analytics_impression_days"
 
@@ -37,8 +37,20 @@ class ImpressionDay(Base):
     livemode: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     day_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    poster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class PosterDay(Base):
+    """Impressions per poster per UTC day, for the posters and locations report."""
+
+    __tablename__ = "analytics_poster_days"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    livemode: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    poster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
 

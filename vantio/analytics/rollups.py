@@ -9,14 +9,13 @@ commit an impression below it.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.analytics.models import ImpressionDay, ImpressionSlot, RollupWatermark
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
 from vantio.impressions.models import Impression
 from vantio.kit.time import utc_now
 
@@ -26,10 +25,10 @@ LAG = timedelta(minutes=15)
 WATERMARK = "impressions"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # kit.ids' alphabet: IDs compare in time order
-_CHUNK = 500
+_CHUNK = 2000
 
-SlotKey = tuple[str, bool, str, datetime]
-DayKey = tuple[str, bool, str, datetime, str, str]
+Key = tuple[str, bool, str, datetime, str]  # account, mode, program, slot or day, detail
+Rollup = type[ImpressionSlot] | type[ImpressionDay] | type[PosterDay]
 
 
 def floor_to(at: datetime, step: timedelta) -> datetime:
@@ -65,8 +64,9 @@ async def refresh(session: AsyncSession, *, up_to: datetime | None = None) -> in
     current = await _claim(session, target)
     if current is None:
         return 0
-    slots: Counter[SlotKey] = Counter()
-    days: Counter[DayKey] = Counter()
+    slots: Counter[Key] = Counter()
+    students: Counter[Key] = Counter()
+    posters: Counter[Key] = Counter()
     query = select(
         Impression.account_id,
         Impression.livemode,
@@ -78,11 +78,14 @@ async def refresh(session: AsyncSession, *, up_to: datetime | None = None) -> in
     folded = 0
     result = await session.stream(query.execution_options(yield_per=20_000))
     async for account, livemode, program, poster, student, at in result:
-        slots[(account, livemode, program, floor_to(at, SLOT))] += 1
-        days[(account, livemode, program, floor_to(at, DAY), poster, student)] += 1
+        day = floor_to(at, DAY)
+        slots[(account, livemode, program, floor_to(at, SLOT), "")] += 1
+        students[(account, livemode, program, day, student)] += 1
+        posters[(account, livemode, program, day, poster)] += 1
         folded += 1
-    await _add(session, ImpressionSlot, ("slot_start",), slots)
-    await _add(session, ImpressionDay, ("day_start", "poster_id", "student_id"), days)
+    await _add(session, ImpressionSlot, ImpressionSlot.slot_start, None, slots)
+    await _add(session, ImpressionDay, ImpressionDay.day_start, ImpressionDay.student_id, students)
+    await _add(session, PosterDay, PosterDay.day_start, PosterDay.poster_id, posters)
     return folded
 
 
@@ -108,23 +111,34 @@ async def _claim(session: AsyncSession, target: str) -> str | None:
 
 
 async def _add(
-    session: AsyncSession,
-    model: type[ImpressionSlot] | type[ImpressionDay],
-    extra_keys: Sequence[str],
-    counts: Counter[Any],
+    session: AsyncSession, model: Rollup, when: Any, detail: Any, counts: Counter[Key]
 ) -> None:
-    """Add `counts` to the rollup rows with those keys, creating the missing ones."""
-    names = ("account_id", "livemode", "program_id", *extra_keys)
-    columns = [getattr(model, name) for name in names]
-    keys = list(counts)
+    """Add `counts` to the rollup rows with those keys, creating the missing ones. Existing rows
+    are found by primary-key ranges (tenant, program, then time), a chunk at a time."""
+    names = ["account_id", "livemode", "program_id", when.key]
+    if detail is not None:
+        names.append(detail.key)
+    keys = sorted(counts)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
-        existing = {
-            tuple(row[:-1]): row[-1]
-            for row in await session.execute(
-                select(*columns, model.count).where(tuple_(*columns).in_(chunk))
+        existing: dict[Key, int] = {}
+        for owner in {key[:3] for key in chunk}:
+            times = [key[3] for key in chunk if key[:3] == owner]
+            columns = [model.account_id, model.livemode, model.program_id, when]
+            if detail is not None:
+                columns.append(detail)
+            rows = await session.execute(
+                select(*columns, model.count).where(
+                    model.account_id == owner[0],
+                    model.livemode == owner[1],
+                    model.program_id == owner[2],
+                    when >= min(times),
+                    when <= max(times),
+                )
             )
-        }
+            for row in rows:
+                key = (row[0], row[1], row[2], row[3], row[4] if detail is not None else "")
+                existing[key] = row[-1]
         updates = [
             _row(names, key, existing[key] + counts[key]) for key in chunk if key in existing
         ]
@@ -135,5 +149,5 @@ async def _add(
             await session.execute(insert(model), inserts)
 
 
-def _row(names: Iterable[str], key: tuple[Any, ...], count: int) -> dict[str, Any]:
-    return {**dict(zip(names, key, strict=True)), "count": count}
+def _row(names: list[str], key: Key, count: int) -> dict[str, Any]:
+    return {**dict(zip(names, key, strict=False)), "count": count}

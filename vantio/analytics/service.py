@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement as Expr
 
 from vantio.analytics import rollups
-from vantio.analytics.models import ImpressionDay, ImpressionSlot
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay
 from vantio.analytics.periods import Range, boundaries
 from vantio.auth.context import AuthContext
 from vantio.earnings.models import Earning
@@ -141,7 +141,13 @@ async def leaderboard(
         mark = await rollups.watermark(session)
         rows = {user.id: AmbassadorFigures(user) for user in users}
         scans = await _impressions_by(
-            session, scope, period, mark, ImpressionDay.student_id, Impression.student_id
+            session,
+            scope,
+            period,
+            mark,
+            ImpressionDay,
+            ImpressionDay.student_id,
+            Impression.student_id,
         )
         for student, count in scans.items():
             if student in rows:
@@ -180,7 +186,7 @@ async def posters(
         mark = await rollups.watermark(session)
         rows = {poster.id: PosterFigures(poster) for poster in found}
         scans = await _impressions_by(
-            session, scope, period, mark, ImpressionDay.poster_id, Impression.poster_id
+            session, scope, period, mark, PosterDay, PosterDay.poster_id, Impression.poster_id
         )
         for poster_id, count in scans.items():
             if poster_id in rows:
@@ -293,6 +299,7 @@ async def _impressions_by(
     scope: Scope,
     period: Range,
     mark: str,
+    rollup: type[ImpressionDay] | type[PosterDay],
     rollup_key: Any,
     raw_key: Any,
 ) -> dict[str, int]:
@@ -302,8 +309,8 @@ async def _impressions_by(
     counts: dict[str, int] = defaultdict(int)
     if low < high:
         for key, count in await session.execute(
-            scope.of(ImpressionDay, select(rollup_key, func.sum(ImpressionDay.count)))
-            .where(ImpressionDay.day_start >= low, ImpressionDay.day_start < high)
+            scope.of(rollup, select(rollup_key, func.sum(rollup.count)))
+            .where(rollup.day_start >= low, rollup.day_start < high)
             .group_by(rollup_key)
         ):
             counts[key] += int(count)

@@ -1,7 +1,7 @@
 """Imports every model, so that Base.metadata knows all tables (for Alembic)."""
 
 from vantio.accounts.models import Account
-from vantio.analytics.models import ImpressionDay, ImpressionSlot, RollupWatermark
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
 from vantio.api_keys.models import ApiKey
 from vantio.campaigns.models import Campaign
 from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
@@ -44,6 +44,7 @@ __all__ = [
     "PayoutEarning",
     "PeriodicSchedule",
     "Poster",
+    "PosterDay",
     "Program",
     "Referral",
     "RollupWatermark",

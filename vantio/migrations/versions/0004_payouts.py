@@ -107,7 +107,6 @@ def upgrade() -> None:
         sa.Column("livemode", sa.Boolean(), nullable=False),
         sa.Column("program_id", sa.String(length=64), nullable=False),
         sa.Column("day_start", DateTime, nullable=False),
-        sa.Column("poster_id", sa.String(length=64), nullable=False),
         sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
@@ -115,9 +114,25 @@ def upgrade() -> None:
             "livemode",
             "program_id",
             "day_start",
-            "poster_id",
             "student_id",
             name=op.f("pk_analytics_impression_days"),
+        ),
+    )
+    op.create_table(
+        "analytics_poster_days",
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("program_id", sa.String(length=64), nullable=False),
+        sa.Column("day_start", DateTime, nullable=False),
+        sa.Column("poster_id", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "account_id",
+            "livemode",
+            "program_id",
+            "day_start",
+            "poster_id",
+            name=op.f("pk_analytics_poster_days"),
         ),
     )
     op.create_table(
@@ -131,6 +146,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_watermarks")
+    op.drop_table("analytics_poster_days")
     op.drop_table("analytics_impression_days")
     op.drop_table("analytics_impression_slots")
     op.drop_table("scheduled_payout_runs")
