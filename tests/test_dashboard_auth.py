@@ -254,3 +254,22 @@ async def test_setup_link_creates_the_first_operator_once(
         created = await dashboard_service.get_operator_by_email(session, email=email)
     assert created is not None
     assert created.account_id == tenant.account_id
+
+
+async def test_operator_rules(runtime: Runtime, operator: Operator) -> None:
+    from vantio.errors import FieldError
+
+    async with runtime.sessionmaker() as session:
+        with pytest.raises(FieldError, match="at least 10 characters"):
+            await dashboard_service.create_operator(
+                session, email="x@example.com", password="short", account_id=operator.account_id
+            )
+        with pytest.raises(dashboard_service.DuplicateOperator):
+            await dashboard_service.create_operator(
+                session, email=operator.email.upper(), password=PASSWORD
+            )
+        with pytest.raises(FieldError, match="email"):
+            await dashboard_service.create_operator(
+                session, email="no-at-sign", password=PASSWORD, account_id=operator.account_id
+            )
+        await session.rollback()
