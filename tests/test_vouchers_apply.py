@@ -234,3 +234,17 @@ async def test_non_finite_numbers_are_refused(api: Api) -> None:
     ):
         response = await api.client.post("/v1/vouchers", content=raw, headers=headers)
         assert response.status_code == 400, response.text
+
+
+async def test_parallel_applies_of_different_codes_to_one_order_respect_stacking(
+    api: Api,
+) -> None:
+    plain = [await make_voucher(api, type="fixed", value=100 + i) for i in range(20)]
+    responses = await asyncio.gather(
+        *(apply(api, v["code"], "order_contested", order=cart(5000)) for v in plain)
+    )
+    outcome = Counter(
+        r.status_code if r.status_code == 200 else r.json()["error"]["code"] for r in responses
+    )
+    # plain vouchers never combine: one wins the order, the others conflict with it
+    assert outcome == Counter({200: 1, "STACKING_CONFLICT": 19})

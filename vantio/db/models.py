@@ -20,6 +20,7 @@ from vantio.vouchers.models import (
     Voucher,
     VoucherApplication,
     VoucherCustomerUsage,
+    VoucherOrder,
     VoucherRollback,
     VoucherValidation,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "VoucherApplication",
     "VoucherCustomerUsage",
     "VoucherExport",
+    "VoucherOrder",
     "VoucherRollback",
     "VoucherValidation",
     "WebhookAttempt",

@@ -71,6 +71,20 @@ class VoucherCustomerUsage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
 
+class VoucherOrder(Base):
+    """One row per order that vouchers were applied to: applies to the same order lock it, so
+    the stacking rules are judged against every application standing on the order."""
+
+    __tablename__ = "voucher_orders"
+    __table_args__ = (UniqueConstraint("account_id", "livemode", "order_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    order_id: Mapped[str] = mapped_column(String(255))
+    applies: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class VoucherApplication(TenantMixin, Base):
     """A voucher applied to an order (`va_...`): the permanent record of a redemption.
 

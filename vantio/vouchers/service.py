@@ -43,6 +43,7 @@ from vantio.vouchers.models import (
     Voucher,
     VoucherApplication,
     VoucherCustomerUsage,
+    VoucherOrder,
     VoucherRollback,
     VoucherValidation,
 )
@@ -669,6 +670,7 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     voucher = await get_voucher_by_code(session, auth, code=data.code)
     if voucher is None:
         raise VoucherNotFound(f"No voucher with the code {data.code}", details={"code": data.code})
+    await _lock_order(session, auth, order_id=data.order_id)
     digest = request_hash(data.order, data.customer)
     standing = await _standing_application(session, voucher_id=voucher.id, order_id=data.order_id)
     if standing is not None:
@@ -736,6 +738,38 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
             raise
         return _replay(standing, data, digest)
     return Applied(application, created=True)
+
+
+async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
+    """Hold the order's row until commit: concurrent applies to one order take turns, so each
+    sees the applications the previous ones left (stacking rules hold under concurrency)."""
+    where = (
+        VoucherOrder.account_id == auth.account_id,
+        VoucherOrder.livemode == auth.livemode,
+        VoucherOrder.order_id == order_id,
+    )
+    if await session.scalar(select(VoucherOrder.id).where(*where)) is None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    VoucherOrder(
+                        id=new_id("vord"),
+                        account_id=auth.account_id,
+                        livemode=auth.livemode,
+                        order_id=order_id,
+                        applies=0,
+                    )
+                )
+                await session.flush()
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise  # else a concurrent first apply created it: lock that one
+    await session.execute(
+        update(VoucherOrder)
+        .where(*where)
+        .values(applies=VoucherOrder.applies + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _replay(standing: VoucherApplication, data: ApplyRequest, digest: str) -> Applied:

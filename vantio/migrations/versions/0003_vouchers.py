@@ -82,6 +82,21 @@ def upgrade() -> None:
     )
 
     op.create_table(
+        "voucher_orders",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=64), nullable=False),
+        sa.Column("livemode", sa.Boolean(), nullable=False),
+        sa.Column("order_id", sa.String(length=255), nullable=False),
+        sa.Column("applies", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_voucher_orders")),
+        sa.UniqueConstraint(
+            "account_id",
+            "livemode",
+            "order_id",
+            name=op.f("uq_voucher_orders_account_id_livemode_order_id"),
+        ),
+    )
+    op.create_table(
         "voucher_applications",
         sa.Column("voucher_id", sa.String(length=64), nullable=False),
         sa.Column("code", sa.String(length=100), nullable=False),
@@ -203,6 +218,7 @@ def downgrade() -> None:
         "voucher_validations",
         "voucher_rollbacks",
         "voucher_applications",
+        "voucher_orders",
         "voucher_customer_usages",
         "vouchers",
     ):
