@@ -3,16 +3,33 @@ create 50/min, everything else 10/s, 100/min, 1000/h; X-RateLimit-* on every /v1
 429 RATE_LIMIT_EXCEEDED with {limit, reset_at} and Retry-After."""
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 
+from tests.conftest import make_settings
 from tests.helpers import Api, Tenant
-from tests.test_rate_limits import separate_app
 from tests.test_vouchers import cart, make_voucher
+from vantio.app import create_app
 from vantio.config import Settings
+from vantio.runtime import Runtime
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
+@asynccontextmanager
+async def separate_app(database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An app with its own Runtime (its own limiter) and the given settings."""
+    settings = make_settings(database_url, **overrides)
+    runtime = Runtime.create(settings)
+    transport = httpx.ASGITransport(app=create_app(settings, runtime), client=("198.51.100.7", 1))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+    finally:
+        await runtime.close()
 
 
 def test_defaults_are_the_documented_limits() -> None:
