@@ -3,8 +3,9 @@
 Both servers run as subprocesses under uvicorn with the same options, one after the other in the
 same run; wrk (one thread, 32 connections) loads each with a new User-Agent per request, so
 every request is a new device and stores an impression. Printed per round: requests/s and
-p50/p99 latency of each, their ratio, and the check that the database holds an impression for
-every 302 wrk counted.
+p50/p99 latency of each, their ratio, the server's CPU time per request of each (what the
+ratio would be on an otherwise idle core, whatever else the machine runs), and the check that
+the database holds an impression for every 302 wrk counted.
 
     .venv/bin/python bench/scan.py                       # SQLite and PostgreSQL, 3 rounds of 10 s
     .venv/bin/python bench/scan.py --backend sqlite --rounds 5 --duration 10
@@ -80,6 +81,14 @@ class Load:
     rps: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float = 0.0  # the server's CPU time per request
+
+
+def measured(pid: int, url: str, **options: Any) -> Load:
+    before = cpu_seconds(pid)
+    load = wrk(url, **options)
+    load.cpu_us = (cpu_seconds(pid) - before) / max(load.requests, 1) * 1e6
+    return load
 
 
 def free_port() -> int:
@@ -115,6 +124,12 @@ def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk(url: str, *, duration: int, connections: int, prefix: str) -> Load:
@@ -260,24 +275,28 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
             # Warm both up (imports, connection pool, SQLite page cache).
             wrk(bare_url, duration=2, connections=args.connections, prefix="warm-bare")
             wrk(scan_url, duration=2, connections=args.connections, prefix="warm")
-            ratios = []
+            ratios: list[float] = []
+            cpu_ratios: list[float] = []
             for round_ in range(1, args.rounds + 1):
                 prefix = f"r{round_}-{secrets.token_hex(3)}"
-                base = wrk(
-                    bare_url, duration=args.duration, connections=args.connections, prefix=prefix
-                )
-                scan = wrk(
-                    scan_url, duration=args.duration, connections=args.connections, prefix=prefix
-                )
+                options = {"duration": args.duration, "connections": args.connections}
+                base = measured(bare.pid, bare_url, prefix=prefix, **options)
+                scan = measured(server.pid, scan_url, prefix=prefix, **options)
                 time.sleep(1)  # let the requests in flight when wrk stopped finish
                 stored = count_impressions(database_url, prefix)
                 redirects = scan.requests - scan.errors
                 ratio = scan.rps / base.rps
                 ratios.append(ratio)
+                cpu_ratios.append(base.cpu_us / scan.cpu_us)
                 print(
                     f"round {round_}: bare {base.rps:8.0f} req/s p50 {base.p50_ms:6.2f} ms "
                     f"p99 {base.p99_ms:6.2f} ms | scan {scan.rps:8.0f} req/s p50 "
                     f"{scan.p50_ms:6.2f} ms p99 {scan.p99_ms:6.2f} ms | ratio {ratio:.2f}"
+                )
+                # On a shared machine req/s depends on what else runs; CPU per request does not.
+                print(
+                    f"         server CPU per request: bare {base.cpu_us:.0f} us, scan "
+                    f"{scan.cpu_us:.0f} us (ratio {base.cpu_us / scan.cpu_us:.2f})"
                 )
                 in_flight = stored - redirects
                 verdict = "ok" if 0 <= in_flight <= args.connections else "MISMATCH"
@@ -292,7 +311,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
                     )
             print(
                 f"{backend}: ratio median {statistics.median(ratios):.2f} "
-                f"(min {min(ratios):.2f}, max {max(ratios):.2f}) over {len(ratios)} rounds"
+                f"(min {min(ratios):.2f}, max {max(ratios):.2f}) over {len(ratios)} rounds; "
+                f"CPU-per-request ratio median {statistics.median(cpu_ratios):.2f}"
             )
             return ratios
 
