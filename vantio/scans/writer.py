@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -89,7 +89,7 @@ class ScanWriter:
     async def start(self) -> None:
         if self._task is None:
             self._stopping = False
-            if self._settings.is_sqlite:
+            if self._settings.is_sqlite and not _in_memory(self._settings.database_url):
                 self._engine = create_blocking_sqlite_engine(self._settings)
             self._task = asyncio.create_task(self._run(), name="vantio-scan-writer")
 
@@ -239,6 +239,12 @@ class ScanWriter:
 def _log_checkpoint_failure(future: "asyncio.Future[None]") -> None:
     if not future.cancelled() and (exc := future.exception()) is not None:
         log.warning("checkpointing the SQLite WAL failed: %r", exc)
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite database exists once per connection: a second engine would not see it."""
+    parsed = make_url(url)
+    return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
 def _device(visit: Visit) -> _Device | None:
