@@ -17,7 +17,9 @@ def _differences(connection: Connection) -> list[Any]:
 
 def _ignored(diff: Any) -> bool:
     # alembic's own bookkeeping table is not a model
-    return isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+    return (
+        isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+    )
 
 
 async def test_models_and_migrations_agree(runtime: Runtime) -> None:
