@@ -68,7 +68,7 @@ async def signin(ctx: Ctx) -> Response:
     try:
         # No savepoint: a refused sign-in's failure row must be committed to count next time.
         signed = await service.sign_in(
-            ctx.session, email=email, password=ctx.field("password"), ip_address=host
+            ctx.session, email=email, password=ctx.raw("password"), ip_address=host
         )
     except RateLimited as exc:
         minutes = max(1, round(exc.retry_after / 60))
@@ -122,13 +122,13 @@ async def setup(ctx: Ctx) -> Response:
             message="This set-up link was already used or has expired.",
         )
     errors: forms.Errors = {}
-    if ctx.field("password") != ctx.field("password_again"):
+    if ctx.raw("password") != ctx.raw("password_again"):
         errors["password_again"] = "The two passwords are not the same."  # noqa: S105
     else:
         try:
             async with ctx.session.begin_nested():
                 signed = await service.use_setup_token(
-                    ctx.session, setup=setup, email=email, password=ctx.field("password")
+                    ctx.session, setup=setup, email=email, password=ctx.raw("password")
                 )
         except VantioError as exc:
             errors = forms.from_service(exc)

@@ -77,8 +77,12 @@ class Context:
         return self.pre_session_csrf or ""
 
     def field(self, name: str) -> str:
+        return self.raw(name).strip()
+
+    def raw(self, name: str) -> str:
+        """A form value as typed (passwords keep their spaces)."""
         value = self.form.get(name) if self.form is not None else None
-        return value.strip() if isinstance(value, str) else ""
+        return value if isinstance(value, str) else ""
 
 
 def is_https(request: Request) -> bool:
