@@ -184,3 +184,22 @@ async def test_refresh_is_exact_once_and_the_worker_runs_it(api: Api, runtime: R
     async with transaction(runtime.sessionmaker) as session:
         assert await rollups.watermark(session) == rollups.first_id_at(now)
     assert rollups.first_id_at(now - timedelta(milliseconds=1)) < rollups.first_id_at(now)
+
+
+async def test_refresh_folds_a_bounded_batch_and_stays_exact(api: Api, runtime: Runtime) -> None:
+    with freeze(datetime.now(UTC) - timedelta(seconds=50)):
+        funnel = await make_funnel(api)
+        for _ in range(3):
+            await api.ok("POST", "/api/v1/impressions", {"poster_id": funnel.poster["id"]})
+    up_to = datetime.now(UTC) - timedelta(seconds=40)
+    folded = []
+    for _ in range(200):
+        async with transaction(runtime.sessionmaker) as session:
+            step = await rollups.refresh(session, up_to=up_to, limit=2)
+        if step == 0:
+            break
+        folded.append(step)
+        body = await api.ok("GET", "/api/v1/analytics/funnel", program_id=funnel.program["id"])
+        assert body["total"]["impressions"] == 4  # exact at every step of the catch-up
+    assert folded
+    assert max(folded) <= 2

@@ -26,6 +26,7 @@ WATERMARK = "impressions"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # kit.ids' alphabet: IDs compare in time order
 _CHUNK = 2000
+BATCH = 50_000  # impressions folded per refresh at most
 
 Key = tuple[str, bool, str, datetime, str]  # account, mode, program, slot or day, detail
 Rollup = type[ImpressionSlot] | type[ImpressionDay] | type[PosterDay]
@@ -57,13 +58,16 @@ async def watermark(session: AsyncSession) -> str:
     return found or "imp_"
 
 
-async def refresh(session: AsyncSession, *, up_to: datetime | None = None) -> int:
-    """Fold the impressions stored before `up_to` (default: now minus `LAG`) into the rollups;
+async def refresh(
+    session: AsyncSession, *, up_to: datetime | None = None, limit: int = BATCH
+) -> int:
+    """Fold the impressions stored before `up_to` (default: now minus `LAG`) into the rollups,
+    at most `limit` of them (a short transaction: on SQLite it holds the only write lock);
     returns how many were folded. Concurrent refreshes: one wins, the others fold nothing."""
-    target = first_id_at(up_to or utc_now() - LAG)
-    current = await _claim(session, target)
-    if current is None:
+    claimed = await _claim(session, first_id_at(up_to or utc_now() - LAG), limit)
+    if claimed is None:
         return 0
+    current, target = claimed
     slots: Counter[Key] = Counter()
     students: Counter[Key] = Counter()
     posters: Counter[Key] = Counter()
@@ -89,9 +93,10 @@ async def refresh(session: AsyncSession, *, up_to: datetime | None = None) -> in
     return folded
 
 
-async def _claim(session: AsyncSession, target: str) -> str | None:
-    """Move the watermark to `target`; the previous value, or None if there is nothing to do or
-    another refresh moved it first (the conditional UPDATE is the lock)."""
+async def _claim(session: AsyncSession, target: str, limit: int) -> tuple[str, str] | None:
+    """Move the watermark towards `target`, by at most `limit` impressions; the span folded, or
+    None if there is nothing to do or another refresh moved it first (the conditional UPDATE
+    is the lock)."""
     current = await session.scalar(
         select(RollupWatermark.below_id).where(RollupWatermark.name == WATERMARK)
     )
@@ -101,13 +106,22 @@ async def _claim(session: AsyncSession, target: str) -> str | None:
         current = "imp_"
     if current >= target:
         return None
+    beyond_limit = await session.scalar(
+        select(Impression.id)
+        .where(Impression.id >= current, Impression.id < target)
+        .order_by(Impression.id)
+        .offset(limit)
+        .limit(1)
+    )
+    if beyond_limit is not None:
+        target = beyond_limit
     moved = await session.execute(
         update(RollupWatermark)
         .where(RollupWatermark.name == WATERMARK, RollupWatermark.below_id == current)
         .values(below_id=target, updated_at=utc_now())
         .execution_options(synchronize_session=False)
     )
-    return current if getattr(moved, "rowcount", 0) == 1 else None
+    return (current, target) if getattr(moved, "rowcount", 0) == 1 else None
 
 
 async def _add(
