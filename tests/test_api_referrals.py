@@ -200,6 +200,11 @@ async def test_self_referral_is_refused(api: Api) -> None:
     assert response.status_code == 400
     assert response.json()["code"] == "self_referral"
     assert response.json()["message"].startswith("email")
+    # Nor by changing a referral's email to the ambassador's afterwards.
+    referral = await make_referral(api, funnel.impression["id"])
+    changed = await api.put(f"/api/v1/referrals/{referral['id']}", {"email": funnel.user["email"]})
+    assert changed.status_code == 400
+    assert changed.json()["code"] == "self_referral"
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))

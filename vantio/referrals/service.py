@@ -86,11 +86,7 @@ async def create_referral(
                 "attribution_window_days": program.attribution_window_days,
             },
         )
-    ambassador = await user_service.get_user(session, auth, user_id=impression.student_id)
-    if ambassador is not None and ambassador.email_normalized == data.email.lower():
-        raise SelfReferral(
-            "email: an ambassador cannot refer themselves", details={"field": "email"}
-        )
+    await _ensure_not_self(session, auth, student_id=impression.student_id, email=data.email)
     await _ensure_email_free(session, auth, program_id=program.id, email=data.email)
     referral = Referral(
         id=new_id("ref"),
@@ -152,6 +148,7 @@ async def update_referral(
 ) -> Referral:
     referral = await get_referral_or_raise(session, auth, referral_id=referral_id, for_update=True)
     if data.email is not None and data.email.lower() != referral.email_normalized:
+        await _ensure_not_self(session, auth, student_id=referral.student_id, email=data.email)
         await _ensure_email_free(session, auth, program_id=referral.program_id, email=data.email)
         referral.email, referral.email_normalized = data.email, data.email.lower()
     for name in ("first_name", "last_name", "profile_picture"):
@@ -236,6 +233,16 @@ async def count_conversions(
         )
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def _ensure_not_self(
+    session: AsyncSession, auth: AuthContext, *, student_id: str, email: str
+) -> None:
+    ambassador = await user_service.get_user(session, auth, user_id=student_id)
+    if ambassador is not None and ambassador.email_normalized == email.lower():
+        raise SelfReferral(
+            "email: an ambassador cannot refer themselves", details={"field": "email"}
+        )
 
 
 async def _flush_unique_email(
