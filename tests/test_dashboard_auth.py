@@ -273,3 +273,13 @@ async def test_operator_rules(runtime: Runtime, operator: Operator) -> None:
                 session, email="no-at-sign", password=PASSWORD, account_id=operator.account_id
             )
         await session.rollback()
+
+
+async def test_unknown_dashboard_pages_are_html(browser: Browser, operator: Operator) -> None:
+    page = await browser.get("/dashboard/no-such-page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "There is no dashboard page at /dashboard/no-such-page." in page.text
+    css = await browser.get("/dashboard/static/dashboard.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")

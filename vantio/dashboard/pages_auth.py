@@ -23,6 +23,7 @@ from vantio.errors import RateLimited, VantioError
 
 public = APIRouter(prefix=PREFIX, route_class=PublicRoute)
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+not_found = APIRouter(prefix=PREFIX, route_class=PublicRoute)
 
 
 def _safe_next(raw: str) -> str:
@@ -151,3 +152,10 @@ async def switch_mode(ctx: Ctx) -> Response:
     """Show live or test data."""
     ctx.signed_in.livemode = ctx.field("mode") == "live"
     return redirect(_safe_next(ctx.field("next")))
+
+
+@not_found.get("/{path:path}")
+async def page_not_found(ctx: Ctx, path: str) -> Response:
+    """A dashboard page that does not exist, as a page (not the API's JSON)."""
+    return render(ctx, "error.html", status=404, title="Page not found",
+                  message=f"There is no dashboard page at /dashboard/{path}.")  # fmt: skip

@@ -45,9 +45,11 @@ def dashboard_router() -> APIRouter:
     async def dashboard_root() -> RedirectResponse:
         return RedirectResponse(f"{PREFIX}/", status_code=307)
 
+    router.include_router(pages_auth.not_found)  # last: every other dashboard path
     return router
 
 
 def mount_dashboard(app: FastAPI) -> None:
-    app.include_router(dashboard_router())
+    # The static files first: the dashboard's catch-all 404 page would otherwise shadow them.
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.include_router(dashboard_router())
