@@ -107,9 +107,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_earnings_account_id_livemode_id", "earnings", ["account_id", "livemode", "id"]
     )
+    op.create_index(
+        "ix_referrals_student_id_account_id_livemode_status",
+        "referrals",
+        ["student_id", "account_id", "livemode", "status"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referrals_student_id_account_id_livemode_status", table_name="referrals")
     op.drop_index("ix_earnings_account_id_livemode_id", table_name="earnings")
     op.drop_index("ix_referrals_account_id_livemode_id", table_name="referrals")
     op.drop_table("dashboard_signin_failures")
