@@ -23,6 +23,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -217,6 +218,7 @@ async def main(args: argparse.Namespace) -> None:
                 print(line(name, await timed(client, url_path, args.repeat, **kw)))
     finally:
         await runtime.close()
+        shutil.rmtree(directory, ignore_errors=True)
         if args.postgresql:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
