@@ -7,6 +7,7 @@ the local calendar (zoneinfo), and compared with the API's answers: with nothing
 with part of the impressions rolled up, and with all of them rolled up.
 """
 
+import asyncio
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -81,8 +82,10 @@ async def build_world(api: Api, tenant: Tenant, runtime: Runtime, seed: int) -> 
         mark = await rollups.watermark(session)
     # Stored between the current watermark and now, so a refresh can fold part of them.
     low_ms = max(_ms_of(mark) + 1, int((utc_now() - timedelta(minutes=10)).timestamp() * 1000))
-    high_ms = int((utc_now() - timedelta(seconds=5)).timestamp() * 1000)
-    assert low_ms < high_ms, "the rollup watermark is ahead of the clock"
+    assert low_ms < int(utc_now().timestamp() * 1000), "the rollup watermark is ahead of the clock"
+    while int(utc_now().timestamp() * 1000) - low_ms < 2000:  # room for distinct storage times
+        await asyncio.sleep(0.1)
+    high_ms = int(utc_now().timestamp() * 1000) - 1
 
     impressions, referrals, earnings = [], [], []
     for _ in range(900):
