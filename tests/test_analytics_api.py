@@ -139,6 +139,16 @@ async def test_bad_input_answers_400_and_foreign_programs_404(api: Api, tenant: 
         missing = await api.get(f"/api/v1/analytics/{path}", program_id=foreign["id"])
         assert missing.status_code == 404
         assert missing.json()["code"] == "not_found"
+    for extreme in (
+        {"from": "0001-01-01", "to": "0001-01-02"},
+        {"from": "9999-12-30T00:00:00", "to": "9999-12-31T23:59:59"},
+        {"to": "0001-01-03"},
+        {"from": "9999-12-31"},
+        {"from": "0001-01-01T00:00:00+05:00"},
+    ):
+        for path in ("funnel", "leaderboard", "posters"):
+            answer = await api.get(f"/api/v1/analytics/{path}", tz="Asia/Tokyo", **extreme)
+            assert answer.status_code in (200, 400), (path, extreme, answer.text)
     bad_sort = await api.get("/api/v1/analytics/leaderboard", sort="fame")
     assert bad_sort.status_code == 400
 

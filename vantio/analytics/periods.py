@@ -25,7 +25,7 @@ class Range:
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise FieldError(
             "tz", f"unknown time zone '{name}' (use an IANA name such as Europe/Berlin)"
         ) from None
@@ -44,7 +44,10 @@ def parse_range(raw_from: str | None, raw_to: str | None, tz_name: str | None) -
     if raw_from:
         start = _parse("from", raw_from, tz, end=False)
     else:
-        start = _local_midnight(end.astimezone(tz).date() - timedelta(days=DEFAULT_DAYS), tz)
+        try:
+            start = _local_midnight(end.astimezone(tz).date() - timedelta(days=DEFAULT_DAYS), tz)
+        except OverflowError:
+            raise FieldError("to", "is out of range") from None
     if start >= end:
         raise FieldError("from", "must be before to", code="invalid_range")
     return Range(start, end, tz)
@@ -56,8 +59,11 @@ def boundaries(period: Range, interval: str) -> list[datetime]:
     cuts = [period.start]
     local = period.start.astimezone(period.tz).date()
     while True:
-        local = _next_start(local, interval)
-        cut = _local_midnight(local, period.tz)
+        try:
+            local = _next_start(local, interval)
+            cut = _local_midnight(local, period.tz)
+        except OverflowError:  # past year 9999: the range ends before
+            break
         if cut >= period.end:
             break
         if cut > cuts[-1]:
@@ -102,4 +108,7 @@ def _parse(field: str, raw: str, tz: ZoneInfo, *, end: bool) -> datetime:
         raise FieldError(field, "must be a date (2026-11-01) or an ISO 8601 time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise FieldError(field, "is out of range") from None

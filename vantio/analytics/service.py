@@ -270,7 +270,10 @@ def _rollup_span(
 ) -> tuple[datetime, datetime]:
     """The part of [start, end) the rollups of granularity `step` can answer exactly, or an
     empty span at `end` when an interval boundary falls inside a rollup slot."""
-    low, high = rollups.ceil_to(start, step), rollups.floor_to(end, step)
+    try:
+        low, high = rollups.ceil_to(start, step), rollups.floor_to(end, step)
+    except OverflowError:  # a range touching year 1 or 9999: count it all from the rows
+        return end, end
     if low >= high or any(rollups.floor_to(cut, step) != cut for cut in inner):
         return end, end
     return low, high
