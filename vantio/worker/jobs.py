@@ -36,6 +36,10 @@ class RetryLater(Exception):
         self.count_attempt = count_attempt
 
 
+class LeaseExpired(Exception):
+    """This worker may no longer hold the job (it stalled): stop; another worker will run it."""
+
+
 @dataclass
 class JobContext:
     """What a running job gets.
@@ -53,6 +57,13 @@ class JobContext:
     attempt: int
     worker_id: str
     resources: dict[str, Any] = field(default_factory=dict)
+    lease_remaining: Callable[[], float] = lambda: float("inf")
+
+    def check_lease(self, at_least: float) -> None:
+        """Raise `LeaseExpired` unless this worker surely holds the job for `at_least` seconds
+        more: call it before a side effect that must not happen twice at once (an HTTP call)."""
+        if self.lease_remaining() < at_least:
+            raise LeaseExpired(self.job_id)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[AsyncSession]:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import traceback
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ class Worker:
         self.drain_seconds = settings.worker_drain_seconds
         self.retry_base_seconds = settings.worker_retry_base_seconds
         self.running: dict[str, asyncio.Task[None]] = {}
+        # When each running job's lease surely ends, on this process's monotonic clock (measured
+        # from before the statement that set it, so never later than the database's value).
+        self.lease_deadlines: dict[str, float] = {}
         self.resources: dict[str, Any] = {}
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -177,6 +181,7 @@ class Worker:
         names = self._names()
         if not names:
             return []
+        started = time.monotonic()
         async with transaction(self.runtime.sessionmaker) as session:
             now = utc_now()
             rows = (
@@ -205,12 +210,22 @@ class Worker:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return [Claim(row.id, row.name, dict(row.payload), row.attempts + 1) for row in rows]
+            claims = [Claim(row.id, row.name, dict(row.payload), row.attempts + 1) for row in rows]
+        for claim in claims:
+            self.lease_deadlines[claim.id] = started + self.lease.total_seconds()
+        return claims
+
+    def lease_remaining(self, job_id: str) -> float:
+        return self.lease_deadlines.get(job_id, 0.0) - time.monotonic()
 
     def _start(self, claim: Claim) -> None:
         task = asyncio.create_task(self._run(claim), name=f"job {claim.name} {claim.id}")
         self.running[claim.id] = task
-        task.add_done_callback(lambda _t: self.running.pop(claim.id, None))
+        task.add_done_callback(lambda _t: self._forget(claim.id))
+
+    def _forget(self, job_id: str) -> None:
+        self.running.pop(job_id, None)
+        self.lease_deadlines.pop(job_id, None)
 
     async def _run(self, claim: Claim) -> None:
         try:
@@ -232,22 +247,31 @@ class Worker:
                 )
 
     async def _heartbeat(self) -> None:
-        """Extend the leases of the running jobs, so only a dead worker's jobs expire."""
-        interval = max(self.lease.total_seconds() / 3, 0.05)
+        """Extend the leases of the running jobs, so only a dead (or long stalled) worker's jobs
+        expire: a lease lasts six heartbeats."""
+        interval = max(self.lease.total_seconds() / 6, 0.05)
         while True:
             await asyncio.sleep(interval)
             ids = list(self.running)
             if not ids:
                 continue
+            started = time.monotonic()
             try:
                 async with transaction(self.runtime.sessionmaker) as session:
-                    await session.execute(
-                        update(Job)
-                        .where(Job.id.in_(ids), Job.locked_by == self.id)
-                        .values(locked_until=utc_now() + self.lease)
-                    )
+                    extended = (
+                        await session.scalars(
+                            update(Job)
+                            .where(Job.id.in_(ids), Job.locked_by == self.id)
+                            .values(locked_until=utc_now() + self.lease)
+                            .returning(Job.id)
+                        )
+                    ).all()
             except Exception:
                 log.exception("worker %s could not extend its leases", self.id)
+                continue
+            for job_id in extended:
+                if job_id in self.lease_deadlines:
+                    self.lease_deadlines[job_id] = started + self.lease.total_seconds()
 
     async def reschedule(
         self, claim: Claim, *, delay: timedelta, error: str | None, count_attempt: bool
@@ -366,6 +390,7 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
         attempt=claim.attempt,
         worker_id=worker.id,
         resources=worker.resources,
+        lease_remaining=lambda: worker.lease_remaining(claim.id),
     )
     try:
         try:
@@ -385,7 +410,7 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
             await worker.reschedule(
                 claim, delay=retry.delay, error=None, count_attempt=retry.count_attempt
             )
-        except LeaseLost:
+        except (LeaseLost, jobs.LeaseExpired):
             await session.rollback()
             log.warning("job %s %s: lease lost, its work was rolled back", claim.name, claim.id)
         except asyncio.CancelledError:
@@ -394,7 +419,9 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
         except Exception:
             await session.rollback()
             error = traceback.format_exc()
-            log.warning("job %s %s failed (attempt %d)", claim.name, claim.id, claim.attempt)
+            log.warning(
+                "job %s %s failed (attempt %d)", claim.name, claim.id, claim.attempt, exc_info=True
+            )
             await worker.reschedule(
                 claim, delay=worker.backoff(claim.attempt), error=error, count_attempt=True
             )
