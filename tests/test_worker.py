@@ -156,3 +156,26 @@ async def test_worker_loop_runs_jobs_and_drains(runtime: Runtime) -> None:
     worker.stop()
     await asyncio.wait_for(task, 10)
     assert sorted(SEEN) == [(f"w{i}", 1) for i in range(5)]
+
+
+@jobs.handler("tests.stalled")
+async def stalled_job(ctx: jobs.JobContext, payload: dict[str, Any]) -> None:
+    ctx.check_lease(at_least=10**9)  # as if this worker had stalled past its lease
+    SEEN.append(("stalled-side-effect", ctx.attempt))
+
+
+async def test_a_job_whose_lease_may_have_expired_stops_before_its_side_effect(
+    runtime: Runtime,
+) -> None:
+    SEEN.clear()
+    async with transaction(runtime.sessionmaker) as session:
+        job_id = await jobs.enqueue(session, name="tests.stalled", payload={})
+    assert await run_due(runtime, names={"tests.stalled"}, periodic=False) == 1
+    assert SEEN == []
+    async with transaction(runtime.sessionmaker) as session:
+        row = await session.get(Job, job_id)
+    # left as it was: still leased (to whoever may have taken it over), not failed, not removed
+    assert row is not None
+    assert row.state == "queued"
+    assert row.locked_by is not None
+    assert row.last_error is None
