@@ -184,6 +184,10 @@ async def test_bad_keys_are_400(api: Api) -> None:
     empty = await api.post("/api/v1/programs", program_body(), headers={"Idempotency-Key": ""})
     assert empty.status_code == 400
     assert "idempotency_key" in empty.json()["message"]
+    # PostgreSQL refuses NUL in text: the key must be refused before it reaches the database
+    nul = await api.post("/api/v1/programs", program_body(idempotency_key="a\u0000b"))
+    assert nul.status_code == 400
+    assert nul.json()["message"].startswith("idempotency_key")
     assert await count_programs(api) == 0
 
 

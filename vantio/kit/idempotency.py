@@ -90,6 +90,8 @@ def key_of(header: str | None, body: bytes) -> str | None:
         return None
     if not key or len(key) > MAX_KEY_LENGTH:
         raise FieldError("idempotency_key", f"must be 1 to {MAX_KEY_LENGTH} characters")
+    if not key.isprintable():
+        raise FieldError("idempotency_key", "must contain only printable characters")
     return key
 
 
