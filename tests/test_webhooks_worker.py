@@ -98,7 +98,7 @@ async def test_hanging_receiver_does_not_hold_up_other_endpoints(
     await receiver.wait_for(12, path="/fast", timeout=10)
     fast_done = loop.time() - started
     # twelve hanging deliveries at a 1 s timeout would take 12 s one after the other
-    assert fast_done < 6, f"the fast endpoint waited {fast_done:.1f} s behind the hanging one"
+    assert fast_done < 8, f"the fast endpoint waited {fast_done:.1f} s behind the hanging one"
     assert {r.headers["webhook-id"] for r in receiver.on("/fast")} == set(event_ids)
     hung: list[dict[str, Any]] = []
     for _ in range(100):  # the hanging endpoint's attempts end at its 1 s timeout
