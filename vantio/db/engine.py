@@ -12,8 +12,15 @@ from vantio.config import Settings
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
+        # One connection: SQLite has one write lock, and every transaction takes it (BEGIN
+        # IMMEDIATE), so the pool's fair queue hands it over instead of SQLite's busy handler,
+        # whose sleeps starved waiting writers (apply p99 3.9 s with 8 connections, 0.5 s with one).
         engine = create_async_engine(
-            settings.database_url, connect_args={"timeout": 30}, pool_size=8, max_overflow=8
+            settings.database_url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
         )
         _configure_sqlite(engine.sync_engine, settings.sqlite_synchronous)
         return engine
