@@ -518,7 +518,9 @@ async def measure(
             else ("   goal < 100 ms: " + ("met" if statistics.median(times) < 100 else "NOT met"))
         )
         print(f"  with rollups                  {label:<12} {summary(times)}{goal}")
-    print(f"  rollup catch-up: {folded:,} impressions folded in {catch_up:.1f} s (once, {rollups.BATCH:,} per transaction)")
+    print(
+        f"  rollup catch-up: {folded:,} impressions folded in {catch_up:.1f} s (once, {rollups.BATCH:,} per transaction)"
+    )
 
     # Alternating rounds with the alternative's trigger off and on, so that the machine's load
     # (shared) weighs on both alike; the refresh then folds what the rounds inserted.
