@@ -1,6 +1,7 @@
 """The public scan `GET /s/{code}`, its group commit, and the poster's QR codes."""
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from vantio.runtime import Runtime
 from vantio.scans import service
 from vantio.scans.endpoints import ScanFastPath
 from vantio.scans.writer import writer_of
+from vantio.webhooks import delivery
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 IPAD = "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -322,8 +324,6 @@ async def test_a_subscribed_webhook_endpoint_gets_a_delivery_job(
 
 
 def _json(value: Any) -> dict[str, Any]:
-    import json
-
     return value if isinstance(value, dict) else json.loads(value)
 
 
@@ -627,3 +627,30 @@ def test_ids_made_in_bulk_have_the_usual_shape() -> None:
     ids = new_ids("imp", 50)
     assert len(set(ids)) == 50
     assert all(re.fullmatch(r"imp_[0-9a-hjkmnp-tv-z]{26}", i) for i in ids)
+
+
+async def test_an_unsubscribed_impression_event_is_serialized_when_first_delivered(
+    api: Api, served: FastAPI, runtime: Runtime
+) -> None:
+    """No endpoint listens at scan time, so the scan stores no body; a later redelivery to a
+    new subscriber builds it from the stored event, with the event's id, type and data."""
+    poster = await poster_for(api)
+    impression_id = impression_id_of(await scan(served, poster["code"], **{"user-agent": IPHONE}))
+    events = await api.ok("GET", "/api/v1/events", type="impression.created", limit=100)
+    [event] = [e for e in events["events"] if e["data"]["id"] == impression_id]
+    endpoint = await api.ok(
+        "POST",
+        "/api/v1/webhook_endpoints",
+        {"url": "https://hooks.example.com/later", "events": ["impression.created"]},
+    )
+    async with runtime.sessionmaker() as session:
+        loaded = await delivery._load(session, event["id"], endpoint["id"])
+    assert loaded is not None
+    body = json.loads(loaded.body)
+    assert (body["id"], body["type"], body["event"]) == (
+        event["id"],
+        "impression.created",
+        "impression.created",
+    )
+    assert body["data"] == event["data"]
+    assert json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode() == loaded.body
