@@ -1,5 +1,6 @@
 """Referrals and earnings: filtered lists and the status changes their workflows allow."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -79,19 +80,14 @@ async def referrals(ctx: Ctx) -> Response:
 @router.post("/referrals/{referral_id}/status")
 async def referral_status(ctx: Ctx, referral_id: str) -> Response:
     """Move a referral along its workflow through the referrals service."""
-    try:
+
+    async def change() -> None:
         data = ReferralUpdate.model_validate({"status": ctx.field("status")})
-        async with ctx.session.begin_nested():
-            await referral_service.update_referral(
-                ctx.session, ctx.auth, referral_id=referral_id, data=data
-            )
-    except ValidationError as exc:
-        return _refused(ctx, forms.from_validation(exc))
-    except VantioError as exc:
-        if exc.status == 404:
-            raise
-        return _refused(ctx, forms.from_service(exc))
-    return redirect(_back(ctx, f"{PREFIX}/referrals"))
+        await referral_service.update_referral(
+            ctx.session, ctx.auth, referral_id=referral_id, data=data
+        )
+
+    return await _change_status(ctx, change, back=f"{PREFIX}/referrals")
 
 
 @router.get("/earnings")
@@ -129,19 +125,30 @@ async def earnings(ctx: Ctx) -> Response:
 @router.post("/earnings/{earning_id}/status")
 async def earning_status(ctx: Ctx, earning_id: str) -> Response:
     """Move an earning along its payment workflow through the earnings service."""
-    try:
+
+    async def change() -> None:
         data = EarningUpdate.model_validate({"status": ctx.field("status")})
+        await earning_service.update_earning(
+            ctx.session, ctx.auth, earning_id=earning_id, data=data
+        )
+
+    return await _change_status(ctx, change, back=f"{PREFIX}/earnings")
+
+
+async def _change_status(
+    ctx: Context, change: Callable[[], Awaitable[None]], *, back: str
+) -> Response:
+    """Run a status change in a savepoint; a refused one is explained, an unknown object is 404."""
+    try:
         async with ctx.session.begin_nested():
-            await earning_service.update_earning(
-                ctx.session, ctx.auth, earning_id=earning_id, data=data
-            )
+            await change()
     except ValidationError as exc:
         return _refused(ctx, forms.from_validation(exc))
     except VantioError as exc:
         if exc.status == 404:
             raise
         return _refused(ctx, forms.from_service(exc))
-    return redirect(_back(ctx, f"{PREFIX}/earnings"))
+    return redirect(_back(ctx, back))
 
 
 def _refused(ctx: Context, errors: forms.Errors) -> Response:
