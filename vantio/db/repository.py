@@ -1,31 +1,59 @@
-"""The scoped queries every tenant repository needs: there is no unscoped getter."""
+"""Tenancy, in one place: every query of an account's rows is scoped here, by account and mode.
+
+`owned_by` is the only code that compares `account_id` and `livemode` with values; a test fails
+when either is written by hand anywhere else (migrations aside). Use:
+
+- `scoped(Model, owner)` for a `select` of one model (there is no unscoped getter);
+- `owned_by(Model, owner)` for the WHERE clause of anything else (update, delete, aggregates);
+- `same_owner(A, B)` to join two tenant tables without crossing accounts or modes.
+
+An owner is anything with `account_id` and `livemode`: an `AuthContext`, a row, an idempotency
+scope.
+"""
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.auth.context import AuthContext
 from vantio.db.base import TenantMixin
 from vantio.kit.pagination import Page
 
 T = TypeVar("T", bound=TenantMixin)
 
 
-def scoped(model: type[T], auth: AuthContext) -> Select[T]:
-    return select(model).where(model.account_id == auth.account_id, model.livemode == auth.livemode)
+class Owner(Protocol):
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def livemode(self) -> bool: ...
+
+
+def owned_by(model: Any, owner: Owner) -> ColumnElement[bool]:
+    """The rows of `model` (a mapped class or an alias) that belong to this account and mode."""
+    return and_(model.account_id == owner.account_id, model.livemode == owner.livemode)
+
+
+def same_owner(left: Any, right: Any) -> ColumnElement[bool]:
+    """A join condition: both rows belong to the same account and mode."""
+    return and_(left.account_id == right.account_id, left.livemode == right.livemode)
+
+
+def scoped(model: type[T], owner: Owner) -> Select[T]:
+    return select(model).where(owned_by(model, owner))
 
 
 async def get(
     session: AsyncSession,
     model: type[T],
-    auth: AuthContext,
+    owner: Owner,
     object_id: str,
     *,
     for_update: bool = False,
 ) -> T | None:
-    query = scoped(model, auth).where(model.id == object_id)
+    query = scoped(model, owner).where(model.id == object_id)
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).first()
