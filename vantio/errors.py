@@ -57,16 +57,6 @@ class RateLimited(VantioError):
         self.retry_after = retry_after
 
 
-class InvalidId(BadRequest):
-    code = "invalid_id"
-
-    def __init__(self, field: str, prefix: str):
-        super().__init__(
-            f"{field}: expected an ID starting with '{prefix}'",
-            details=[{"field": field, "message": f"must start with '{prefix}'"}],
-        )
-
-
 class FieldError(BadRequest):
     """A rule on one input field failed; the message names the field."""
 

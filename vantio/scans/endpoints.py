@@ -23,7 +23,7 @@ from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
 from vantio.routing import DocumentedRoute, runtime_of
 from vantio.scans import service
-from vantio.scans.service import ScanNotRecorded
+from vantio.scans.errors import ScanNotRecorded
 from vantio.scans.writer import writer_of
 
 router = APIRouter(tags=["Scans"], route_class=DocumentedRoute)
