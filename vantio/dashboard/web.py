@@ -1,6 +1,6 @@
 """How every dashboard request runs: the session cookie, CSRF on every POST, one transaction.
 
-A page runs like an API request (vantio/routing.py): one database session, committed before the
+A page runs like an API request (vantio/http/runner.py): one database session, committed before the
 response is sent. A POST without the form's CSRF token is refused before the page's code runs.
 """
 

@@ -125,13 +125,13 @@ class ApiRoute(DocumentedRoute):
     ) -> Responses:
         """The declared responses, plus the errors every such route can give, each documented
         with the surface's error body."""
-        statuses: Iterable[int | str] = [400, 401, 429]
+        statuses = [400, 401, 429]
         if "{" in path:
-            statuses = [*statuses, 404]
+            statuses.append(404)
         if methods & _WITH_BODY:
-            statuses = [*statuses, 413]
+            statuses.append(413)
         if "POST" in methods:
-            statuses = [*statuses, 409]
+            statuses.append(409)  # an idempotency key reused, or still in flight
         responses: Responses = {status: {} for status in statuses}
         for status, response in (declared or {}).items():
             responses[status] = {**responses.get(status, {}), **response}

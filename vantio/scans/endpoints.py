@@ -106,6 +106,9 @@ class ScanFastPath:
         await self.app(scope, receive, send)
 
 
+NO_POSTER = content("No poster has this code: a page saying so", "text/html")
+
+
 @router.head("/s/{code}", include_in_schema=False)
 @router.get(
     "/s/{code}",
@@ -116,7 +119,7 @@ class ScanFastPath:
             "description": "To the landing page, with `impression_id` in its query",
             "headers": {"Location": {"schema": {"type": "string"}}},
         },
-        404: content("No poster has this code: a page saying so", "text/html"),
+        404: NO_POSTER,
         503: content("The scan could not be recorded: a page asking to scan again", "text/html"),
     },
 )
@@ -132,10 +135,7 @@ async def scan(request: Request, code: str) -> Response:
 @router.get(
     "/s/{code}/qr.svg",
     response_class=Response,
-    responses={
-        200: content("The QR code", "image/svg+xml"),
-        404: content("No poster has this code: a page saying so", "text/html"),
-    },
+    responses={200: content("The QR code", "image/svg+xml"), 404: NO_POSTER},
 )
 async def qr_svg(request: Request, code: str) -> Response:
     """The poster's QR code as SVG."""
@@ -152,10 +152,7 @@ async def qr_svg(request: Request, code: str) -> Response:
 @router.get(
     "/s/{code}/qr.png",
     response_class=Response,
-    responses={
-        200: content("The QR code", "image/png"),
-        404: content("No poster has this code: a page saying so", "text/html"),
-    },
+    responses={200: content("The QR code", "image/png"), 404: NO_POSTER},
 )
 async def qr_png(request: Request, code: str) -> Response:
     """The poster's QR code as PNG."""
