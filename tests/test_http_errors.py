@@ -124,3 +124,16 @@ async def test_invalid_body_has_one_shape(probed: Api, prefix: str) -> None:
     outside = await probed.post(f"{prefix}/plain/echo", {"name": 5})
     assert outside.status_code == inside.status_code == 400
     assert outside.json() == inside.json()
+
+
+async def test_a_broken_form_is_not_called_malformed_json(probed: Api) -> None:
+    """Starlette's 400 for a form it cannot parse keeps its reason (the dashboard takes forms)."""
+    response = await probed.client.post(
+        "/dashboard/signin", content=b"x", headers={"Content-Type": "multipart/form-data"}
+    )
+    assert response.status_code == 400, response.text
+    body = shape("/api/v1", response)
+    assert body["code"] == "invalid_request"
+    message = response.json()["message"]
+    assert message.startswith("body: ")
+    assert "JSON" not in message

@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from vantio.errors import (
+    FieldError,
     MethodNotAllowed,
     NotFound,
     VantioError,
@@ -44,8 +45,11 @@ def error_of(exc: BaseException, connection: HTTPConnection) -> VantioError | No
 def _from_http_exception(exc: HTTPException, connection: HTTPConnection) -> VantioError:
     """Starlette's and FastAPI's own refusals."""
     if exc.status_code == 400:
-        # FastAPI's only 400: a body it could not parse at all (e.g. nested too deeply).
-        return malformed_json()
+        # A body that could not be parsed at all: JSON nested too deeply (FastAPI), a broken
+        # form (Starlette).
+        if "json" in connection.headers.get("content-type", "json"):
+            return malformed_json()
+        return FieldError("body", str(exc.detail))
     if exc.status_code == 404:
         method = connection.scope.get("method", "GET")
         return NotFound(f"No route {method} {connection.url.path}")
