@@ -8,6 +8,7 @@ import pytest
 from tests.dashboard_helpers import PASSWORD, Browser, Operator, error_of, make_operator
 from tests.helpers import Tenant
 from vantio.dashboard import service as dashboard_service
+from vantio.dashboard.errors import DuplicateOperator
 from vantio.dashboard.models import Operator as OperatorRow
 from vantio.db.session import transaction
 from vantio.runtime import Runtime
@@ -264,7 +265,7 @@ async def test_operator_rules(runtime: Runtime, operator: Operator) -> None:
             await dashboard_service.create_operator(
                 session, email="x@example.com", password="short", account_id=operator.account_id
             )
-        with pytest.raises(dashboard_service.DuplicateOperator):
+        with pytest.raises(DuplicateOperator):
             await dashboard_service.create_operator(
                 session, email=operator.email.upper(), password=PASSWORD
             )

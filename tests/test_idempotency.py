@@ -17,7 +17,7 @@ from tests.conftest import make_settings
 from tests.foreign_objects import BODIES
 from tests.helpers import Api, Tenant, make_funnel, unique_email
 from vantio.app import create_app
-from vantio.kit import idempotency
+from vantio.idempotency import service as idempotency
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 
@@ -145,6 +145,30 @@ async def test_scope_excludes_other_accounts(
     assert theirs.json()["id"] != mine.json()["id"]
 
 
+async def test_a_key_names_one_request_not_one_route(api: Api) -> None:
+    """A scope covers a route with an id in its path: the same key sent for another object is
+    another request (409), never a replay of the first object's answer."""
+    endpoints = [
+        await api.ok(
+            "POST",
+            "/api/v1/webhook_endpoints",
+            {"url": f"http://127.0.0.1:9/{n}", "events": ["payout.failed"]},
+        )
+        for n in range(2)
+    ]
+    key = new_key()
+    paths = [f"/api/v1/webhook_endpoints/{e['id']}/rotate_secret" for e in endpoints]
+    first = await api.post(paths[0], headers={"Idempotency-Key": key})
+    assert first.status_code == 200, first.text
+    assert first.json()["id"] == endpoints[0]["id"]
+    other = await api.post(paths[1], headers={"Idempotency-Key": key})
+    assert other.status_code == 409, other.text
+    assert other.json()["code"] == "idempotency_key_reused"
+    again = await api.post(paths[0], headers={"Idempotency-Key": key})
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
 async def test_errors_release_the_key(api: Api) -> None:
     key = new_key()
     refused = await api.post(
@@ -226,9 +250,9 @@ async def reserve(runtime: Runtime, tenant: Tenant, key: str, body: dict[str, An
     """Hold a key as a request that is still running would."""
     return await idempotency.reserve(
         runtime.sessionmaker,
-        scope=idempotency.Scope(tenant.account_id, False, "POST /api/v1/programs"),
+        scope=idempotency.Scope(tenant.account_id, False, "programs.create"),
         key=key,
-        request_hash=idempotency.hash_request(json.dumps(body).encode()),
+        request_hash=idempotency.hash_request(json.dumps(body).encode(), target="/api/v1/programs"),
         policy=runtime.idempotency,
     )
 

@@ -30,7 +30,7 @@ from vantio_client._errors import error_from_response
 
 from tests.helpers import Tenant, unique_email
 from vantio.errors import Conflict, NotFound, RateLimited
-from vantio.surfaces import referral_surface, voucher_surface
+from vantio.http.surfaces import referral_surface, voucher_surface
 
 ROOT = Path(__file__).resolve().parent.parent
 

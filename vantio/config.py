@@ -1,8 +1,19 @@
 """All settings in one place, read from the environment with the prefix VANTIO_."""
 
+from enum import StrEnum
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RateClass(StrEnum):
+    """A group of routes that share one rate limit per API key; a route declares its class."""
+
+    REFERRALS = "referrals"
+    VOUCHERS = "vouchers"
+    VOUCHERS_CREATE = "vouchers_create"
+    VOUCHERS_VALIDATE = "vouchers_validate"
+    VOUCHERS_APPLY = "vouchers_apply"
 
 
 class Settings(BaseSettings):
@@ -54,6 +65,16 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = 30.0
     worker_drain_seconds: float = 30.0
     worker_retry_base_seconds: float = 5.0
+
+    def rate_limits(self) -> dict[str, str]:
+        """The limits of each rate class, in the `limits` notation."""
+        return {
+            RateClass.REFERRALS: self.rate_limit_referrals,
+            RateClass.VOUCHERS: self.rate_limit_vouchers_default,
+            RateClass.VOUCHERS_CREATE: self.rate_limit_vouchers_create,
+            RateClass.VOUCHERS_VALIDATE: self.rate_limit_vouchers_validate,
+            RateClass.VOUCHERS_APPLY: self.rate_limit_vouchers_apply,
+        }
 
     @property
     def is_sqlite(self) -> bool:

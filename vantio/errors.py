@@ -1,5 +1,10 @@
-"""Typed errors with a status and a stable code; each API surface renders them in its own shape."""
+"""Typed errors with a status and a stable code; each API surface renders them in its own shape.
 
+The classes here are shared by every domain; a domain's own errors live in its `errors.py`.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -14,6 +19,11 @@ class VantioError(Exception):
         if code is not None:
             self.code = code
         super().__init__(self.message)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the answer must carry besides the body (`Retry-After`, `Allow`)."""
+        return {}
 
 
 class BadRequest(VantioError):
@@ -31,6 +41,20 @@ class NotFound(VantioError):
     status = 404
     code = "not_found"
     message = "Resource not found"
+
+
+class MethodNotAllowed(VantioError):
+    status = 405
+    code = "method_not_allowed"
+    message = "Method Not Allowed"
+
+    def __init__(self, *, allowed: str | None):
+        super().__init__()
+        self.allowed = allowed
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Allow": self.allowed} if self.allowed else {}
 
 
 class Conflict(VantioError):
@@ -56,15 +80,9 @@ class RateLimited(VantioError):
         )
         self.retry_after = retry_after
 
-
-class InvalidId(BadRequest):
-    code = "invalid_id"
-
-    def __init__(self, field: str, prefix: str):
-        super().__init__(
-            f"{field}: expected an ID starting with '{prefix}'",
-            details=[{"field": field, "message": f"must start with '{prefix}'"}],
-        )
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class FieldError(BadRequest):
@@ -76,11 +94,46 @@ class FieldError(BadRequest):
         )
 
 
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
-    message = "This idempotency key was already used with a different request body"
+MALFORMED_JSON = "malformed JSON"
+_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 
 
-class IdempotencyKeyInFlight(Conflict):
-    code = "idempotency_key_in_flight"
-    message = "A request with this idempotency key is still being processed"
+def invalid_input(errors: Iterable[Mapping[str, Any]]) -> BadRequest:
+    """Pydantic's validation errors as a 400 naming the first offending field.
+
+    `details` lists every failing field as `{"field", "message"}`; `message` repeats the first.
+    """
+    details = []
+    for error in errors:
+        loc = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
+        kind = error.get("type", "")
+        field = "body" if kind == "json_invalid" else ".".join(loc) or "body"
+        if kind == "json_invalid":
+            message = MALFORMED_JSON
+        elif kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "field required"
+        else:
+            message = str(error.get("msg", "invalid value"))
+            message = message.removeprefix("Value error, ")
+            # A model-level rule names its field in its message ("name: may not be null").
+            named = _NAMED_FIELD.match(message) if kind == "value_error" else None
+            if named is not None:
+                inner = named.group(1)
+                field = inner if field == "body" else f"{field}.{inner}"
+                message = named.group(2)
+        details.append({"field": field, "message": message})
+    first = details[0] if details else {"field": "body", "message": "invalid request"}
+    return BadRequest(f"{first['field']}: {first['message']}", details=details)
+
+
+def malformed_json() -> BadRequest:
+    """A body that is not JSON at all (or too deeply nested to parse)."""
+    return BadRequest(
+        f"body: {MALFORMED_JSON}", details=[{"field": "body", "message": MALFORMED_JSON}]
+    )

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vantio.config import Settings
 from vantio.db.engine import create_engine
 from vantio.db.session import SessionMaker, create_sessionmaker
-from vantio.kit.idempotency import Policy
+from vantio.idempotency.service import Policy
 from vantio.kit.ratelimit import RateLimiter
 
 
@@ -25,13 +25,7 @@ class Runtime:
         engine = create_engine(settings)
         limiter = RateLimiter(
             settings.redis_url,
-            {
-                "referrals": settings.rate_limit_referrals,
-                "vouchers": settings.rate_limit_vouchers_default,
-                "vouchers_create": settings.rate_limit_vouchers_create,
-                "vouchers_validate": settings.rate_limit_vouchers_validate,
-                "vouchers_apply": settings.rate_limit_vouchers_apply,
-            },
+            settings.rate_limits(),
             enabled=settings.rate_limit_enabled,
         )
         return cls(

@@ -17,10 +17,11 @@ from vantio.analytics.schemas import (
     PostersOut,
 )
 from vantio.auth.context import AuthContext
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, errors
 from vantio.kit.schemas import Currency, ProgramId
 from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"], route_class=ReferralRoute)
 
@@ -53,7 +54,7 @@ async def _currency(
     return currency or program.currency
 
 
-@router.get("/funnel", response_model=FunnelOut)
+@router.get("/funnel", response_model=FunnelOut, responses=errors(404))
 async def funnel(
     session: SessionDep,
     auth: AuthDep,
@@ -91,7 +92,7 @@ async def funnel(
     )
 
 
-@router.get("/leaderboard", response_model=LeaderboardOut)
+@router.get("/leaderboard", response_model=LeaderboardOut, responses=errors(404))
 async def leaderboard(
     session: SessionDep,
     auth: AuthDep,
@@ -156,7 +157,7 @@ async def leaderboard(
     )
 
 
-@router.get("/posters", response_model=PostersOut)
+@router.get("/posters", response_model=PostersOut, responses=errors(404))
 async def posters(
     session: SessionDep,
     auth: AuthDep,

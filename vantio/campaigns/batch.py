@@ -6,14 +6,12 @@ savepoint; the others keep their work, events included, and commit with the requ
 
 from typing import Any, TypeVar
 
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
-from vantio.errors import Conflict, FieldError, VantioError
-from vantio.routing import bad_request_from
+from vantio.errors import Conflict, FieldError, VantioError, invalid_input
 from vantio.vouchers import service as voucher_service
 from vantio.vouchers.schemas import ValidateRequest, VoucherCreate, VoucherOut
 
@@ -57,7 +55,7 @@ def _parse(model: type[M], raw: Any) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        raise bad_request_from(RequestValidationError(exc.errors())) from None
+        raise invalid_input(exc.errors()) from None
 
 
 class ItemFailed(Conflict):

@@ -4,8 +4,10 @@ from fastapi import APIRouter, Body, Query
 
 from vantio.campaigns import batch, service
 from vantio.campaigns.schemas import CampaignCreate, CampaignList, CampaignOut
+from vantio.config import RateClass
+from vantio.http.dependencies import AuthDep, SessionDep, VoucherPageDep
+from vantio.http.routes import VoucherRoute, errors, idempotent, rate_class
 from vantio.kit.schemas import prefixed
-from vantio.routing import AuthDep, SessionDep, VoucherPageDep, VoucherRoute
 from vantio.vouchers import service as voucher_service
 from vantio.vouchers.schemas import VoucherList, VoucherOut
 
@@ -17,6 +19,8 @@ BatchBody = Annotated[Any, Body(description="An array of items, or an object hol
 
 
 @batch_router.post("/batch", response_model=None)
+@rate_class(RateClass.VOUCHERS_CREATE)
+@idempotent("vouchers.create_batch")
 async def create_vouchers_batch(session: SessionDep, auth: AuthDep, body: BatchBody) -> Any:
     """Create up to 1,000 vouchers; per-item results in input order, failures do not spread."""
     items = batch.items_of(body, key="vouchers", maximum=batch.MAX_CREATE)
@@ -24,13 +28,17 @@ async def create_vouchers_batch(session: SessionDep, auth: AuthDep, body: BatchB
 
 
 @batch_router.post("/validate/batch", response_model=None)
+@rate_class(RateClass.VOUCHERS_VALIDATE)
+@idempotent("vouchers.validate_batch")
 async def validate_vouchers_batch(session: SessionDep, auth: AuthDep, body: BatchBody) -> Any:
     """Validate up to 100 codes against their orders; per-item results in input order."""
     items = batch.items_of(body, key="validations", maximum=batch.MAX_VALIDATE)
     return await batch.validate_many(session, auth, items=items)
 
 
-@router.post("", response_model=CampaignOut)
+@router.post("", response_model=CampaignOut, responses=errors(404))
+@rate_class(RateClass.VOUCHERS_CREATE)
+@idempotent("campaigns.create")
 async def create_campaign(session: SessionDep, auth: AuthDep, body: CampaignCreate) -> CampaignOut:
     """Create a campaign: many unique codes from a pattern sharing one voucher definition."""
     return CampaignOut.of(await service.create_campaign(session, auth, data=body))

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from vantio.dashboard import forms, service
+from vantio.dashboard.errors import SignInRefused
 from vantio.dashboard.service import SESSION_LIFETIME, SignedIn
 from vantio.dashboard.web import (
     PRE_SESSION_CSRF_COOKIE,
@@ -80,7 +81,7 @@ async def signin(ctx: Ctx) -> Response:
         response = render(ctx, "signin.html", status=429, errors=errors, email=email, next=target)
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    except service.SignInRefused as exc:
+    except SignInRefused as exc:
         return render(
             ctx,
             "signin.html",

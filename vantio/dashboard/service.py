@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.accounts import service as account_service
 from vantio.auth.context import AuthContext
+from vantio.dashboard.errors import DuplicateOperator, SignInRefused
 from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
-from vantio.errors import Conflict, FieldError, RateLimited
+from vantio.errors import FieldError, RateLimited
 from vantio.kit.crypto import random_token, sha256_hex
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
@@ -28,15 +29,6 @@ MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
 # Verified when the email is unknown, so that an unknown email costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
-
-
-class DuplicateOperator(Conflict):
-    code = "duplicate_operator"
-
-
-class SignInRefused(FieldError):
-    def __init__(self) -> None:
-        super().__init__("password", "The email or password is not right.", code="sign_in_failed")
 
 
 @dataclass(frozen=True)

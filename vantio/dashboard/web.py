@@ -1,6 +1,6 @@
 """How every dashboard request runs: the session cookie, CSRF on every POST, one transaction.
 
-A page runs like an API request (vantio/routing.py): one database session, committed before the
+A page runs like an API request (vantio/http/runner.py): one database session, committed before the
 response is sent. A POST without the form's CSRF token is refused before the page's code runs.
 """
 
@@ -22,9 +22,10 @@ from vantio.dashboard import service
 from vantio.dashboard.models import DashboardSession, Operator
 from vantio.db.session import commit
 from vantio.errors import NotFound, VantioError
+from vantio.http.dependencies import runtime_of
+from vantio.http.routes import DocumentedRoute
 from vantio.kit.crypto import constant_time_equal, random_token
 from vantio.kit.money import to_major
-from vantio.routing import DocumentedRoute, runtime_of
 from vantio.runtime import Runtime
 
 SESSION_COOKIE = "vantio_session"

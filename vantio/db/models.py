@@ -8,8 +8,8 @@ from vantio.dashboard.models import DashboardSession, Operator, SetupToken, Sign
 from vantio.db.base import Base
 from vantio.earnings.models import Earning
 from vantio.events.models import Event
+from vantio.idempotency.models import IdempotencyRecord
 from vantio.impressions.models import Impression
-from vantio.kit.idempotency import IdempotencyRecord
 from vantio.payouts.models import Payout, PayoutEarning, ScheduledPayoutRun
 from vantio.posters.models import Poster
 from vantio.programs.models import Program

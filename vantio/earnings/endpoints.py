@@ -10,8 +10,9 @@ from vantio.earnings.schemas import (
     EarningStatus,
     EarningUpdate,
 )
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import EarningId, ProgramId, ReferralId
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/earnings", tags=["Earnings"], route_class=ReferralRoute)
 
@@ -44,7 +45,8 @@ async def list_earnings(
     return EarningList(earnings=[EarningOut.of(e) for e in rows], has_more=has_more)
 
 
-@router.post("", response_model=EarningOut)
+@router.post("", response_model=EarningOut, responses=errors(404))
+@idempotent("earnings.create")
 async def create_earning(session: SessionDep, auth: AuthDep, body: EarningCreate) -> EarningOut:
     """Record a commission, given as `amount` or computed from `sale_amount`."""
     return EarningOut.of(await service.create_earning(session, auth, data=body))

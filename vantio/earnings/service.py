@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
+from vantio.earnings.errors import EarningLocked, ReferralRejected
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningCreate, EarningOut, EarningUpdate
 from vantio.errors import BadRequest, NotFound
@@ -26,14 +27,6 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 # Once an earning is in a payout its amount is part of that payout's total.
 EDITABLE_AMOUNT_STATUSES = ("pending", "failed")
-
-
-class ReferralRejected(BadRequest):
-    code = "referral_rejected"
-
-
-class EarningLocked(BadRequest):
-    code = "earning_locked"
 
 
 async def create_earning(

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Query
 from vantio.events import service
 from vantio.events.models import Event
 from vantio.events.schemas import EventList, EventOut, Redelivery
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep
+from vantio.http.routes import ReferralRoute, idempotent
 from vantio.kit.schemas import EventId
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep
 from vantio.webhooks.models import WebhookAttempt
 from vantio.webhooks.schemas import DeliveryAttemptOut, RedeliverRequest
 
@@ -54,6 +55,7 @@ async def get_event(session: SessionDep, auth: AuthDep, id: EventId) -> EventOut
 
 
 @router.post("/{id}/redeliver", response_model=Redelivery)
+@idempotent("events.redeliver")
 async def redeliver_event(
     session: SessionDep, auth: AuthDep, id: EventId, body: RedeliverRequest | None = None
 ) -> Redelivery:

@@ -2,10 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.impressions import service
 from vantio.impressions.schemas import ImpressionCreate, ImpressionList, ImpressionOut
 from vantio.kit.schemas import ImpressionId, PosterId, ProgramId, UserId
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/impressions", tags=["Impressions"], route_class=ReferralRoute)
 
@@ -38,7 +39,8 @@ async def list_impressions(
     return ImpressionList(impressions=[ImpressionOut.of(i) for i in rows], has_more=has_more)
 
 
-@router.post("", response_model=ImpressionOut)
+@router.post("", response_model=ImpressionOut, responses=errors(404))
+@idempotent("impressions.create")
 async def create_impression(
     session: SessionDep, auth: AuthDep, body: ImpressionCreate
 ) -> ImpressionOut:

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, content, errors, idempotent
 from vantio.kit.money import to_major
 from vantio.kit.schemas import ProgramId, UserId
 from vantio.payouts import service
@@ -17,7 +19,6 @@ from vantio.payouts.schemas import (
     PayoutStatus,
     PayoutUpdate,
 )
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/payouts", tags=["Payouts"], route_class=ReferralRoute)
 
@@ -26,7 +27,8 @@ StudentFilter = Annotated[UserId | None, Query(description="Only this ambassador
 CSV_COLUMNS = ("payout_id", "ambassador", "email", "amount", "currency", "earnings_count")
 
 
-@router.post("", response_model=PayoutRun)
+@router.post("", response_model=PayoutRun, responses=errors(404))
+@idempotent("payouts.create")
 async def create_payouts(session: SessionDep, auth: AuthDep, body: PayoutCreate) -> PayoutRun:
     """Pay out the program's pending earnings that reach its minimum, one payout per ambassador and currency."""
     result = await service.create_payouts(
@@ -62,7 +64,11 @@ async def list_payouts(
     return PayoutList(payouts=[PayoutOut.of(p) for p in rows], has_more=has_more)
 
 
-@router.get("/{id}.csv", response_class=Response)
+@router.get(
+    "/{id}.csv",
+    response_class=Response,
+    responses={200: content("The payment run, as an attachment", "text/csv")},
+)
 async def export_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> Response:
     """Download a payout as a CSV payment run (ambassador, email, amount in major units)."""
     payout = await service.get_payout_or_raise(session, auth, payout_id=id)
@@ -93,7 +99,7 @@ async def get_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> Payout
     return PayoutOut.of(await service.get_payout_or_raise(session, auth, payout_id=id))
 
 
-@router.put("/{id}", response_model=PayoutOut)
+@router.put("/{id}", response_model=PayoutOut, responses=errors(409))
 async def update_payout(
     session: SessionDep, auth: AuthDep, id: PayoutId, body: PayoutUpdate
 ) -> PayoutOut:

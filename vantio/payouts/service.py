@@ -12,12 +12,13 @@ from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
-from vantio.errors import Conflict, FieldError, NotFound
+from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
+from vantio.payouts.errors import PayoutConflict, PayoutEarningsChanged
 from vantio.payouts.models import Payout, PayoutEarning
 from vantio.payouts.schemas import PayoutOut, PayoutUpdate, Skipped
 from vantio.programs import service as program_service
@@ -30,14 +31,6 @@ TRANSITIONS: dict[str, set[str]] = {
     "paid": set(),
     "failed": set(),
 }
-
-
-class PayoutEarningsChanged(Conflict):
-    code = "payout_earnings_changed"
-
-
-class PayoutConflict(Conflict):
-    code = "payout_conflict"
 
 
 @dataclass

@@ -2,11 +2,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, RuntimeDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import PosterId, ProgramId, UserId
 from vantio.posters import service
 from vantio.posters.models import Poster
 from vantio.posters.schemas import PosterCreate, PosterList, PosterOut, PosterUpdate
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, RuntimeDep, SessionDep, one_of
 
 router = APIRouter(prefix="/posters", tags=["Posters"], route_class=ReferralRoute)
 
@@ -39,7 +40,8 @@ async def list_posters(
     )
 
 
-@router.post("", response_model=PosterOut)
+@router.post("", response_model=PosterOut, responses=errors(404))
+@idempotent("posters.create")
 async def create_poster(
     session: SessionDep, auth: AuthDep, runtime: RuntimeDep, body: PosterCreate
 ) -> PosterOut:

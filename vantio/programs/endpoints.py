@@ -1,10 +1,11 @@
 from fastapi import APIRouter
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep
+from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import ProgramId
 from vantio.programs import service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramList, ProgramOut, ProgramUpdate
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep
 
 router = APIRouter(prefix="/programs", tags=["Programs"], route_class=ReferralRoute)
 
@@ -27,7 +28,8 @@ def to_out(program: Program) -> ProgramOut:
     )
 
 
-@router.post("", response_model=ProgramOut)
+@router.post("", response_model=ProgramOut, responses=errors(404))
+@idempotent("programs.create")
 async def create_program(session: SessionDep, auth: AuthDep, body: ProgramCreate) -> ProgramOut:
     """Create a program with its landing page, commission and payout rules."""
     return to_out(await service.create_program(session, auth, data=body))

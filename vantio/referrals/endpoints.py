@@ -2,6 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, idempotent
 from vantio.kit.schemas import ProgramId, ReferralId, UserId
 from vantio.referrals import service
 from vantio.referrals.schemas import (
@@ -11,7 +13,6 @@ from vantio.referrals.schemas import (
     ReferralStatus,
     ReferralUpdate,
 )
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 
 router = APIRouter(prefix="/referrals", tags=["Referrals"], route_class=ReferralRoute)
 
@@ -45,6 +46,7 @@ async def list_referrals(
 
 
 @router.post("", response_model=ReferralOut)
+@idempotent("referrals.create")
 async def create_referral(session: SessionDep, auth: AuthDep, body: ReferralCreate) -> ReferralOut:
     """Record a signup that followed a scan (an impression)."""
     return ReferralOut.of(await service.create_referral(session, auth, data=body))

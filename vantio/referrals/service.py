@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.db.types import is_unique_violation
-from vantio.errors import BadRequest, Conflict, FieldError, NotFound
+from vantio.errors import BadRequest, FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.impressions import service as impression_service
 from vantio.kit import metadata as metadata_rules
@@ -18,6 +18,12 @@ from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
+from vantio.referrals.errors import (
+    AttributionWindowExpired,
+    DuplicateReferral,
+    ImpressionNotFound,
+    SelfReferral,
+)
 from vantio.referrals.models import Referral
 from vantio.referrals.schemas import ReferralCreate, ReferralOut, ReferralUpdate
 from vantio.users import service as user_service
@@ -29,22 +35,6 @@ TRANSITIONS: dict[str, set[str]] = {
     "rejected": set(),
 }
 CONVERTED_STATUSES = ("converted", "verified")
-
-
-class ImpressionNotFound(BadRequest):
-    code = "impression_not_found"
-
-
-class AttributionWindowExpired(BadRequest):
-    code = "attribution_window_expired"
-
-
-class SelfReferral(BadRequest):
-    code = "self_referral"
-
-
-class DuplicateReferral(Conflict):
-    code = "duplicate_referral"
 
 
 class InvalidStatusTransition(BadRequest):

@@ -18,12 +18,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vantio.db.session import transaction
+from vantio.http.dependencies import runtime_of
+from vantio.http.routes import DocumentedRoute, content
 from vantio.kit.time import utc_now
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
-from vantio.routing import DocumentedRoute, runtime_of
 from vantio.scans import service
-from vantio.scans.service import ScanNotRecorded
+from vantio.scans.errors import ScanNotRecorded
 from vantio.scans.writer import writer_of
 
 router = APIRouter(tags=["Scans"], route_class=DocumentedRoute)
@@ -105,8 +106,23 @@ class ScanFastPath:
         await self.app(scope, receive, send)
 
 
+NO_POSTER = content("No poster has this code: a page saying so", "text/html")
+
+
 @router.head("/s/{code}", include_in_schema=False)
-@router.get("/s/{code}", response_class=Response, status_code=302)
+@router.get(
+    "/s/{code}",
+    response_class=Response,
+    status_code=302,
+    responses={
+        302: {
+            "description": "To the landing page, with `impression_id` in its query",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        404: NO_POSTER,
+        503: content("The scan could not be recorded: a page asking to scan again", "text/html"),
+    },
+)
 async def scan(request: Request, code: str) -> Response:
     """Record a scan of a poster's QR code and redirect to the landing page with `impression_id`."""
     status, headers, body = await answer_scan(request.app, request.scope, code)
@@ -116,7 +132,11 @@ async def scan(request: Request, code: str) -> Response:
     return response
 
 
-@router.get("/s/{code}/qr.svg", response_class=Response)
+@router.get(
+    "/s/{code}/qr.svg",
+    response_class=Response,
+    responses={200: content("The QR code", "image/svg+xml"), 404: NO_POSTER},
+)
 async def qr_svg(request: Request, code: str) -> Response:
     """The poster's QR code as SVG."""
     poster = await _poster(request, code)
@@ -129,7 +149,11 @@ async def qr_svg(request: Request, code: str) -> Response:
     return Response(buffer.getvalue(), media_type="image/svg+xml", headers=_CACHE)
 
 
-@router.get("/s/{code}/qr.png", response_class=Response)
+@router.get(
+    "/s/{code}/qr.png",
+    response_class=Response,
+    responses={200: content("The QR code", "image/png"), 404: NO_POSTER},
+)
 async def qr_png(request: Request, code: str) -> Response:
     """The poster's QR code as PNG."""
     poster = await _poster(request, code)

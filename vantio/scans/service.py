@@ -16,7 +16,6 @@ from urllib.parse import quote_plus, unquote_plus
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from vantio.errors import VantioError
 from vantio.impressions import service as impression_service
 from vantio.kit.crypto import sha256_hex
 from vantio.kit.ids import new_ids
@@ -68,14 +67,6 @@ _MOBILE_MARKERS = (
 _UTM_VALUE_MAX = 500
 _USER_AGENT_MAX = 1000
 _REFERRER_MAX = 2048
-
-
-class ScanNotRecorded(VantioError):
-    """The database could not store the scan: the visitor is asked to scan again."""
-
-    status = 503
-    code = "scan_not_recorded"
-    message = "The scan could not be recorded; please try again"
 
 
 def is_bot(user_agent: str | None) -> bool:

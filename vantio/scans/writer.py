@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from vantio.config import Settings
 from vantio.db.engine import checkpoint_sqlite, create_blocking_sqlite_engine, is_sqlite_busy
 from vantio.scans import service
-from vantio.scans.service import Outcome, ScanNotRecorded, Visit
+from vantio.scans.errors import ScanNotRecorded
+from vantio.scans.service import Outcome, Visit
 
 log = logging.getLogger("vantio.scans")
 # As long as the server's other connections wait for SQLite's write lock (busy_timeout).

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
+from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import ProgramId, UserId
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, SessionDep, one_of
 from vantio.users import service
 from vantio.users.schemas import UserCreate, UserList, UserOut, UserUpdate
 
@@ -27,7 +28,8 @@ async def list_users(
     return UserList(users=[UserOut.of(u) for u in rows], has_more=has_more)
 
 
-@router.post("", response_model=UserOut)
+@router.post("", response_model=UserOut, responses=errors(404))
+@idempotent("users.create")
 async def create_user(session: SessionDep, auth: AuthDep, body: UserCreate) -> UserOut:
     """Add an ambassador to a program."""
     return UserOut.of(await service.create_user(session, auth, data=body))
@@ -39,7 +41,7 @@ async def get_user(session: SessionDep, auth: AuthDep, id: UserId) -> UserOut:
     return UserOut.of(await service.get_user_or_raise(session, auth, user_id=id))
 
 
-@router.put("/{id}", response_model=UserOut)
+@router.put("/{id}", response_model=UserOut, responses=errors(409))
 async def update_user(session: SessionDep, auth: AuthDep, id: UserId, body: UserUpdate) -> UserOut:
     """Update an ambassador; only the fields sent change, metadata merges."""
     return UserOut.of(await service.update_user(session, auth, user_id=id, data=body))

@@ -9,17 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.db.types import is_unique_violation
-from vantio.errors import Conflict, NotFound
+from vantio.errors import NotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.programs import service as program_service
+from vantio.users.errors import DuplicateUser
 from vantio.users.models import User
 from vantio.users.schemas import UserCreate, UserUpdate
-
-
-class DuplicateUser(Conflict):
-    code = "duplicate_user"
 
 
 async def create_user(session: AsyncSession, auth: AuthContext, *, data: UserCreate) -> User:

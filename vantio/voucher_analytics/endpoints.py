@@ -4,12 +4,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from vantio.http.dependencies import AuthDep, RuntimeDep, SessionDep
+from vantio.http.routes import VoucherRoute, content, errors, idempotent
 from vantio.kit.schemas import prefixed
 from vantio.kit.time import utc_now
-from vantio.routing import AuthDep, RuntimeDep, SessionDep, VoucherRoute
 from vantio.voucher_analytics import service
 from vantio.voucher_analytics.metrics import window_of
-from vantio.voucher_analytics.schemas import ExportCreate, ExportOut
+from vantio.voucher_analytics.schemas import (
+    CustomersReport,
+    ExportCreate,
+    ExportOut,
+    PerformanceReport,
+    TrendsReport,
+)
 
 router = APIRouter(prefix="/analytics", tags=["Voucher analytics"], route_class=VoucherRoute)
 
@@ -23,7 +30,11 @@ EndDate = Annotated[
 ]
 
 
-@router.get("/vouchers/{id}/performance", response_model=None)
+@router.get(
+    "/vouchers/{id}/performance",
+    response_model=PerformanceReport,
+    response_model_exclude_unset=True,
+)
 async def voucher_performance(
     session: SessionDep,
     auth: AuthDep,
@@ -44,7 +55,7 @@ async def voucher_performance(
     )
 
 
-@router.get("/vouchers/{id}/trends", response_model=None)
+@router.get("/vouchers/{id}/trends", response_model=TrendsReport, response_model_exclude_unset=True)
 async def voucher_trends(
     session: SessionDep,
     auth: AuthDep,
@@ -70,7 +81,7 @@ async def voucher_trends(
     return body
 
 
-@router.get("/vouchers/{id}/customers", response_model=None)
+@router.get("/vouchers/{id}/customers", response_model=CustomersReport)
 async def voucher_customers(
     session: SessionDep,
     auth: AuthDep,
@@ -83,7 +94,10 @@ async def voucher_customers(
     return await service.report(session, auth, voucher_id=id, window=window, kind="customers")
 
 
-@router.post("/export", response_model=ExportOut, response_model_exclude_none=True)
+@router.post(
+    "/export", response_model=ExportOut, response_model_exclude_none=True, responses=errors(404)
+)
+@idempotent("voucher_analytics.export")
 async def start_export(
     session: SessionDep, auth: AuthDep, runtime: RuntimeDep, body: ExportCreate
 ) -> ExportOut:
@@ -105,7 +119,14 @@ async def get_export(
     return ExportOut.of(export, base_url=runtime.settings.public_base_url())
 
 
-@router.get("/export/{id}/download", response_class=Response)
+@router.get(
+    "/export/{id}/download",
+    response_class=Response,
+    responses={
+        200: content("The file, as an attachment", "text/csv", "application/json"),
+        **errors(409, 410, 500),
+    },
+)
 async def download_export(session: SessionDep, auth: AuthDep, id: ExportId) -> Response:
     """Download a completed export's file (kept for 24 hours)."""
     export = await service.get_export_or_raise(session, auth, export_id=id)

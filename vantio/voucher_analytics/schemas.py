@@ -111,3 +111,95 @@ class ExportOut(BaseModel):
             record_count=export.record_count,
             error=json.loads(export.error) if export.error else None,
         )
+
+
+# --- The three per-voucher reports (bodies built by service.report) -------------------------
+
+
+class ReportPeriod(BaseModel):
+    start: str
+    end: str
+
+
+class Report(BaseModel):
+    voucher_id: str
+    code: str
+    currency: str
+    time_period: ReportPeriod
+    generated_at: str
+
+
+class Performance(BaseModel):
+    total_uses: int
+    total_discount: int
+    orders: int
+    conversion_rate: float
+    avg_order_value: int
+    revenue_impact: int
+    unique_customers: int
+    repeat_usage: int
+
+
+class PerformanceDetails(BaseModel):
+    validations: int
+    valid_validations: int
+    usage_count: int
+
+
+class PerformanceReport(Report):
+    performance: Performance
+    details: PerformanceDetails | None = Field(
+        default=None, description="With `include_details=true` only"
+    )
+
+
+class TrendPoint(BaseModel):
+    """One period; with `metrics[]`, only `date` and those metrics."""
+
+    date: str
+    uses: int | None = None
+    discount: int | None = None
+    orders: int | None = None
+    conversion_rate: float | None = None
+    avg_order_value: int | None = None
+
+
+class TrendSummary(BaseModel):
+    total_period_uses: int
+    total_period_discount: int
+    avg_daily_uses: float
+    growth_rate: float | None
+
+
+class TrendsReport(Report):
+    interval: Literal["day", "week", "month"]
+    trends: list[TrendPoint]
+    summary: TrendSummary
+
+
+class CustomerSegment(BaseModel):
+    segment: str
+    count: int
+    uses: int
+    avg_order_value: int
+    conversion_rate: float
+
+
+class Region(BaseModel):
+    region: str
+    count: int
+    percentage: float
+
+
+class CustomerInsights(BaseModel):
+    total_customers: int
+    new_customers: int
+    returning_customers: int
+    avg_customer_value: int
+    customer_lifetime_value: int
+    top_customer_segments: list[CustomerSegment]
+    geographic_distribution: list[Region]
+
+
+class CustomersReport(Report):
+    customer_insights: CustomerInsights

@@ -4,10 +4,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import JSONResponse, Response
 
+from vantio.config import RateClass
 from vantio.flows import referral_loop
+from vantio.http.dependencies import AuthDep, SessionDep, VoucherPageDep
+from vantio.http.routes import VoucherRoute, errors, idempotent, rate_class
+from vantio.http.surfaces import voucher_surface
 from vantio.kit.schemas import prefixed
-from vantio.routing import AuthDep, SessionDep, VoucherPageDep, VoucherRoute
-from vantio.surfaces import voucher_surface
 from vantio.vouchers import service
 from vantio.vouchers.schemas import (
     ApplicationOut,
@@ -32,6 +34,8 @@ ApplicationId = Annotated[str, prefixed("va")]
 
 
 @router.post("", response_model=None)
+@rate_class(RateClass.VOUCHERS_CREATE)
+@idempotent("vouchers.create")
 async def create_voucher(session: SessionDep, auth: AuthDep, body: VoucherCreate) -> dict[str, Any]:
     """Create a voucher (a basic or an advanced type)."""
     return VoucherOut.of(await service.create_voucher(session, auth, data=body)).wire()
@@ -70,7 +74,9 @@ async def list_vouchers(
     )
 
 
-@router.post("/validate", response_model=None)
+@router.post("/validate", response_model=None, responses=errors(404))
+@rate_class(RateClass.VOUCHERS_VALIDATE)
+@idempotent("vouchers.validate")
 async def validate_voucher(session: SessionDep, auth: AuthDep, body: ValidateRequest) -> Response:
     """Check a code (or a stack of codes) against an order and compute the discount."""
     validation = await service.validate(session, auth, data=body)
@@ -90,14 +96,17 @@ def _json(response: Response) -> dict[str, Any]:
     return body
 
 
-@router.post("/apply", response_model=ApplicationOut)
+@router.post("/apply", response_model=ApplicationOut, responses=errors(404))
+@rate_class(RateClass.VOUCHERS_APPLY)
+@idempotent("vouchers.apply")
 async def apply_voucher(session: SessionDep, auth: AuthDep, body: ApplyRequest) -> ApplicationOut:
     """Apply a voucher to an order: re-validates, then records the redemption (idempotent)."""
     applied = await referral_loop.apply_voucher(session, auth, data=body)
     return ApplicationOut.of(applied.application)
 
 
-@router.post("/remove", response_model=RollbackOut)
+@router.post("/remove", response_model=RollbackOut, responses=errors(404))
+@idempotent("vouchers.remove")
 async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest) -> RollbackOut:
     """Remove an applied code from an order (the SDK's `remove`): a rollback by code and order."""
     record = await service.remove(
@@ -107,6 +116,7 @@ async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest
 
 
 @router.post("/applications/{id}/rollback", response_model=RollbackOut)
+@idempotent("vouchers.rollback_application")
 async def rollback_application(
     session: SessionDep, auth: AuthDep, id: ApplicationId, body: RollbackRequest | None = None
 ) -> RollbackOut:

@@ -1,7 +1,8 @@
 from fastapi import APIRouter
 
+from vantio.http.dependencies import AuthDep, ReferralPageDep, RuntimeDep, SessionDep
+from vantio.http.routes import ReferralRoute, idempotent
 from vantio.kit.schemas import Create
-from vantio.routing import AuthDep, ReferralPageDep, ReferralRoute, RuntimeDep, SessionDep
 from vantio.webhooks import service
 from vantio.webhooks.schemas import (
     WebhookEndpointCreate,
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/webhook_endpoints", tags=["Webhooks"], route_class=R
 
 
 @router.post("", response_model=WebhookEndpointWithSecret)
+@idempotent("webhook_endpoints.create")
 async def create_webhook_endpoint(
     session: SessionDep, auth: AuthDep, runtime: RuntimeDep, body: WebhookEndpointCreate
 ) -> WebhookEndpointWithSecret:
@@ -69,6 +71,7 @@ async def delete_webhook_endpoint(
 
 
 @router.post("/{id}/rotate_secret", response_model=WebhookEndpointWithSecret)
+@idempotent("webhook_endpoints.rotate_secret")
 async def rotate_webhook_secret(
     session: SessionDep,
     auth: AuthDep,

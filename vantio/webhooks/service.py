@@ -10,20 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
 from vantio.db import repository
-from vantio.errors import Conflict, FieldError, NotFound
+from vantio.errors import FieldError, NotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.webhooks import signing, ssrf
+from vantio.webhooks.errors import EndpointDisabled
 from vantio.webhooks.models import WebhookEndpoint
 from vantio.webhooks.schemas import WebhookEndpointCreate, WebhookEndpointUpdate, subscribes
 
 DNS_TIMEOUT_SECONDS = 5.0
-
-
-class EndpointDisabled(Conflict):
-    code = "webhook_endpoint_disabled"
 
 
 async def check_url(settings: Settings, url: str) -> None:

@@ -2,15 +2,14 @@
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vantio.errors import PayloadTooLarge, VantioError
-from vantio.surfaces import Surface
+from vantio.errors import PayloadTooLarge
+from vantio.http.surfaces import surface_for
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, surface_for: "SurfaceFor"):
+    def __init__(self, app: ASGIApp, *, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
-        self.surface_for = surface_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,23 +44,11 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error: VantioError = PayloadTooLarge(
-            f"body: request bodies are limited to {self.max_bytes} bytes"
-        )
-        response = self.surface_for(scope["path"]).render(error)
+        error = PayloadTooLarge(f"body: request bodies are limited to {self.max_bytes} bytes")
+        response = surface_for(scope["path"]).render(error)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 
 class _TooLarge(Exception):
     pass
-
-
-class SurfaceFor:
-    """Which surface's error shape a path gets."""
-
-    def __init__(self, referral: Surface, voucher: Surface):
-        self.referral, self.voucher = referral, voucher
-
-    def __call__(self, path: str) -> Surface:
-        return self.voucher if path == "/v1" or path.startswith("/v1/") else self.referral

@@ -1,64 +1,40 @@
-"""Idempotency keys: a replayed POST gets the stored response, byte for byte.
+"""Idempotency keys: a replayed POST gets the stored answer, byte for byte.
 
-A key is reserved in its own short transaction, so that concurrent requests see it; the stored
-response is written in the request's own transaction, so the object and the answer that describes
-it commit together. A request that fails releases its reservation, so the client may retry.
+A key is reserved in its own short transaction, so that concurrent requests see it; the answer is
+stored in the request's own transaction, so the object and the answer that describes it commit
+together. A request that fails releases its reservation, so the client may retry.
+
+This module knows no HTTP: the request runner (`vantio.http.runner`) turns an HTTP answer into a
+`StoredAnswer` and back.
 """
 
 import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import (
-    Boolean,
-    Integer,
-    LargeBinary,
-    String,
-    UniqueConstraint,
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
-from starlette.responses import Response
 
-from vantio.db.base import Base
+from vantio.db.repository import owned_by
 from vantio.db.session import SessionMaker, transaction
-from vantio.db.types import UTCDateTime
-from vantio.errors import FieldError, IdempotencyKeyInFlight, IdempotencyKeyReused
+from vantio.errors import FieldError
+from vantio.idempotency.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
+from vantio.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
-MAX_KEY_LENGTH = 255
 _POLL_SECONDS = 0.05
-
-
-class IdempotencyRecord(Base):
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("account_id", "livemode", "route", "key"),)
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(64))
-    livemode: Mapped[bool] = mapped_column(Boolean)
-    route: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))
-    locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response_media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
 
 
 @dataclass(frozen=True)
 class Scope:
+    """Keys are unique per account, mode and route (the route's declared scope)."""
+
     account_id: str
     livemode: bool
     route: str
@@ -74,6 +50,13 @@ class Policy:
 @dataclass(frozen=True)
 class Reservation:
     record_id: str
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    media_type: str | None
+    body: bytes
 
 
 def key_of(header: str | None, body: bytes) -> str | None:
@@ -95,19 +78,24 @@ def key_of(header: str | None, body: bytes) -> str | None:
     return key
 
 
-def hash_request(body: bytes) -> str:
-    """A digest of the body that ignores formatting: the same JSON sent twice hashes the same."""
+def hash_request(body: bytes, *, target: str) -> str:
+    """A digest of the request: its target (path and query) and its body, ignoring JSON formatting.
+
+    The target counts because a scope covers a route, not one object: the same key sent to
+    `/webhook_endpoints/we_1/rotate_secret` and then to `.../we_2/...` is another request (409),
+    not a replay of the first answer.
+    """
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         canonical = body
-    return hashlib.sha256(canonical).hexdigest()
+    return hashlib.sha256(target.encode() + b"\n" + canonical).hexdigest()
 
 
 async def reserve(
     sessionmaker: SessionMaker, *, scope: Scope, key: str, request_hash: str, policy: Policy
-) -> Reservation | Response:
-    """Reserve the key for this request, or return the stored response of an earlier one."""
+) -> Reservation | StoredAnswer:
+    """Reserve the key for this request, or return the stored answer of an earlier one."""
     deadline = asyncio.get_running_loop().time() + policy.wait_seconds
     while True:
         outcome = await _try_reserve(sessionmaker, scope, key, request_hash, policy)
@@ -120,7 +108,7 @@ async def reserve(
 
 async def _try_reserve(
     sessionmaker: SessionMaker, scope: Scope, key: str, request_hash: str, policy: Policy
-) -> Reservation | Response | None:
+) -> Reservation | StoredAnswer | None:
     now = utc_now()
     async with transaction(sessionmaker) as session:
         record = await _find(session, scope, key)
@@ -152,11 +140,10 @@ async def _try_reserve(
         if record.request_hash != request_hash:
             raise IdempotencyKeyReused()
         if record.state == DONE:
-            return Response(
-                content=record.response_body,
-                status_code=record.response_status or 200,
+            return StoredAnswer(
+                status=record.response_status or 200,
                 media_type=record.response_media_type,
-                headers={"Idempotent-Replayed": "true"},
+                body=record.response_body or b"",
             )
         if record.locked_until < now:
             # The request that reserved it died with its transaction: nothing of it committed.
@@ -173,16 +160,16 @@ async def _try_reserve(
         return None
 
 
-async def complete(session: AsyncSession, reservation: Reservation, response: Response) -> None:
-    """Store the response in the request's own transaction."""
+async def complete(session: AsyncSession, reservation: Reservation, answer: StoredAnswer) -> None:
+    """Store the answer in the request's own transaction."""
     await session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == reservation.record_id)
         .values(
             state=DONE,
-            response_status=response.status_code,
-            response_media_type=response.media_type or response.headers.get("content-type"),
-            response_body=bytes(response.body),
+            response_status=answer.status,
+            response_media_type=answer.media_type,
+            response_body=answer.body,
         )
     )
 
@@ -200,8 +187,7 @@ async def _find(session: AsyncSession, scope: Scope, key: str) -> IdempotencyRec
     return (
         await session.scalars(
             select(IdempotencyRecord).where(
-                IdempotencyRecord.account_id == scope.account_id,
-                IdempotencyRecord.livemode == scope.livemode,
+                owned_by(IdempotencyRecord, scope),
                 IdempotencyRecord.route == scope.route,
                 IdempotencyRecord.key == key,
             )

@@ -1,0 +1,117 @@
+"""The request runner of both API surfaces.
+
+Every API request goes through `run_request`: authenticate, rate-limit, reserve the idempotency
+key of a POST, run the endpoint in one session, store the idempotent answer in that same
+transaction, commit, and only then answer. Errors are rendered here, in the surface's own shape,
+so rate-limit headers go on every response, errors included.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vantio.auth.context import AuthContext
+from vantio.auth.dependencies import authenticate
+from vantio.config import RateClass
+from vantio.db.session import commit, transaction
+from vantio.errors import Unauthorized
+from vantio.http.dependencies import runtime_of
+from vantio.http.errors import error_of
+from vantio.http.surfaces import Surface
+from vantio.idempotency import service as idempotency
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the runner needs to know of a route, as the route declared it."""
+
+    surface: Surface
+    rate_class: RateClass
+    idempotency_scope: str | None  # every POST has one, nothing else does
+
+
+async def run_request(request: Request, endpoint: Handler, operation: Operation) -> Response:
+    runtime = runtime_of(request)
+    headers: dict[str, str] = {}
+    reservation: idempotency.Reservation | None = None
+    try:
+        auth: AuthContext | None = None
+        refusal: Unauthorized | None = None
+        try:
+            async with transaction(runtime.sessionmaker) as session:
+                auth = await authenticate(session, request)
+        except Unauthorized as exc:
+            refusal = exc
+        host = request.client.host if request.client else "unknown"
+        identity = auth.api_key_id if auth else f"ip:{host}"
+        verdict = await runtime.limiter.hit(operation.rate_class, identity)
+        if verdict is not None:
+            headers = verdict.headers()
+        # A client over its limit is refused before its key is judged, so that guessing keys
+        # from one address is throttled like any other traffic.
+        if verdict is not None and not verdict.allowed:
+            raise verdict.error()
+        if auth is None:
+            raise refusal or Unauthorized()
+        request.state.auth = auth
+
+        if operation.idempotency_scope is not None:
+            body = await request.body()
+            key = idempotency.key_of(request.headers.get("idempotency-key"), body)
+            if key is not None:
+                outcome = await idempotency.reserve(
+                    runtime.sessionmaker,
+                    scope=idempotency.Scope(
+                        auth.account_id, auth.livemode, operation.idempotency_scope
+                    ),
+                    key=key,
+                    request_hash=idempotency.hash_request(body, target=_target(request)),
+                    policy=runtime.idempotency,
+                )
+                if isinstance(outcome, idempotency.StoredAnswer):
+                    replayed = _replay(outcome)
+                    replayed.headers.update(headers)
+                    return replayed
+                reservation = outcome
+
+        async with runtime.sessionmaker() as session:
+            request.state.session = session
+            response = await endpoint(request)
+            if reservation is not None and response.status_code < 500:
+                await idempotency.complete(session, reservation, _stored(response))
+            await commit(session)
+    except BaseException as exc:
+        if reservation is not None:
+            await idempotency.release(runtime.sessionmaker, reservation)
+        error = error_of(exc, request)
+        if error is None:
+            raise
+        response = operation.surface.render(error)
+    response.headers.update(headers)
+    return response
+
+
+def _target(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _stored(response: Response) -> idempotency.StoredAnswer:
+    return idempotency.StoredAnswer(
+        status=response.status_code,
+        media_type=response.media_type or response.headers.get("content-type"),
+        body=bytes(response.body),
+    )
+
+
+def _replay(answer: idempotency.StoredAnswer) -> Response:
+    return Response(
+        content=answer.body,
+        status_code=answer.status,
+        media_type=answer.media_type,
+        headers={"Idempotent-Replayed": "true"},
+    )
