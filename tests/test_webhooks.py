@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import make_settings
 from tests.helpers import Api, Tenant, make_funnel, make_referral
-from tests.test_webhooks_receiver import Received, Receiver
+from tests.webhook_receiver import Received, Receiver
 from vantio.app import create_app
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
@@ -27,13 +27,6 @@ from vantio.worker.models import Job
 from vantio.worker.runner import run_due
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/closed"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = await Receiver().start()
-    yield receiver
-    await receiver.stop()
 
 
 async def deliver_due(runtime: Runtime) -> int:
