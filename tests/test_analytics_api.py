@@ -4,6 +4,8 @@ and the rollup refresh that runs behind the writes."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.helpers import (
     Api,
     Tenant,
@@ -195,6 +197,7 @@ async def test_refresh_is_exact_once_and_the_worker_runs_it(api: Api, runtime: R
     assert rollups.first_id_at(now - timedelta(milliseconds=1)) < rollups.first_id_at(now)
 
 
+@pytest.mark.slow
 async def test_refresh_folds_a_bounded_batch_and_stays_exact(api: Api, runtime: Runtime) -> None:
     funnel = await make_funnel(api)
     for _ in range(3):

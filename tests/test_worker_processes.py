@@ -43,6 +43,8 @@ from vantio.webhooks.models import WebhookAttempt
 from vantio.webhooks.schemas import WebhookEndpointCreate
 from vantio.worker.models import Job
 
+pytestmark = pytest.mark.slow  # real worker and server processes
+
 AUTH = AuthContext(account_id="acct_workers", livemode=False, api_key_id="")
 WORKER_ENV = {
     "VANTIO_WEBHOOK_ALLOW_PRIVATE": "1",
