@@ -171,7 +171,7 @@ async def database_wide_state_restored(runtime: Runtime) -> AsyncIterator[None]:
     """The analytics watermark and the periodic job schedules are one row each for the whole
     database, not per account: a test that folds impressions or advances a schedule (often under
     a frozen clock, years ahead) would change what the tests after it see. Whatever a test does
-    to them is undone, so the suite passes in any order (`-p random_order --random-order`)."""
+    to them is undone, so the suite passes in any order (`pytest --random-order`)."""
     before = await _database_wide_state(runtime)
     yield
     if await _database_wide_state(runtime) == before:
