@@ -47,7 +47,7 @@ class Runtime:
                 wait_seconds=settings.idempotency_wait_seconds,
                 lease=timedelta(seconds=settings.idempotency_lease_seconds),
             ),
-            jobs=jobs or JobRegistry(),
+            jobs=jobs if jobs is not None else JobRegistry(),
         )
 
     async def close(self) -> None:
