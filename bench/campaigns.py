@@ -34,6 +34,7 @@ from vantio.accounts import service as account_service
 from vantio.api_keys import service as api_key_service
 from vantio.app import create_app
 from vantio.auth.context import AuthContext
+from vantio.composition import create_runtime
 from vantio.config import Settings
 from vantio.db.migrate import upgrade
 from vantio.db.session import transaction
@@ -64,7 +65,7 @@ async def pg_admin(sql: str) -> None:
 
 async def measure(url: str, count: int) -> dict[str, float]:
     settings = settings_for(url)
-    runtime = Runtime.create(settings)
+    runtime = create_runtime(settings)  # it runs the generation jobs in-process
     app = create_app(settings, runtime)
     figures: dict[str, float] = {}
     try:

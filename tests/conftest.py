@@ -1,5 +1,6 @@
 """Test harness: a real, migrated database per run (SQLite by default, PostgreSQL with
-VANTIO_TEST_DATABASE=postgresql), the ASGI app end to end, and a fresh account per test."""
+VANTIO_TEST_DATABASE=postgresql), the ASGI app end to end, a fresh account per test, and the
+fixtures several test modules share (each defined here, once)."""
 
 import os
 import secrets
@@ -10,12 +11,21 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete, select
 
+from tests.dashboard_helpers import Browser, make_operator
 from tests.helpers import Api, Tenant, new_tenant
+from tests.webhook_receiver import Receiver
+from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
 from vantio.app import create_app
+from vantio.composition import create_runtime
 from vantio.config import Settings
 from vantio.db.migrate import upgrade
+from vantio.db.session import transaction
 from vantio.runtime import Runtime
+from vantio.scans.writer import writer_of
+from vantio.worker.models import PeriodicSchedule
 
 POSTGRES_URL = os.environ.get("VANTIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 BACKEND = os.environ.get("VANTIO_TEST_DATABASE", "sqlite")
@@ -77,7 +87,8 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture(scope="session")
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    runtime = Runtime.create(settings)
+    """Built by the composition root, as `vantio serve` builds it: it knows every job."""
+    runtime = create_runtime(settings)
     yield runtime
     await runtime.close()
 
@@ -108,3 +119,79 @@ def api(tenant: Tenant) -> Api:
 @pytest.fixture
 def backend() -> str:
     return BACKEND
+
+
+# -- fixtures shared by several modules ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def served(settings: Settings, runtime: Runtime) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running, so that scans go through the group-commit writer."""
+    app = create_app(settings, runtime)
+    async with app.router.lifespan_context(app):
+        assert writer_of(app).running
+        yield app
+    assert not writer_of(app).running
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real HTTP receiver on 127.0.0.1 for webhook deliveries."""
+    receiver = await Receiver().start()
+    yield receiver
+    await receiver.stop()
+
+
+@pytest.fixture
+async def signed_in(app: FastAPI, runtime: Runtime, tenant: Tenant) -> AsyncIterator[Browser]:
+    """A dashboard browser signed in as an operator of the test's account."""
+    operator = await make_operator(runtime, tenant.account_id)
+    browser = Browser(app)
+    assert (await browser.sign_in(operator.email)).status_code == 303
+    yield browser
+    await browser.close()
+
+
+# -- state the whole database shares, put back after each test ---------------------------------
+
+ROLLUPS = (ImpressionSlot, ImpressionDay, PosterDay)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every test that touches the database (through `runtime`, as all of them do) gets the
+    # fixture below; a fixture cannot ask for an async fixture conditionally, so it is added here.
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and "runtime" in names:
+            names.append("database_wide_state_restored")
+
+
+@pytest.fixture
+async def database_wide_state_restored(runtime: Runtime) -> AsyncIterator[None]:
+    """The analytics watermark and the periodic job schedules are one row each for the whole
+    database, not per account: a test that folds impressions or advances a schedule (often under
+    a frozen clock, years ahead) would change what the tests after it see. Whatever a test does
+    to them is undone, so the suite passes in any order (`pytest --random-order`)."""
+    before = await _database_wide_state(runtime)
+    yield
+    if await _database_wide_state(runtime) == before:
+        return
+    async with transaction(runtime.sessionmaker) as session:
+        # Nothing folded: readers count from the impressions until the next refresh (exact,
+        # and what every test starts from, since each one leaves it so).
+        for rollup in (*ROLLUPS, RollupWatermark):
+            await session.execute(delete(rollup))
+        await session.execute(delete(PeriodicSchedule))
+        session.add_all(PeriodicSchedule(**row) for row in before[1])
+
+
+async def _database_wide_state(runtime: Runtime) -> tuple[list[str], list[dict[str, object]]]:
+    async with transaction(runtime.sessionmaker) as session:
+        marks = list(await session.scalars(select(RollupWatermark.below_id)))
+        schedules = [
+            {c: getattr(row, c) for c in ("name", "spec", "next_due_at", "last_due_at")}
+            for row in await session.scalars(
+                select(PeriodicSchedule).order_by(PeriodicSchedule.name)
+            )
+        ]
+    return marks, schedules

@@ -4,7 +4,8 @@ and the rollup refresh that runs behind the writes."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import vantio.worker.registry  # noqa: F401  (what `vantio worker` imports)
+import pytest
+
 from tests.helpers import (
     Api,
     Tenant,
@@ -17,7 +18,6 @@ from tests.helpers import (
 from vantio.analytics import rollups
 from vantio.db.session import transaction
 from vantio.runtime import Runtime
-from vantio.worker import jobs
 
 
 async def test_api_made_objects_show_up_today(api: Api) -> None:
@@ -176,7 +176,7 @@ async def test_leaderboard_ranks_and_pages(api: Api) -> None:
 
 
 async def test_refresh_is_exact_once_and_the_worker_runs_it(api: Api, runtime: Runtime) -> None:
-    assert "analytics.rollups" in jobs.PERIODICS
+    assert "analytics.rollups" in runtime.jobs  # filled by the composition root
     funnel = await make_funnel(api)
     # Folded up to this moment, never later: an impression stored afterwards must stay above
     # the watermark (the readers' one assumption).
@@ -197,6 +197,7 @@ async def test_refresh_is_exact_once_and_the_worker_runs_it(api: Api, runtime: R
     assert rollups.first_id_at(now - timedelta(milliseconds=1)) < rollups.first_id_at(now)
 
 
+@pytest.mark.slow
 async def test_refresh_folds_a_bounded_batch_and_stays_exact(api: Api, runtime: Runtime) -> None:
     funnel = await make_funnel(api)
     for _ in range(3):

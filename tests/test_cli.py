@@ -125,6 +125,7 @@ class Server:
         return self.output
 
 
+@pytest.mark.slow
 def test_first_start_prints_a_test_key_once_and_serves_on_the_default_file(tmp_path: Path) -> None:
     port = free_port()
     first = Server(tmp_path, port)
@@ -169,6 +170,7 @@ async def test_bootstrap_creates_one_account_and_key_on_any_database(empty_datab
         await runtime.close()
 
 
+@pytest.mark.slow
 async def test_keys_create_list_revoke(empty_database: str, open_app: Any) -> None:
     created = run_cli(empty_database, "keys", "create", "--name", "checkout server")
     assert created.returncode == 0, created.stderr
@@ -214,6 +216,7 @@ async def test_keys_create_list_revoke(empty_database: str, open_app: Any) -> No
     assert "No API key" in unknown.stderr
 
 
+@pytest.mark.slow
 async def test_demo_fills_a_living_program(empty_database: str, open_app: Any) -> None:
     demo = run_cli(empty_database, "demo", "--weeks", "4")
     assert demo.returncode == 0, demo.stderr
@@ -291,6 +294,7 @@ def test_openapi_describes_every_route_with_a_one_line_summary(app: Any) -> None
     assert ("GET", "/s/{code}") in documented
 
 
+@pytest.mark.slow
 async def test_db_upgrade_builds_the_schema_from_migrations(empty_database: str) -> None:
     """`vantio db upgrade` on an empty database, chosen only by VANTIO_DATABASE_URL."""
     from sqlalchemy import inspect as sql_inspect

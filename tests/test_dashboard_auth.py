@@ -95,6 +95,7 @@ async def test_wrong_password_is_refused_next_to_the_field(
     assert error_of(unknown.text, "password") == "The email or password is not right."
 
 
+@pytest.mark.slow
 async def test_failed_sign_ins_are_limited_per_email(app, operator: Operator) -> None:  # type: ignore[no-untyped-def]
     attacker = Browser(app)
     try:

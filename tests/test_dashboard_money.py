@@ -3,27 +3,17 @@ webhooks and the event log."""
 
 import re
 import secrets
-from collections.abc import AsyncIterator
 from html import unescape
 from typing import Any
 
 import pytest
 
-from tests.dashboard_helpers import Browser, error_of, make_operator
+from tests.dashboard_helpers import Browser, error_of
 from tests.helpers import Api, Tenant, make_funnel, make_referral, new_tenant
 from vantio.db.session import transaction
 from vantio.kit.ids import new_id
 from vantio.runtime import Runtime
 from vantio.webhooks.models import WebhookAttempt
-
-
-@pytest.fixture
-async def signed_in(app, runtime: Runtime, tenant: Tenant) -> AsyncIterator[Browser]:  # type: ignore[no-untyped-def]
-    operator = await make_operator(runtime, tenant.account_id)
-    browser = Browser(app)
-    assert (await browser.sign_in(operator.email)).status_code == 303
-    yield browser
-    await browser.close()
 
 
 def row_of(html: str, object_id: str) -> str:

@@ -2,14 +2,13 @@
 status changes limited to the allowed transitions, and tenancy."""
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from html import unescape as html_unescape
 from typing import Any
 
 import pytest
 
-from tests.dashboard_helpers import Browser, error_of, make_operator
+from tests.dashboard_helpers import Browser, error_of
 from tests.helpers import Api, Tenant, make_funnel, make_referral, new_tenant, unique_email
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
@@ -27,15 +26,6 @@ PROGRAM_FORM = {
     "minimum_payout": "25.50",
     "attribution_window_days": "45",
 }
-
-
-@pytest.fixture
-async def signed_in(app, runtime: Runtime, tenant: Tenant) -> AsyncIterator[Browser]:  # type: ignore[no-untyped-def]
-    operator = await make_operator(runtime, tenant.account_id)
-    browser = Browser(app)
-    assert (await browser.sign_in(operator.email)).status_code == 303
-    yield browser
-    await browser.close()
 
 
 def created_id(response: Any, prefix: str) -> str:

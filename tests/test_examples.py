@@ -4,9 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_sdk_http import VantioServer, vantio_server
 
 __all__ = ["vantio_server"]  # the session fixture, shared with test_sdk_http
+
+pytestmark = pytest.mark.slow  # a real `vantio serve`, started once
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-import vantio.worker.registry  # noqa: F401  (what `vantio worker` imports)
 from tests.helpers import Api, make_program
 from tests.test_payouts import ambassador, earn
 from vantio.db.session import transaction
@@ -15,7 +14,7 @@ from vantio.kit.time import freeze
 from vantio.payouts.models import ScheduledPayoutRun
 from vantio.payouts.schedule import BIWEEKLY_ANCHOR, period_of, run_due_payouts
 from vantio.runtime import Runtime
-from vantio.worker import jobs, runner
+from vantio.worker import runner
 
 SCHEDULES = ("weekly", "biweekly", "monthly", "manual")
 
@@ -130,7 +129,7 @@ async def test_two_workers_at_once_run_a_period_once(api: Api, runtime: Runtime)
 
 
 async def test_the_worker_runs_the_schedule(api: Api, runtime: Runtime) -> None:
-    assert "payouts.scheduled" in jobs.PERIODICS
+    assert "payouts.scheduled" in runtime.jobs  # filled by the composition root
     program = await make_program(api, payout_schedule="weekly")
     _, scan = await ambassador(api, program["id"])
     await earn(api, scan, 1000)

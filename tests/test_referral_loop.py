@@ -2,31 +2,16 @@
 the referred customer signs up and applies it, and the ambassador earns the program's commission
 on the order's final amount, once per order (replays and re-applies included)."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from tests.helpers import Api, make_poster, make_program, make_referral, make_user, unique_email
 from tests.test_vouchers import cart, make_voucher
-from vantio.app import create_app
-from vantio.config import Settings
-from vantio.runtime import Runtime
-from vantio.scans.writer import writer_of
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
-
-
-@pytest.fixture(scope="module")
-async def served(settings: Settings, runtime: Runtime) -> AsyncIterator[FastAPI]:
-    """The app with its lifespan running, so that scans go through the group-commit writer."""
-    app = create_app(settings, runtime)
-    async with app.router.lifespan_context(app):
-        assert writer_of(app).running
-        yield app
 
 
 async def scan(app: FastAPI, code: str, ip: str = "203.0.113.50") -> dict[str, str]:

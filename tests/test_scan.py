@@ -3,7 +3,6 @@
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -54,15 +53,6 @@ BOTS = [
 
 
 # -- the app under test: the same app with its lifespan running, so scans are group-committed ---
-
-
-@pytest.fixture(scope="module")
-async def served(settings: Settings, runtime: Runtime) -> AsyncIterator[FastAPI]:
-    app = create_app(settings, runtime)
-    async with app.router.lifespan_context(app):
-        assert writer_of(app).running
-        yield app
-    assert not writer_of(app).running
 
 
 def scanner(app: FastAPI, ip: str = "203.0.113.7", **headers: str) -> httpx.AsyncClient:

@@ -129,6 +129,7 @@ def make_funnel(client: Vantio) -> dict[str, Any]:
 # ---------------------------------------------------------------- against `vantio serve`
 
 
+@pytest.mark.slow
 def test_sync_client_over_http(client: Vantio) -> None:
     f = make_funnel(client)
     referral = client.referrals.create(
@@ -150,6 +151,7 @@ def test_sync_client_over_http(client: Vantio) -> None:
     assert duplicate.value.code == "duplicate_referral"
 
 
+@pytest.mark.slow
 def test_sync_list_all_and_batch_over_http(client: Vantio) -> None:
     f = make_funnel(client)
     emails = [unique_email() for _ in range(7)]
@@ -173,6 +175,7 @@ def test_sync_list_all_and_batch_over_http(client: Vantio) -> None:
     assert listed == sorted(listed, reverse=True)  # newest first, no gaps or repeats
 
 
+@pytest.mark.slow
 async def test_async_client_over_http(vantio_server: VantioServer) -> None:
     async with AsyncVantio(
         api_key=vantio_server.api_key, base_url=vantio_server.base_url, retry=FAST
@@ -418,6 +421,7 @@ class DroppingProxy:
         self.forward.close()
 
 
+@pytest.mark.slow
 def test_retry_after_a_dropped_connection_replays_instead_of_duplicating(
     vantio_server: VantioServer, client: Vantio
 ) -> None:
@@ -446,6 +450,7 @@ def test_retry_after_a_dropped_connection_replays_instead_of_duplicating(
 # ---------------------------------------------------------------- a real webhook delivery
 
 
+@pytest.mark.slow
 def test_a_real_delivery_verifies(
     client: Vantio, scripted: list[Scripted], vantio_server: VantioServer
 ) -> None:
@@ -487,6 +492,7 @@ def test_a_real_delivery_verifies(
     client.webhook_endpoints.delete(endpoint["id"])
 
 
+@pytest.mark.slow
 def test_voucher_export_built_by_the_worker(client: Vantio) -> None:
     voucher = client.vouchers.create(
         code=f"EXP{secrets.token_hex(3).upper()}", type="fixed", value=250
@@ -529,6 +535,7 @@ with Vantio() as client:
 """
 
 
+@pytest.mark.slow
 def test_the_sdk_runs_with_httpx_alone(vantio_server: VantioServer) -> None:
     """Every import other than the standard library and httpx's own is refused: the SDK still
     talks to the server (integrators do not install the server's dependencies)."""

@@ -98,6 +98,7 @@ def test_walker_sees_the_referral_api(app: Any) -> None:
         assert expected in routes
 
 
+@pytest.mark.slow
 async def test_every_route_with_an_id_answers_404_for_foreign_objects(
     app: Any, api: Api, stranger: Api
 ) -> None:

@@ -420,6 +420,7 @@ async def test_scanned_at_and_other_odd_values(api: Api) -> None:
 FUZZ_EXAMPLES = int(os.environ.get("VANTIO_FUZZ_EXAMPLES", "4"))
 
 
+@pytest.mark.slow
 async def test_no_generated_input_gets_a_server_error(app: Any, api: Api) -> None:
     """Schemathesis generates requests from /openapi.json (conforming and not): none may 5xx,
     every answer is one its operation declares, and every answer carries the rate-limit

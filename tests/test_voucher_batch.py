@@ -4,6 +4,8 @@ its own savepoint (one failure never fails the rest), size limits, events for wh
 import secrets
 from typing import Any
 
+import pytest
+
 from tests.helpers import Api
 from tests.test_vouchers import cart, make_voucher
 
@@ -61,6 +63,7 @@ async def test_batch_create_takes_a_bare_array(api: Api) -> None:
     assert [r["voucher"]["code"] for r in body["results"]] == [i["code"] for i in items]
 
 
+@pytest.mark.slow
 async def test_batch_create_of_1000(api: Api) -> None:
     items = [{"code": code(), "type": "fixed", "value": 100} for _ in range(1000)]
     body = await api.ok("POST", "/v1/vouchers/batch", {"vouchers": items})

@@ -14,9 +14,10 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import make_settings
 from tests.helpers import Api, Tenant, make_funnel, make_referral
-from tests.test_webhooks_receiver import Received, Receiver
+from tests.webhook_receiver import Received, Receiver
 from vantio.app import create_app
 from vantio.auth.context import AuthContext
+from vantio.composition import create_runtime
 from vantio.config import Settings
 from vantio.db.session import transaction
 from vantio.events import service as event_service
@@ -27,13 +28,6 @@ from vantio.worker.models import Job
 from vantio.worker.runner import run_due
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/closed"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = await Receiver().start()
-    yield receiver
-    await receiver.stop()
 
 
 async def deliver_due(runtime: Runtime) -> int:
@@ -458,7 +452,7 @@ async def test_deleted_endpoint_gets_nothing_more(
 @pytest.fixture
 async def strict_runtime(database_url: str) -> AsyncIterator[Runtime]:
     """A server that refuses private addresses (the tests' own settings allow them)."""
-    runtime = Runtime.create(make_settings(database_url, webhook_allow_private=False))
+    runtime = create_runtime(make_settings(database_url, webhook_allow_private=False))
     yield runtime
     await runtime.close()
 

@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import make_settings
 from tests.helpers import Tenant
 from tests.test_webhooks import make_endpoint, record_event
-from tests.test_webhooks_receiver import Receiver
+from tests.webhook_receiver import Receiver
+from vantio.composition import create_runtime
 from vantio.config import Settings
 from vantio.runtime import Runtime
 from vantio.webhooks.dispatch import DELIVER
@@ -21,15 +22,8 @@ SCHEDULE = [0.4, 0.8, 1.2]
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = await Receiver().start()
-    yield receiver
-    await receiver.stop()
-
-
-@pytest.fixture
 async def worker_runtime(database_url: str) -> AsyncIterator[Runtime]:
-    runtime = Runtime.create(
+    runtime = create_runtime(
         make_settings(
             database_url,
             webhook_retry_schedule=SCHEDULE,

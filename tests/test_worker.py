@@ -1,6 +1,7 @@
 """The worker: jobs written in the caller's transaction, run once, retried, periodic runs once per due time."""
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -11,10 +12,17 @@ from vantio.db.session import transaction
 from vantio.kit.time import freeze, utc_now
 from vantio.runtime import Runtime
 from vantio.worker import jobs
+from vantio.worker.jobs import JobRegistry
 from vantio.worker.models import FAILED, Job, PeriodicSchedule
 from vantio.worker.runner import Worker, run_due, schedule_due_periodics
 
 SEEN: list[tuple[str, Any]] = []
+
+
+@pytest.fixture
+def runtime(runtime: Runtime) -> Runtime:
+    """The suite's runtime (its database) with this module's jobs, in a registry of its own."""
+    return replace(runtime, jobs=JobRegistry(record_job, every_minute, nightly, stalled_job))
 
 
 @jobs.handler("tests.record", max_attempts=2)

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import BACKEND, POSTGRES_URL
-from tests.test_webhooks_receiver import Received, Receiver
+from tests.webhook_receiver import Received, Receiver
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
 from vantio.db.migrate import upgrade
@@ -42,6 +42,8 @@ from vantio.webhooks import service as webhook_service
 from vantio.webhooks.models import WebhookAttempt
 from vantio.webhooks.schemas import WebhookEndpointCreate
 from vantio.worker.models import Job
+
+pytestmark = pytest.mark.slow  # real worker and server processes
 
 AUTH = AuthContext(account_id="acct_workers", livemode=False, api_key_id="")
 WORKER_ENV = {
@@ -95,13 +97,6 @@ async def suite_backend_url() -> AsyncIterator[str]:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'workers.db'}"
         await asyncio.to_thread(upgrade, Settings(database_url=url))
         yield url
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    receiver = await Receiver().start()
-    yield receiver
-    await receiver.stop()
 
 
 class Processes:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from vantio import __version__
 from vantio.api import include_routers
+from vantio.composition import create_runtime
 from vantio.config import Settings, get_settings
 from vantio.dashboard.router import mount_dashboard
 from vantio.http.errors import install_error_handlers
@@ -20,7 +21,7 @@ from vantio.scans.writer import batching
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
     settings = settings or get_settings()
     owns_runtime = runtime is None
-    runtime = runtime or Runtime.create(settings)
+    runtime = runtime or create_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

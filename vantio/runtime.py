@@ -1,6 +1,6 @@
-"""What a running server holds: settings, the database, the rate limiter."""
+"""What a running process holds: settings, the database, the rate limiter, the jobs it runs."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,6 +10,7 @@ from vantio.db.engine import create_engine
 from vantio.db.session import SessionMaker, create_sessionmaker
 from vantio.idempotency.service import Policy
 from vantio.kit.ratelimit import RateLimiter
+from vantio.worker.jobs import JobRegistry
 
 
 @dataclass
@@ -19,9 +20,11 @@ class Runtime:
     sessionmaker: SessionMaker
     limiter: RateLimiter
     idempotency: Policy
+    # The job kinds this process's workers run; `vantio.composition` fills it from the domains.
+    jobs: JobRegistry = field(default_factory=JobRegistry)
 
     @classmethod
-    def create(cls, settings: Settings) -> "Runtime":
+    def create(cls, settings: Settings, *, jobs: JobRegistry | None = None) -> "Runtime":
         engine = create_engine(settings)
         limiter = RateLimiter(
             settings.redis_url,
@@ -38,6 +41,7 @@ class Runtime:
                 wait_seconds=settings.idempotency_wait_seconds,
                 lease=timedelta(seconds=settings.idempotency_lease_seconds),
             ),
+            jobs=jobs if jobs is not None else JobRegistry(),
         )
 
     async def close(self) -> None:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from vantio.errors import FieldError
 from vantio.kit.time import utc_now
 
-INTERVALS = ("day", "week", "month")
 MAX_INTERVALS = 1000
 DEFAULT_DAYS = 30
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -79,7 +79,12 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivery is noise
-    asyncio.run(run_worker_process(get_settings(), concurrency=concurrency))
+
+    async def run() -> None:
+        async with _runtime() as runtime:
+            await run_worker_process(runtime, concurrency=concurrency)
+
+    asyncio.run(run())
 
 
 async def _bootstrap() -> str | None:
@@ -194,12 +199,12 @@ def openapi() -> None:
 
 
 class _runtime:
-    async def __aenter__(self) -> "Runtime":
-        # Every model must be mapped before the first query (foreign keys resolve by table name).
-        import vantio.db.models  # noqa: F401
-        from vantio.runtime import Runtime
+    """The runtime of a command, built by the composition root (every model mapped, every job)."""
 
-        self.runtime = Runtime.create(get_settings())
+    async def __aenter__(self) -> "Runtime":
+        from vantio.composition import create_runtime
+
+        self.runtime = create_runtime(get_settings())
         return self.runtime
 
     async def __aexit__(self, *_: object) -> None:

@@ -14,9 +14,5 @@ def sha256_hex(value: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def hmac_sha256_hex(secret: bytes, body: bytes) -> str:
-    return hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())

@@ -38,7 +38,3 @@ def _encode26(millis: int, random80: int) -> str:
     """`_encode(millis, 10) + _encode(random80, 16)`, in C: 130 bits padded to 160 for b32encode."""
     value = ((millis & (2**50 - 1)) << 80 | random80) << 30
     return base64.b32encode(value.to_bytes(20)).translate(_FROM_RFC4648)[:26].decode()
-
-
-def has_prefix(value: str, prefix: str) -> bool:
-    return value.startswith(prefix + "_") and len(value) > len(prefix) + 1

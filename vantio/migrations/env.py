@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 
 from vantio.config import Settings
 from vantio.db.engine import create_engine
-from vantio.db.models import Base
+from vantio.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,5 +1,5 @@
-"""The webhook jobs, for the worker's registry."""
+"""The webhook jobs, for the worker's registry (`vantio.composition`)."""
 
-from vantio.webhooks import delivery
+from vantio.webhooks.delivery import deliver
 
-__all__ = ["delivery"]
+__all__ = ["deliver"]

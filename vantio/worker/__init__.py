@@ -1,7 +1,7 @@
 """The background worker: jobs are database rows, written in the caller's transaction.
 
-Register a job kind and enqueue it from a service, inside the request's (or job's) transaction;
-it exists, and runs, only if that transaction commits::
+Declare a job kind in your domain's `jobs` module and enqueue it from a service, inside the
+request's (or job's) transaction; it exists, and runs, only if that transaction commits::
 
     from datetime import time, timedelta
     from typing import Any
@@ -19,7 +19,9 @@ it exists, and runs, only if that transaction commits::
     @jobs.periodic("vouchers.expire", every=timedelta(minutes=1))   # or daily_at=time(2, 0), UTC
     async def expire(ctx: jobs.JobContext, due_at: datetime) -> None: ...
 
-Then add `import vantio.<domain>.jobs` to `vantio/worker/registry.py`.
+The worker imports no domain: it runs the jobs of its runtime's `JobRegistry`, which the
+composition root fills. A new domain's `jobs` module goes into `JOB_MODULES` in
+`vantio/composition.py`.
 
 Semantics:
 
@@ -40,7 +42,8 @@ Semantics:
   exactly one run per due time across all workers; due times missed while no worker ran collapse
   into one run (for the latest). The handler gets the due time.
 - Tests: `await vantio.worker.runner.run_due(runtime, names={"vouchers.expire_one"})` runs every
-  due job in the calling task (freeze `kit.time` to make future jobs due).
+  due job in the calling task (freeze `kit.time` to make future jobs due). A test's own jobs go
+  into a registry of its own: `dataclasses.replace(runtime, jobs=JobRegistry(my_job))`.
 
 Run workers with `vantio worker` (as many processes as you like); `vantio serve` runs one in its
 own process unless `--no-worker` is given.

@@ -1,4 +1,4 @@
-"""The public face of the worker: register job kinds and periodic jobs, enqueue jobs.
+"""The public face of the worker: declare job kinds and periodic jobs, enqueue jobs.
 
 See the package docstring (`vantio.worker`) for the usage.
 """
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, select, text
@@ -125,19 +126,15 @@ class Periodic:
         return self.latest_due(now) + timedelta(days=1)
 
 
-HANDLERS: dict[str, JobKind] = {}
-PERIODICS: dict[str, Periodic] = {}
+def handler(name: str, *, max_attempts: int = 10) -> Callable[[Handler], JobKind]:
+    """Declare a named job kind (it runs once a registry holds it: see `JobRegistry`).
 
+    A handler that raises is retried with backoff, then kept as failed."""
 
-def handler(name: str, *, max_attempts: int = 10) -> Callable[[Handler], Handler]:
-    """Register a named job kind. A handler that raises is retried with backoff, then kept as failed."""
+    def declare(fn: Handler) -> JobKind:
+        return JobKind(name, fn, max_attempts)
 
-    def register(fn: Handler) -> Handler:
-        _check_free(name)
-        HANDLERS[name] = JobKind(name, fn, max_attempts)
-        return fn
-
-    return register
+    return declare
 
 
 def periodic(
@@ -146,24 +143,63 @@ def periodic(
     every: timedelta | None = None,
     daily_at: time | None = None,
     max_attempts: int = 3,
-) -> Callable[[PeriodicHandler], PeriodicHandler]:
-    """Register a periodic job; exactly one run per due time across all workers."""
+) -> Callable[[PeriodicHandler], Periodic]:
+    """Declare a periodic job; exactly one run per due time across all workers."""
     if (every is None) == (daily_at is None):
         raise ValueError("give exactly one of every= or daily_at=")
     if every is not None and every <= timedelta(0):
         raise ValueError("every= must be positive")
 
-    def register(fn: PeriodicHandler) -> PeriodicHandler:
-        _check_free(name)
-        PERIODICS[name] = Periodic(name, fn, every, daily_at, max_attempts)
-        return fn
+    def declare(fn: PeriodicHandler) -> Periodic:
+        return Periodic(name, fn, every, daily_at, max_attempts)
 
-    return register
+    return declare
 
 
-def _check_free(name: str) -> None:
-    if name in HANDLERS or name in PERIODICS:
-        raise ValueError(f"a job named {name!r} is already registered")
+class JobRegistry:
+    """The job kinds and periodic jobs a worker runs, by name.
+
+    The worker knows jobs only through the registry of its runtime; it imports no domain. The
+    composition root (`vantio.composition`) fills it from each domain's `jobs` module, and a
+    test builds its own, so nothing registered by one test is seen by another.
+    """
+
+    def __init__(self, *declared: JobKind | Periodic) -> None:
+        self.handlers: dict[str, JobKind] = {}
+        self.periodics: dict[str, Periodic] = {}
+        self.add(*declared)
+
+    @classmethod
+    def from_modules(cls, *modules: ModuleType) -> "JobRegistry":
+        """Every job declared at the top level of these modules (`@jobs.handler`, `@jobs.periodic`)."""
+        declared: dict[int, JobKind | Periodic] = {}
+        for module in modules:
+            for value in vars(module).values():
+                if isinstance(value, JobKind | Periodic):
+                    declared[id(value)] = value  # a job re-exported by two modules counts once
+        return cls(*declared.values())
+
+    def add(self, *declared: JobKind | Periodic) -> None:
+        for job in declared:
+            if job.name in self:
+                raise ValueError(f"a job named {job.name!r} is already registered")
+            if isinstance(job, Periodic):
+                self.periodics[job.name] = job
+            else:
+                self.handlers[job.name] = job
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.handlers or name in self.periodics
+
+    def __len__(self) -> int:
+        return len(self.handlers) + len(self.periodics)
+
+    def names(self) -> set[str]:
+        return set(self.handlers) | set(self.periodics)
+
+    def max_attempts(self, name: str) -> int:
+        job = self.handlers.get(name) or self.periodics.get(name)
+        return job.max_attempts if job is not None else 1
 
 
 async def enqueue(

@@ -6,29 +6,28 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 
-from vantio.config import Settings
-from vantio.runtime import Runtime
 from vantio.worker.runner import Worker
+
+if TYPE_CHECKING:
+    from vantio.runtime import Runtime
 
 log = logging.getLogger("vantio.worker")
 
 
-async def run_worker_process(settings: Settings, *, concurrency: int | None = None) -> None:
-    """Run one worker until SIGTERM or SIGINT; running jobs finish before it returns (drain)."""
-    runtime = Runtime.create(settings)
+async def run_worker_process(runtime: "Runtime", *, concurrency: int | None = None) -> None:
+    """Run one worker until SIGTERM or SIGINT; running jobs finish before it returns (drain).
+
+    The caller built `runtime` (with its jobs, `vantio.composition`) and closes it afterwards."""
     worker = Worker(runtime, concurrency=concurrency)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stop)
     log.info("worker %s started (concurrency %d)", worker.id, worker.concurrency)
-    try:
-        await worker.run()
-    finally:
-        await runtime.close()
+    await worker.run()
     log.info("worker %s stopped", worker.id)
 
 

@@ -7,6 +7,8 @@ extending its leases, and its jobs are claimed again when they expire: at least 
 A job is removed in the same transaction as its work, and only by the worker holding its lease.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
@@ -17,7 +19,7 @@ import traceback
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,14 +27,16 @@ from sqlalchemy.exc import IntegrityError
 from vantio.db.session import transaction
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
-from vantio.runtime import Runtime
-from vantio.worker import jobs, registry
+from vantio.worker import jobs
 from vantio.worker.models import FAILED, QUEUED, Job, PeriodicSchedule
+
+if TYPE_CHECKING:
+    # Only a type: the worker is handed its runtime (and so its jobs) by the composition root.
+    from vantio.runtime import Runtime
 
 log = logging.getLogger("vantio.worker")
 
 PERIODIC_PREFIX = "periodic:"
-_REGISTERED = registry  # importing it registers every job kind of the server
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,11 @@ class Worker:
         worker_id: str | None = None,
     ) -> None:
         settings = runtime.settings
+        if not runtime.jobs:
+            # A worker without job kinds would claim nothing and say nothing: refuse it.
+            raise ValueError("this runtime has no jobs: build it with vantio.composition")
         self.runtime = runtime
+        self.jobs = runtime.jobs
         self.concurrency = concurrency or settings.worker_concurrency
         self.only = set(names) if names is not None else None
         self.periodic = periodic
@@ -174,7 +182,7 @@ class Worker:
     # -- claiming and running --------------------------------------------------------------
 
     def _names(self) -> set[str]:
-        known = set(jobs.HANDLERS) | set(jobs.PERIODICS)
+        known = self.jobs.names()
         return known & self.only if self.only is not None else known
 
     async def _claim(self, limit: int) -> list[Claim]:
@@ -276,7 +284,7 @@ class Worker:
     async def reschedule(
         self, claim: Claim, *, delay: timedelta, error: str | None, count_attempt: bool
     ) -> None:
-        kind_max = _max_attempts(claim.name)
+        kind_max = self.jobs.max_attempts(claim.name)
         async with transaction(self.runtime.sessionmaker) as session:
             values: dict[str, Any] = {
                 "run_at": utc_now() + delay,
@@ -300,7 +308,7 @@ class Worker:
     # -- periodic jobs ---------------------------------------------------------------------
 
     async def _ensure_schedules(self) -> None:
-        for periodic in jobs.PERIODICS.values():
+        for periodic in self.jobs.periodics.values():
             if self.only is not None and periodic.name not in self.only:
                 continue
             try:
@@ -328,14 +336,6 @@ class Worker:
             log.exception("worker %s could not schedule periodic jobs", self.id)
 
 
-def _max_attempts(name: str) -> int:
-    if name in jobs.HANDLERS:
-        return jobs.HANDLERS[name].max_attempts
-    if name in jobs.PERIODICS:
-        return jobs.PERIODICS[name].max_attempts
-    return 1
-
-
 async def schedule_due_periodics(runtime: Runtime, *, only: Collection[str] | None = None) -> int:
     """Enqueue one run of each periodic job that is due; returns how many were enqueued.
 
@@ -352,7 +352,7 @@ async def schedule_due_periodics(runtime: Runtime, *, only: Collection[str] | No
             )
         ).all()
         for row in rows:
-            periodic = jobs.PERIODICS.get(row.name)
+            periodic = runtime.jobs.periodics.get(row.name)
             if periodic is None or (only is not None and row.name not in only):
                 continue
             due = periodic.latest_due(now)
@@ -394,11 +394,12 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
     )
     try:
         try:
-            if claim.name in jobs.PERIODICS:
+            registry = worker.jobs
+            if claim.name in registry.periodics:
                 due_at = datetime.fromisoformat(claim.payload["due_at"])
-                await jobs.PERIODICS[claim.name].fn(ctx, due_at)
+                await registry.periodics[claim.name].fn(ctx, due_at)
             else:
-                await jobs.HANDLERS[claim.name].fn(ctx, claim.payload)
+                await registry.handlers[claim.name].fn(ctx, claim.payload)
             result = await session.execute(
                 delete(Job).where(Job.id == claim.id, Job.locked_by == worker.id)
             )

@@ -1,4 +1,9 @@
-"""Imports every model, so that Base.metadata knows all tables (for Alembic)."""
+"""Every model of every domain, so that `Base.metadata` knows all tables.
+
+Alembic and the migration test read the schema from here, and a process imports it (through
+`vantio.composition`) before its first query, since foreign keys resolve by table name. It lives
+above the domains, not in `db/`: the database layer knows no domain.
+"""
 
 from vantio.accounts.models import Account
 from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
