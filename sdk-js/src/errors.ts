@@ -44,6 +44,15 @@ export class VantioError extends Error {
     this.body = init.body;
     this.surface = init.surface;
   }
+
+  /**
+   * The answer in the shape axios-style code reads (`error.response.status`,
+   * `error.response.data`), so the docs' hand-written `handleAPIRequest` maps these errors as it
+   * meant to; undefined when no answer arrived.
+   */
+  get response(): { status: number; data: unknown } | undefined {
+    return this.status === undefined ? undefined : { status: this.status, data: this.body };
+  }
 }
 
 /** 400 (and 413, 422): the request was refused as invalid; `details` lists the failing fields. */
