@@ -18,6 +18,7 @@ export interface ListQuery {
 export type Paged<Q> = Omit<Q, "limit" | "offset"> & ListQuery;
 
 export class ListRequest<Page, Item> implements PromiseLike<Page>, AsyncIterable<Item> {
+  readonly [Symbol.toStringTag] = "ListRequest";
   private first: Promise<Page> | undefined;
 
   constructor(
@@ -33,6 +34,14 @@ export class ListRequest<Page, Item> implements PromiseLike<Page>, AsyncIterable
   ): Promise<A | B> {
     this.first ??= this.fetchPage(definedOnly({ limit: this.query.limit, offset: this.query.offset }));
     return this.first.then(onFulfilled, onRejected);
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<Page | B> {
+    return this.then(undefined, onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<Page> {
+    return this.then().finally(onFinally);
   }
 
   /**
