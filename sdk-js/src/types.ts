@@ -23,8 +23,9 @@ export type Event = Schemas["EventOut"];
 export type Funnel = Schemas["FunnelOut"];
 export type Leaderboard = Schemas["LeaderboardOut"];
 export type PosterReport = Schemas["PostersOut"];
-export type ReferralStatus = Referral["status"];
-export type EarningStatus = Earning["status"];
+/** The statuses (from the update bodies: the answers' `status` is a plain string in the OpenAPI). */
+export type ReferralStatus = NonNullable<Schemas["ReferralUpdate"]["status"]>;
+export type EarningStatus = NonNullable<Schemas["EarningUpdate"]["status"]>;
 
 // ---------------------------------------------------------------- Voucher API (/v1)
 
