@@ -5,8 +5,15 @@ import { WebhookVerificationError } from "../errors.js";
 import type { WebhookEvent } from "../types.js";
 import { verify, type VerifyOptions, type WebhookBody, type WebhookSecret } from "../webhooks.js";
 
+declare module "node:http" {
+  interface IncomingMessage {
+    /** The verified event, set by webhookMiddleware (Express's Request extends IncomingMessage). */
+    vantioEvent?: WebhookEvent;
+  }
+}
+
 /** A request as Express and body parsers leave it. */
-export type WebhookRequest = IncomingMessage & { body?: unknown; rawBody?: unknown; vantioEvent?: WebhookEvent };
+export type WebhookRequest = IncomingMessage & { body?: unknown; rawBody?: unknown };
 type Next = (error?: unknown) => void;
 
 export interface WebhookMiddlewareOptions extends VerifyOptions {

@@ -74,3 +74,10 @@ export async function events(body: Uint8Array, headers: Record<string, string>):
   new VouchersAPI({ apiKey: "sk_test_x" }).createWebhookHandler({});
   void webhookMiddleware({ secret: () => ["whsec_new", "whsec_old"] });
 }
+
+export function express(app: import("express").Express): void {
+  app.post("/hooks", webhookMiddleware({ secret: "whsec_x" }), (req, res) => {
+    const type: string | undefined = req.vantioEvent?.type;
+    res.json({ type });
+  });
+}
