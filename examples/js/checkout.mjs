@@ -3,6 +3,7 @@
 //
 // Run against a running `vantio serve` (cd examples/js && npm install first):
 //   VANTIO_API_KEY=sk_test_... [VANTIO_BASE_URL=http://127.0.0.1:3000] node checkout.mjs
+import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import {
   ConditionNotMetError,
@@ -66,7 +67,7 @@ export class Checkout {
 
 async function main() {
   const vantio = new Vantio(); // VANTIO_API_KEY, VANTIO_BASE_URL
-  const run = crypto.randomUUID().slice(0, 6).toUpperCase();
+  const run = randomUUID().slice(0, 6).toUpperCase();
   const code = `SPRING-${run}`;
   await vantio.vouchers.create({ code, type: "percentage", value: 20, conditions: { min_order_value: 5000, max_uses: 1 } });
 

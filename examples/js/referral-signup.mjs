@@ -5,6 +5,7 @@
 //
 // Run against a running `vantio serve` (cd examples/js && npm install first):
 //   VANTIO_API_KEY=sk_test_... [VANTIO_BASE_URL=http://127.0.0.1:3000] node referral-signup.mjs
+import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { DuplicateReferralError, Vantio, VantioError } from "@vantio/client";
 
@@ -71,7 +72,7 @@ const money = (cents, currency) => new Intl.NumberFormat("en-US", { style: "curr
 
 async function main() {
   const vantio = new Vantio(); // VANTIO_API_KEY, VANTIO_BASE_URL
-  const run = crypto.randomUUID().slice(0, 6);
+  const run = randomUUID().slice(0, 6);
   // Set-up the dashboard would normally do: a program, an ambassador, her poster.
   const program = await vantio.programs.create({
     name: `Campus Ambassadors ${run}`,

@@ -11,15 +11,17 @@ import { REPO_ROOT, sharedServer, startServer } from "./helpers/server.mjs";
 
 const E = sdk;
 let server;
-let strict; // a second server: tight rate limits, private webhook URLs refused
+// A second server: private webhook URLs refused, and one request an hour per key (or per
+// address, for requests without a valid key) on each surface.
+let strict;
 let vantio;
 before(async () => {
   [server, strict] = await Promise.all([
     sharedServer(),
     startServer({
       VANTIO_WEBHOOK_ALLOW_PRIVATE: "0",
-      VANTIO_RATE_LIMIT_REFERRALS: "1/minute",
-      VANTIO_RATE_LIMIT_VOUCHERS_DEFAULT: "1/minute",
+      VANTIO_RATE_LIMIT_REFERRALS: "1/hour",
+      VANTIO_RATE_LIMIT_VOUCHERS_DEFAULT: "1/hour",
     }),
   ]);
   vantio = client(server);
@@ -106,13 +108,14 @@ const LIVE = [
   [E.InvalidApiKeyError, "INVALID_API_KEY", 401, () => client({ ...server, apiKey: "sk_test_wrong" }).vouchers.list()],
   [E.MissingApiKeyError, "missing_api_key", 401, () => vantio.programs.list({}, { headers: { Authorization: "" } })],
   [E.NotFoundError, "not_found", 404, () => vantio.programs.get(`prog_${"0".repeat(26)}`)],
+  // A wrong key: its requests count against the address's bucket, not the valid key's.
   [E.RateLimitError, "rate_limit_exceeded", 429, async () => {
-    const limited = client(strict, { maxRetries: 0 });
+    const limited = client({ ...strict, apiKey: "sk_test_unknown" }, { maxRetries: 0 });
     await limited.programs.list().then(() => {}, () => {});
     return limited.programs.list();
   }],
   [E.RateLimitError, "RATE_LIMIT_EXCEEDED", 429, async () => {
-    const limited = client(strict, { maxRetries: 0 });
+    const limited = client({ ...strict, apiKey: "sk_test_unknown" }, { maxRetries: 0 });
     await limited.vouchers.list().then(() => {}, () => {});
     return limited.vouchers.list();
   }],

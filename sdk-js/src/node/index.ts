@@ -1,5 +1,6 @@
 // `@vantio/client/node`: helpers for Node's http servers and Express. Only here may code rely on
 // Node (its request streams and Buffers); everything else in the package is runtime-neutral.
+import "./webcrypto.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { WebhookVerificationError } from "../errors.js";
 import type { WebhookEvent } from "../types.js";

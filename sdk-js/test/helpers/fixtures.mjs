@@ -40,8 +40,9 @@ export async function funnel(vantio, programFields = {}) {
 export function recordingFetch(seen = []) {
   const recorder = async (input, init = {}) => {
     const url = new URL(typeof input === "string" ? input : input.url);
+    const at = performance.now();
     const response = await fetch(input, init);
-    seen.push({ method: init.method ?? "GET", path: url.pathname, query: url.search, status: response.status, headers: { ...init.headers } });
+    seen.push({ at, method: init.method ?? "GET", path: url.pathname, query: url.search, status: response.status, headers: { ...init.headers } });
     return response;
   };
   recorder.seen = seen;
