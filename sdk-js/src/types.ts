@@ -1,7 +1,7 @@
 // The objects of both APIs. Most are the generated OpenAPI schemas under a friendly name; the
-// few answers the OpenAPI leaves untyped (the voucher objects, validation, batch and voucher
-// analytics) are written here by hand after the server's answers, and give way to a generated
-// type as soon as the OpenAPI has one (see `Typed` in openapi.ts).
+// few answers the OpenAPI leaves untyped (the voucher object, validation, the batch answers)
+// are written here by hand after the server's answers, and give way to a generated type as
+// soon as the OpenAPI has one (see `Typed` in openapi.ts).
 //
 // Every amount is an integer in minor units of its `currency` (1000 = $10.00; JPY has none);
 // every timestamp an ISO 8601 UTC string.
@@ -128,7 +128,7 @@ export interface BatchValidateObject {
   invalid: number;
 }
 
-/** The voucher analytics answers (their fields: docs/API.md, voucher analytics). */
+/** The voucher analytics answers (generated; the fallback served while the OpenAPI had none). */
 export type VoucherPerformance = Typed<Answer<"/v1/analytics/vouchers/{id}/performance", "get">, Record<string, unknown>>;
 export type VoucherTrends = Typed<Answer<"/v1/analytics/vouchers/{id}/trends", "get">, Record<string, unknown>>;
 export type VoucherCustomers = Typed<Answer<"/v1/analytics/vouchers/{id}/customers", "get">, Record<string, unknown>>;
