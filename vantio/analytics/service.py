@@ -23,6 +23,7 @@ from vantio.analytics import rollups
 from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay
 from vantio.analytics.periods import Range, boundaries
 from vantio.auth.context import AuthContext
+from vantio.db import repository
 from vantio.earnings.models import Earning
 from vantio.impressions.models import Impression
 from vantio.posters.models import Poster
@@ -238,9 +239,7 @@ class Scope:
 
     def of(self, model: Any, query: Q) -> Q:
         scoped: Any = query
-        scoped = scoped.where(
-            model.account_id == self.auth.account_id, model.livemode == self.auth.livemode
-        )
+        scoped = scoped.where(repository.owned_by(model, self.auth))
         if self.program_id is not None:
             scoped = scoped.where(model.program_id == self.program_id)
         result: Q = scoped

@@ -11,12 +11,8 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 
 async def _page(ctx: Context, *, status: int = 200, **values: object) -> Response:
-    keys = [
-        key
-        for key in await api_key_service.list_keys(ctx.session, account_id=ctx.auth.account_id)
-        if key.livemode == ctx.auth.livemode
-    ]
-    keys.sort(key=lambda k: k.id, reverse=True)
+    keys = await api_key_service.list_keys(ctx.session, owner=ctx.auth)
+    keys.reverse()  # newest first
     return render(ctx, "keys.html", status=status, keys=keys, **{"name": "", **values})
 
 
@@ -46,5 +42,5 @@ async def create_key(ctx: Ctx) -> Response:
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(ctx: Ctx, key_id: str) -> Response:
     """Revoke a key: requests with it get 401 from now on."""
-    await api_key_service.revoke_key(ctx.session, key_id=key_id, account_id=ctx.auth.account_id)
+    await api_key_service.revoke_key(ctx.session, key_id=key_id, owner=ctx.auth)
     return redirect(f"{PREFIX}/keys?revoked=1")

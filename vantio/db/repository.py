@@ -5,14 +5,15 @@ when either is written by hand anywhere else (migrations aside). Use:
 
 - `scoped(Model, owner)` for a `select` of one model (there is no unscoped getter);
 - `owned_by(Model, owner)` for the WHERE clause of anything else (update, delete, aggregates);
-- `same_owner(A, B)` to join two tenant tables without crossing accounts or modes.
+- `same_owner(A, B)` to join two tenant tables without crossing accounts or modes;
+- `is_same_owner(a, b)` for two objects already loaded (Python, not SQL).
 
 An owner is anything with `account_id` and `livemode`: an `AuthContext`, a row, an idempotency
-scope.
+scope, or a `Tenant` built from the two values.
 """
 
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,13 @@ class Owner(Protocol):
     def livemode(self) -> bool: ...
 
 
+class Tenant(NamedTuple):
+    """An owner known only by its values (a rollup's key), where no row or context is at hand."""
+
+    account_id: str
+    livemode: bool
+
+
 def owned_by(model: Any, owner: Owner) -> ColumnElement[bool]:
     """The rows of `model` (a mapped class or an alias) that belong to this account and mode."""
     return and_(model.account_id == owner.account_id, model.livemode == owner.livemode)
@@ -39,6 +47,11 @@ def owned_by(model: Any, owner: Owner) -> ColumnElement[bool]:
 def same_owner(left: Any, right: Any) -> ColumnElement[bool]:
     """A join condition: both rows belong to the same account and mode."""
     return and_(left.account_id == right.account_id, left.livemode == right.livemode)
+
+
+def is_same_owner(a: Owner, b: Owner) -> bool:
+    """Whether two loaded objects belong to the same account and mode."""
+    return (a.account_id, a.livemode) == (b.account_id, b.livemode)
 
 
 def scoped(model: type[T], owner: Owner) -> Select[T]:

@@ -215,8 +215,7 @@ async def count_conversions(
         select(func.count())
         .select_from(Referral)
         .where(
-            Referral.account_id == auth.account_id,
-            Referral.livemode == auth.livemode,
+            repository.owned_by(Referral, auth),
             Referral.program_id == program_id,
             Referral.student_id == student_id,
             Referral.status.in_(CONVERTED_STATUSES),

@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -107,15 +106,3 @@ async def _ensure_email_free(
             f"An ambassador with email {email} already exists in this program",
             details={"existing_id": existing.id},
         )
-
-
-async def find_by_email(
-    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
-) -> User | None:
-    query = select(User).where(
-        User.account_id == auth.account_id,
-        User.livemode == auth.livemode,
-        User.program_id == program_id,
-        User.email_normalized == email.lower(),
-    )
-    return (await session.scalars(query)).first()
