@@ -13,6 +13,7 @@ scope, or a `Tenant` built from the two values.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, select
@@ -88,4 +89,15 @@ def filter_by(query: Select[T], model: type[T], **filters: Any) -> Select[T]:
     for name, value in filters.items():
         if value is not None:
             query = query.where(getattr(model, name) == value)
+    return query
+
+
+def created_between(
+    query: Select[T], model: type[T], since: datetime | None, before: datetime | None
+) -> Select[T]:
+    """Rows created at `since` or later and before `before`; an open bound is no bound."""
+    if since is not None:
+        query = query.where(model.created_at >= since)
+    if before is not None:
+        query = query.where(model.created_at < before)
     return query
