@@ -214,3 +214,18 @@ async def test_the_dashboard_shows_the_figures_of_the_analytics_api(
         await check_ambassadors(browser, api)
     finally:
         await browser.close()
+
+
+async def test_failed_earnings_are_not_counted(api: Api) -> None:
+    """The rule both sides follow (docs/API.md): pending, processing and paid count; failed not."""
+    world = await build(api)
+    for currency, count, amount in (("USD", 3, 3800), ("EUR", 2, 1200)):
+        body = await api.ok("GET", "/api/v1/analytics/funnel", currency=currency)
+        assert (body["total"]["earnings_count"], body["total"]["earnings_amount"]) == (
+            count,
+            amount,
+        )
+    board = await api.ok("GET", "/api/v1/analytics/leaderboard", currency="USD")
+    names = {user_id: name for name, user_id in world["ambassadors"].items()}
+    earned = {names[row["student_id"]]: row["earnings_amount"] for row in board["ambassadors"]}
+    assert earned == {"maya": 3800, "lena": 0, "idle": 0, "downtown": 0}

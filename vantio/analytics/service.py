@@ -6,7 +6,7 @@ What each figure counts (docs/API.md, "Payouts and analytics"):
   whose status is now `converted` or `verified` / `verified` / `rejected` (a cohort: the fate of
   the interval's sign-ups, so every rate is a share of the same people);
 - earnings_count / earnings_amount: earnings created in the interval, in the answer's currency,
-  whatever their status (`counted_earnings`).
+  except `failed` ones (`counted_earnings`).
 
 The dashboard shows these same figures through these functions, so the two cannot disagree.
 """
@@ -30,6 +30,9 @@ from vantio.referrals.models import Referral
 from vantio.users.models import User
 
 CONVERTED = ("converted", "verified")
+# A failed earning is a voided commission or a payment that did not go through: not earned. It
+# counts again once the operator moves it back to `pending` to retry it (docs/API.md).
+NOT_EARNED = "failed"
 _ATTEMPTS = 5
 
 
@@ -273,8 +276,9 @@ def rank_posters(rows: list[PosterFigures]) -> list[PosterFigures]:
 
 
 def counted_earnings(scope: counting.Scope, *columns: Any) -> Select[Any]:
-    """The earnings every earnings figure counts: the scope's."""
-    return scope.of(Earning, select(*columns))
+    """The earnings every earnings figure counts (the funnel's, the leaderboard's, the
+    dashboard's): the scope's, except failed ones."""
+    return scope.of(Earning, select(*columns)).where(Earning.status != NOT_EARNED)
 
 
 async def _plan_for_these_values(session: AsyncSession) -> None:
