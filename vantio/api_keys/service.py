@@ -52,11 +52,13 @@ async def list_keys(session: AsyncSession, *, owner: Owner | None = None) -> lis
     return list(await session.scalars(query))
 
 
-async def revoke_key(session: AsyncSession, *, key_id: str, owner: Owner | None = None) -> ApiKey:
-    """Revoke a key of this account and mode (any key without an owner: the CLI)."""
+async def revoke_key(
+    session: AsyncSession, *, key_id: str, account_id: str | None = None
+) -> ApiKey:
+    """Revoke a key of this account, of either mode (any key without an account: the CLI)."""
     query = select(ApiKey).where(ApiKey.id == key_id)
-    if owner is not None:
-        query = query.where(repository.owned_by(ApiKey, owner))
+    if account_id is not None:
+        query = query.where(repository.owned_by_account(ApiKey, account_id))
     key = (await session.scalars(query)).first()
     if key is None:
         raise NotFound(f"No API key with id {key_id}")

@@ -42,5 +42,5 @@ async def create_key(ctx: Ctx) -> Response:
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(ctx: Ctx, key_id: str) -> Response:
     """Revoke a key: requests with it get 401 from now on."""
-    await api_key_service.revoke_key(ctx.session, key_id=key_id, owner=ctx.auth)
+    await api_key_service.revoke_key(ctx.session, key_id=key_id, account_id=ctx.auth.account_id)
     return redirect(f"{PREFIX}/keys?revoked=1")

@@ -6,7 +6,8 @@ when either is written by hand anywhere else (migrations aside). Use:
 - `scoped(Model, owner)` for a `select` of one model (there is no unscoped getter);
 - `owned_by(Model, owner)` for the WHERE clause of anything else (update, delete, aggregates);
 - `same_owner(A, B)` to join two tenant tables without crossing accounts or modes;
-- `is_same_owner(a, b)` for two objects already loaded (Python, not SQL).
+- `is_same_owner(a, b)` for two objects already loaded (Python, not SQL);
+- `owned_by_account(Model, account_id)`, both modes, for API keys only.
 
 An owner is anything with `account_id` and `livemode`: an `AuthContext`, a row, an idempotency
 scope, or a `Tenant` built from the two values.
@@ -43,6 +44,14 @@ class Tenant(NamedTuple):
 def owned_by(model: Any, owner: Owner) -> ColumnElement[bool]:
     """The rows of `model` (a mapped class or an alias) that belong to this account and mode."""
     return and_(model.account_id == owner.account_id, model.livemode == owner.livemode)
+
+
+def owned_by_account(model: Any, account_id: str) -> ColumnElement[bool]:
+    """The rows of `model` that belong to this account in either mode. Only for what belongs to
+    the account rather than to one of its modes: its API keys, which an operator revokes from
+    either mode of the dashboard (docs/API.md, Dashboard). Every other row is per mode."""
+    clause: ColumnElement[bool] = model.account_id == account_id
+    return clause
 
 
 def same_owner(left: Any, right: Any) -> ColumnElement[bool]:
