@@ -27,9 +27,9 @@ from vantio.earnings.models import Earning
 from vantio.impressions.models import Impression
 from vantio.posters.models import Poster
 from vantio.referrals.models import Referral
+from vantio.referrals.service import CONVERTED_STATUSES
 from vantio.users.models import User
 
-CONVERTED = ("converted", "verified")
 # A failed earning is a voided commission or a payment that did not go through: not earned. It
 # counts again once the operator moves it back to `pending` to retry it (docs/API.md).
 NOT_EARNED = "failed"
@@ -291,7 +291,7 @@ async def _plan_for_these_values(session: AsyncSession) -> None:
 
 def _count_referrals(figures: Figures, status: str, count: int) -> None:
     figures.referrals += count
-    if status in CONVERTED:
+    if status in CONVERTED_STATUSES:
         figures.converted += count
     if status == "verified":
         figures.verified += count
