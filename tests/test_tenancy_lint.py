@@ -1,9 +1,10 @@
 """Tenancy is written once: no code in vantio/ compares `account_id` or `livemode` by hand.
 
-`vantio/db/repository.py` (`scoped`, `owned_by`, `same_owner`, `is_same_owner`) is the one place
-that filters rows by account and mode; the migrations are history. Anywhere else, one forgotten
-clause would be a data leak that no test notices, so this test reads the syntax tree of every
-module (formatting cannot hide a comparison from it) and fails on:
+`vantio/db/repository.py` (`scoped`, `owned_by`, `same_owner`, `is_same_owner`,
+`owned_by_account`) is the one place that filters rows by account and mode; the migrations are
+history. Anywhere else, one forgotten clause would be a data leak that no test notices, so this
+test reads the syntax tree of every module (formatting cannot hide a comparison from it) and
+fails on:
 
 - a comparison (`==`, `!=`, `in`, `is`, `<`, ...) with an operand that reads a tenant column:
   `Model.account_id`, `row["livemode"]`, `getattr(x, "account_id")`, `column("livemode")`,
@@ -185,7 +186,8 @@ def test_no_module_compares_account_or_mode_by_hand() -> None:
     ]
     assert not found, (
         "Scope tenant rows through vantio.db.repository (scoped / owned_by / same_owner / "
-        "is_same_owner) instead of comparing account_id or livemode by hand:\n" + "\n".join(found)
+        "is_same_owner / owned_by_account) instead of comparing account_id or livemode by "
+        "hand:\n" + "\n".join(found)
     )
 
 
