@@ -8,7 +8,7 @@ templates rendered):
 
 - the referrals page: first page, filtered by program+status, by ambassador, by a 7-day range,
   and a deep page (offset 50,000);
-- the earnings and ambassadors pages (first page);
+- the earnings and ambassadors pages (first page), an ambassador's page and a poster's page;
 - the overview (90 days, all programs);
 - baseline, in the same run: GET /api/v1/referrals?limit=50 with an API key (the same query
   without a template).
@@ -135,7 +135,7 @@ async def load(runtime: Runtime, account_id: str, *, referrals: int, days: int) 
             await session.execute(insert(Referral), rows)
             if earnings:
                 await session.execute(insert(Earning), earnings)
-    return {"program": program_id, "ambassador": users[0]["id"]}
+    return {"program": program_id, "ambassador": users[0]["id"], "poster": posters[0]["id"]}
 
 
 async def timed(client: httpx.AsyncClient, url: str, repeat: int, **kw: Any) -> list[float]:
@@ -211,6 +211,9 @@ async def main(args: argparse.Namespace) -> None:
                 ("referrals page, offset 50,000", "/dashboard/referrals?offset=50000", {}),
                 ("earnings page, first page", "/dashboard/earnings", {}),
                 ("ambassadors page, first page (with figures)", "/dashboard/ambassadors", {}),
+                ("an ambassador's page (with figures)",
+                 f"/dashboard/ambassadors/{ids['ambassador']}", {}),
+                ("a poster's page", f"/dashboard/posters/{ids['poster']}", {}),
                 ("overview, 90 days", f"/dashboard/?from={(END - timedelta(days=89)).date()}", {}),
                 ("overview, default 30 days", "/dashboard/", {}),
             ]  # fmt: skip

@@ -171,9 +171,8 @@ class Rows:
     referrals: list[
         tuple[str, str, str, datetime, str]
     ]  # program, poster, student, created, status
-    earnings: list[
-        tuple[str, str, datetime, str, int]
-    ]  # program, student, created, currency, amount
+    # program, student, created, currency, amount: the counted earnings (failed ones are not)
+    earnings: list[tuple[str, str, datetime, str, int]]
 
 
 async def raw_rows(runtime: Runtime, tenant: Tenant) -> Rows:
@@ -213,8 +212,10 @@ async def raw_rows(runtime: Runtime, tenant: Tenant) -> Rows:
                     Earning.created_at,
                     Earning.currency,
                     Earning.amount,
+                    Earning.status,
                 ).where(Earning.account_id == tenant.account_id, Earning.livemode.is_(False))
             )
+            if r[5] != "failed"
         ]
     return Rows(impressions, referrals, earnings)
 

@@ -10,6 +10,9 @@ import pytest
 
 from tests.dashboard_helpers import Browser, error_of
 from tests.helpers import Api, Tenant, make_funnel, make_referral, new_tenant, unique_email
+from vantio.api_keys import service as api_key_service
+from vantio.db import repository
+from vantio.db.session import transaction
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 
@@ -377,6 +380,19 @@ async def test_api_keys_create_shown_once_and_revoke(
     keys_page = (await signed_in.get("/dashboard/keys")).text
     assert "<code>sk_test_" in keys_page
     assert "<code>sk_live_" not in keys_page
+
+
+async def test_a_key_of_the_other_mode_is_revoked_from_this_one(
+    signed_in: Browser, tenant: Tenant, runtime: Runtime
+) -> None:
+    """Keys are listed per mode but belong to the account: revoking is per account."""
+    async with transaction(runtime.sessionmaker) as session:
+        [live_key] = await api_key_service.list_keys(
+            session, owner=repository.Tenant(tenant.account_id, livemode=True)
+        )
+    revoked = await signed_in.post(f"/dashboard/keys/{live_key.id}/revoke")
+    assert revoked.status_code == 303
+    assert (await tenant.live.get("/api/v1/programs")).status_code == 401
 
 
 async def test_an_operator_never_sees_another_accounts_data(

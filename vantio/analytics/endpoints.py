@@ -1,11 +1,10 @@
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.analytics import rollups, service
-from vantio.analytics.periods import Range, parse_range, zone
+from vantio.analytics import service
+from vantio.analytics.periods import parse_range, zone
 from vantio.analytics.schemas import (
     AmbassadorRow,
     FunnelInterval,
@@ -20,7 +19,6 @@ from vantio.auth.context import AuthContext
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
 from vantio.http.routes import ReferralRoute, errors
 from vantio.kit.schemas import Currency, ProgramId
-from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"], route_class=ReferralRoute)
@@ -115,21 +113,7 @@ async def leaderboard(
     rows = await service.leaderboard(
         session, auth, program_id=program, currency=money, period=period
     )
-    order = {
-        "referrals": lambda r: (
-            r.figures.referrals,
-            r.figures.converted,
-            r.figures.earnings_amount,
-        ),
-        "conversions": lambda r: (
-            r.figures.converted,
-            r.figures.referrals,
-            r.figures.earnings_amount,
-        ),
-        "earnings": lambda r: (r.figures.earnings_amount, r.figures.converted, r.figures.referrals),
-    }[sort]
-    rows.sort(key=lambda r: r.user.id)
-    rows.sort(key=order, reverse=True)
+    rows = service.rank_ambassadors(rows, sort)
     shown = rows[page.offset : page.offset + page.limit]
     return LeaderboardOut(
         program_id=program,
@@ -169,15 +153,12 @@ async def posters(
 ) -> PostersOut:
     """Scans, referrals and conversion rate per poster and per location."""
     program = one_of(program_id, programId)
-    if from_ is None and to is None:
-        # All time: the scan clock accepts times up to 5 minutes ahead.
-        period = Range(rollups.EPOCH, utc_now() + timedelta(days=1), zone(tz))
-    else:
-        period = parse_range(from_, to, tz)
+    zone(tz)  # a bad tz is refused even without dates
+    period = None if from_ is None and to is None else parse_range(from_, to, tz)
     await _currency(session, auth, program, None)
-    rows = await service.posters(session, auth, program_id=program, period=period)
-    rows.sort(key=lambda r: r.poster.id)
-    rows.sort(key=lambda r: (r.figures.impressions, r.figures.referrals), reverse=True)
+    rows = service.rank_posters(
+        await service.posters(session, auth, program_id=program, period=period)
+    )
     places: dict[str | None, list[service.PosterFigures]] = {}
     for row in rows:
         places.setdefault(row.poster.location, []).append(row)
@@ -190,8 +171,8 @@ async def posters(
     locations.sort(key=lambda r: (r.scans, r.referrals), reverse=True)
     return PostersOut(
         program_id=program,
-        start=None if from_ is None and to is None else period.start,
-        end=None if from_ is None and to is None else period.end,
+        start=None if period is None else period.start,
+        end=None if period is None else period.end,
         posters=[
             PosterRow(
                 poster_id=row.poster.id,

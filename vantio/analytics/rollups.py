@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
+from vantio.db import repository
 from vantio.impressions.models import Impression
 from vantio.kit.time import utc_now
 
@@ -143,8 +144,7 @@ async def _add(
                 columns.append(detail)
             rows = await session.execute(
                 select(*columns, model.count).where(
-                    model.account_id == owner[0],
-                    model.livemode == owner[1],
+                    repository.owned_by(model, repository.Tenant(owner[0], owner[1])),
                     model.program_id == owner[2],
                     when >= min(times),
                     when <= max(times),

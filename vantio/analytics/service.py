@@ -6,31 +6,33 @@ What each figure counts (docs/API.md, "Payouts and analytics"):
   whose status is now `converted` or `verified` / `verified` / `rejected` (a cohort: the fate of
   the interval's sign-ups, so every rate is a share of the same people);
 - earnings_count / earnings_amount: earnings created in the interval, in the answer's currency,
-  whatever their status.
+  except `failed` ones (`counted_earnings`).
+
+The dashboard shows these same figures through these functions, so the two cannot disagree.
 """
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, select, text
+from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement as Expr
 
-from vantio.analytics import rollups
-from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay
+from vantio.analytics import counting, rollups
+from vantio.analytics.models import ImpressionDay, PosterDay
 from vantio.analytics.periods import Range, boundaries
 from vantio.auth.context import AuthContext
 from vantio.earnings.models import Earning
 from vantio.impressions.models import Impression
 from vantio.posters.models import Poster
 from vantio.referrals.models import Referral
+from vantio.referrals.service import CONVERTED_STATUSES
 from vantio.users.models import User
 
-Q = TypeVar("Q")
-CONVERTED = ("converted", "verified")
+# A failed earning is a voided commission or a payment that did not go through: not earned. It
+# counts again once the operator moves it back to `pending` to retry it (docs/API.md).
+NOT_EARNED = "failed"
 _ATTEMPTS = 5
 
 
@@ -68,6 +70,8 @@ class Funnel:
 class AmbassadorFigures:
     user: User
     figures: Figures = field(default_factory=Figures)
+    # The amount earned in each currency (`figures` holds the asked currency's count and sum).
+    earned: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,21 +98,24 @@ async def funnel(
     for _ in range(_ATTEMPTS):
         mark = await rollups.watermark(session)
         intervals = [Figures() for _ in cuts[:-1]]
-        scope = Scope(auth, program_id)
-        for index, count in await _impressions_by_bucket(session, scope, cuts, mark):
+        scope = counting.Scope(auth, program_id)
+        for index, count in await counting.impressions_by_bucket(session, scope, cuts, mark):
             intervals[index].impressions += count
         for index, status, count in await session.execute(
             scope.of(
-                Referral, select(_bucket(Referral.created_at, cuts), Referral.status, func.count())
+                Referral,
+                select(counting.bucket(Referral.created_at, cuts), Referral.status, func.count()),
             )
             .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
             .group_by(literal_column("bucket"), Referral.status)
         ):
             _count_referrals(intervals[index], status, count)
         for index, count, amount in await session.execute(
-            scope.of(
-                Earning,
-                select(_bucket(Earning.created_at, cuts), func.count(), func.sum(Earning.amount)),
+            counted_earnings(
+                scope,
+                counting.bucket(Earning.created_at, cuts),
+                func.count(),
+                func.sum(Earning.amount),
             )
             .where(
                 Earning.currency == currency,
@@ -132,17 +139,26 @@ async def leaderboard(
     auth: AuthContext,
     *,
     program_id: str | None,
-    currency: str,
-    period: Range,
+    currency: str | None,
+    period: Range | None,
+    user_ids: Collection[str] | None = None,
 ) -> list[AmbassadorFigures]:
-    """Every ambassador of the program (or the account) with their figures in the range."""
-    scope = Scope(auth, program_id)
+    """Every ambassador of the program (or the account), or those of `user_ids`, with their
+    figures in the range (None: all time); earnings in `currency` in `figures`, in every
+    currency in `earned`."""
+    scope = counting.Scope(auth, program_id)
+    query = scope.of(User, select(User)).order_by(User.id)
+    if user_ids is not None:
+        query = query.where(User.id.in_(user_ids))
     await _plan_for_these_values(session)
-    users = (await session.scalars(scope.of(User, select(User)).order_by(User.id))).all()
+    users = (await session.scalars(query)).all()
+    if not users:
+        return []
+    only = None if user_ids is None else [user.id for user in users]
     for _ in range(_ATTEMPTS):
         mark = await rollups.watermark(session)
         rows = {user.id: AmbassadorFigures(user) for user in users}
-        scans = await _impressions_by(
+        scans = await counting.impressions_by(
             session,
             scope,
             period,
@@ -150,58 +166,87 @@ async def leaderboard(
             ImpressionDay,
             ImpressionDay.student_id,
             Impression.student_id,
+            only,
         )
         for student, count in scans.items():
             if student in rows:
                 rows[student].figures.impressions = count
         for student, status, count in await session.execute(
-            scope.of(Referral, select(Referral.student_id, Referral.status, func.count()))
-            .where(Referral.created_at >= period.start, Referral.created_at < period.end)
+            counting.among(
+                scope.of(Referral, select(Referral.student_id, Referral.status, func.count())),
+                Referral.student_id,
+                only,
+            )
+            .where(*counting.within(Referral.created_at, period))
             .group_by(Referral.student_id, Referral.status)
         ):
             if student in rows:
                 _count_referrals(rows[student].figures, status, count)
-        for student, count, amount in await session.execute(
-            scope.of(Earning, select(Earning.student_id, func.count(), func.sum(Earning.amount)))
-            .where(
-                Earning.currency == currency,
-                Earning.created_at >= period.start,
-                Earning.created_at < period.end,
+        for student, money, count, amount in await session.execute(
+            counting.among(
+                counted_earnings(
+                    scope,
+                    Earning.student_id,
+                    Earning.currency,
+                    func.count(),
+                    func.sum(Earning.amount),
+                ),
+                Earning.student_id,
+                only,
             )
-            .group_by(Earning.student_id)
+            .where(*counting.within(Earning.created_at, period))
+            .group_by(Earning.student_id, Earning.currency)
         ):
             if student in rows:
-                rows[student].figures.earnings_count = count
-                rows[student].figures.earnings_amount = int(amount or 0)
+                rows[student].earned[money] = int(amount or 0)
+                if money == currency:
+                    rows[student].figures.earnings_count = count
+                    rows[student].figures.earnings_amount = int(amount or 0)
         if await rollups.watermark(session) == mark:
             return list(rows.values())
     raise RuntimeError("the analytics rollups kept moving; try again")  # pragma: no cover
 
 
 async def posters(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, period: Range
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    program_id: str | None,
+    period: Range | None,
+    poster_ids: Collection[str] | None = None,
 ) -> list[PosterFigures]:
-    """Every poster of the program (or the account) with its scans and the referrals they made."""
-    scope = Scope(auth, program_id)
+    """Every poster of the program (or the account), or those of `poster_ids`, with its scans
+    and the referrals they made in the range (None: all time)."""
+    scope = counting.Scope(auth, program_id)
+    query = scope.of(Poster, select(Poster)).order_by(Poster.id)
+    if poster_ids is not None:
+        query = query.where(Poster.id.in_(poster_ids))
     await _plan_for_these_values(session)
-    found = (await session.scalars(scope.of(Poster, select(Poster)).order_by(Poster.id))).all()
+    found = (await session.scalars(query)).all()
+    if not found:
+        return []
+    only = None if poster_ids is None else [poster.id for poster in found]
     for _ in range(_ATTEMPTS):
         mark = await rollups.watermark(session)
         rows = {poster.id: PosterFigures(poster) for poster in found}
-        scans = await _impressions_by(
-            session, scope, period, mark, PosterDay, PosterDay.poster_id, Impression.poster_id
+        scans = await counting.impressions_by(
+            session, scope, period, mark, PosterDay, PosterDay.poster_id, Impression.poster_id, only
         )
         for poster_id, count in scans.items():
             if poster_id in rows:
                 rows[poster_id].figures.impressions = count
         for poster_id, status, count in await session.execute(
-            scope.of(
-                Referral,
-                select(Impression.poster_id, Referral.status, func.count()).join(
-                    Impression, Impression.id == Referral.impression_id
+            counting.among(
+                scope.of(
+                    Referral,
+                    select(Impression.poster_id, Referral.status, func.count()).join(
+                        Impression, Impression.id == Referral.impression_id
+                    ),
                 ),
+                Impression.poster_id,
+                only,
             )
-            .where(Referral.created_at >= period.start, Referral.created_at < period.end)
+            .where(*counting.within(Referral.created_at, period))
             .group_by(Impression.poster_id, Referral.status)
         ):
             if poster_id in rows:
@@ -209,6 +254,31 @@ async def posters(
         if await rollups.watermark(session) == mark:
             return list(rows.values())
     raise RuntimeError("the analytics rollups kept moving; try again")  # pragma: no cover
+
+
+RANKINGS: dict[str, Callable[[Figures], tuple[int, int, int]]] = {
+    "referrals": lambda f: (f.referrals, f.converted, f.earnings_amount),
+    "conversions": lambda f: (f.converted, f.referrals, f.earnings_amount),
+    "earnings": lambda f: (f.earnings_amount, f.converted, f.referrals),
+}
+
+
+def rank_ambassadors(rows: list[AmbassadorFigures], sort: str) -> list[AmbassadorFigures]:
+    """Highest first by `sort` (one of RANKINGS), ties broken by the other two figures and then
+    the ambassador id."""
+    key = RANKINGS[sort]
+    return sorted(rows, key=lambda row: (tuple(-n for n in key(row.figures)), row.user.id))
+
+
+def rank_posters(rows: list[PosterFigures]) -> list[PosterFigures]:
+    """Most scanned first, then most referrals, then by poster id."""
+    return sorted(rows, key=lambda r: (-r.figures.impressions, -r.figures.referrals, r.poster.id))
+
+
+def counted_earnings(scope: counting.Scope, *columns: Any) -> Select[Any]:
+    """The earnings every earnings figure counts (the funnel's, the leaderboard's, the
+    dashboard's): the scope's, except failed ones."""
+    return scope.of(Earning, select(*columns)).where(Earning.status != NOT_EARNED)
 
 
 async def _plan_for_these_values(session: AsyncSession) -> None:
@@ -221,131 +291,9 @@ async def _plan_for_these_values(session: AsyncSession) -> None:
 
 def _count_referrals(figures: Figures, status: str, count: int) -> None:
     figures.referrals += count
-    if status in CONVERTED:
+    if status in CONVERTED_STATUSES:
         figures.converted += count
     if status == "verified":
         figures.verified += count
     if status == "rejected":
         figures.rejected += count
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The tenant (always) and the program (when asked) of every query."""
-
-    auth: AuthContext
-    program_id: str | None
-
-    def of(self, model: Any, query: Q) -> Q:
-        scoped: Any = query
-        scoped = scoped.where(
-            model.account_id == self.auth.account_id, model.livemode == self.auth.livemode
-        )
-        if self.program_id is not None:
-            scoped = scoped.where(model.program_id == self.program_id)
-        result: Q = scoped
-        return result
-
-
-def _bucket(column: Any, cuts: Sequence[datetime]) -> ColumnElement[Any]:
-    """The index of the interval [cuts[i], cuts[i+1]) holding `column`, labelled `bucket` (group
-    by the label: PostgreSQL does not match a repeated expression with its own parameters): a
-    balanced CASE, so each row costs log2(intervals) comparisons, the same SQL everywhere."""
-
-    def build(low: int, high: int) -> Expr[Any]:
-        if low == high:
-            return literal_column(str(low))
-        middle = (low + high + 1) // 2
-        return case((column < cuts[middle], build(low, middle - 1)), else_=build(middle, high))
-
-    if len(cuts) == 2:
-        return case((column < cuts[1], literal_column("0")), else_=literal_column("0")).label(
-            "bucket"
-        )
-    return build(0, len(cuts) - 2).label("bucket")
-
-
-def _rollup_span(
-    start: datetime, end: datetime, step: Any, inner: Sequence[datetime] = ()
-) -> tuple[datetime, datetime]:
-    """The part of [start, end) the rollups of granularity `step` can answer exactly, or an
-    empty span at `end` when an interval boundary falls inside a rollup slot."""
-    try:
-        low, high = rollups.ceil_to(start, step), rollups.floor_to(end, step)
-    except OverflowError:  # a range touching year 1 or 9999: count it all from the rows
-        return end, end
-    if low >= high or any(rollups.floor_to(cut, step) != cut for cut in inner):
-        return end, end
-    return low, high
-
-
-async def _impressions_by_bucket(
-    session: AsyncSession, scope: Scope, cuts: list[datetime], mark: str
-) -> list[tuple[int, int]]:
-    start, end = cuts[0], cuts[-1]
-    low, high = _rollup_span(start, end, rollups.SLOT, cuts[1:-1])
-    found: list[tuple[int, int]] = []
-    if low < high:
-        bucket = _bucket(ImpressionSlot.slot_start, cuts)
-        found += [
-            (index, int(count))
-            for index, count in await session.execute(
-                scope.of(ImpressionSlot, select(bucket, func.sum(ImpressionSlot.count)))
-                .where(ImpressionSlot.slot_start >= low, ImpressionSlot.slot_start < high)
-                .group_by(literal_column("bucket"))
-            )
-        ]
-    bucket = _bucket(Impression.scanned_at, cuts)
-    for condition in _raw_parts(start, end, low, high, mark):
-        found += [
-            (index, int(count))
-            for index, count in await session.execute(
-                scope.of(Impression, select(bucket, func.count()))
-                .where(*condition)
-                .group_by(literal_column("bucket"))
-            )
-        ]
-    return found
-
-
-async def _impressions_by(
-    session: AsyncSession,
-    scope: Scope,
-    period: Range,
-    mark: str,
-    rollup: type[ImpressionDay] | type[PosterDay],
-    rollup_key: Any,
-    raw_key: Any,
-) -> dict[str, int]:
-    """Impressions in the range per ambassador or per poster: whole UTC days from the rollup,
-    the range's partial days and everything not yet rolled up from `impressions`."""
-    low, high = _rollup_span(period.start, period.end, rollups.DAY)
-    counts: dict[str, int] = defaultdict(int)
-    if low < high:
-        for key, count in await session.execute(
-            scope.of(rollup, select(rollup_key, func.sum(rollup.count)))
-            .where(rollup.day_start >= low, rollup.day_start < high)
-            .group_by(rollup_key)
-        ):
-            counts[key] += int(count)
-    for condition in _raw_parts(period.start, period.end, low, high, mark):
-        for key, count in await session.execute(
-            scope.of(Impression, select(raw_key, func.count())).where(*condition).group_by(raw_key)
-        ):
-            counts[key] += int(count)
-    return counts
-
-
-def _raw_parts(
-    start: datetime, end: datetime, low: datetime, high: datetime, mark: str
-) -> list[list[ColumnElement[bool]]]:
-    """The impressions in [start, end) the rollup over [low, high) does not hold, as disjoint
-    parts each served by an index: stored since the watermark (primary key), and older ones
-    scanned in [start, low) or [high, end) (program_id, scanned_at)."""
-    at = Impression.scanned_at
-    parts = [[Impression.id >= mark, at >= start, at < end]]
-    if start < low:
-        parts.append([Impression.id < mark, at >= start, at < low])
-    if high < end:
-        parts.append([Impression.id < mark, at >= high, at < end])
-    return parts

@@ -8,6 +8,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.api_keys.models import ApiKey
+from vantio.db import repository
+from vantio.db.repository import Owner
 from vantio.errors import NotFound
 from vantio.kit.crypto import random_token, sha256_hex
 from vantio.kit.ids import new_id
@@ -41,19 +43,22 @@ async def create_key(
     return CreatedKey(key=key, secret=secret)
 
 
-async def list_keys(session: AsyncSession, *, account_id: str | None = None) -> list[ApiKey]:
+async def list_keys(session: AsyncSession, *, owner: Owner | None = None) -> list[ApiKey]:
+    """The keys of one account and mode (a dashboard's), or every key (the CLI, run on the
+    server, is the operator of all accounts)."""
     query = select(ApiKey).order_by(ApiKey.id)
-    if account_id is not None:
-        query = query.where(ApiKey.account_id == account_id)
+    if owner is not None:
+        query = query.where(repository.owned_by(ApiKey, owner))
     return list(await session.scalars(query))
 
 
 async def revoke_key(
     session: AsyncSession, *, key_id: str, account_id: str | None = None
 ) -> ApiKey:
+    """Revoke a key of this account, of either mode (any key without an account: the CLI)."""
     query = select(ApiKey).where(ApiKey.id == key_id)
     if account_id is not None:
-        query = query.where(ApiKey.account_id == account_id)
+        query = query.where(repository.owned_by_account(ApiKey, account_id))
     key = (await session.scalars(query)).first()
     if key is None:
         raise NotFound(f"No API key with id {key_id}")

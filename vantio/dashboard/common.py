@@ -1,19 +1,28 @@
 """Helpers shared by the pages: paging, date ranges, the program picker."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from vantio.dashboard.queries import Period
 from vantio.dashboard.web import Context
 from vantio.errors import FieldError
 from vantio.kit.pagination import Page, parse_page
 from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
+from vantio.users import service as user_service
 
 PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days a list is filtered to: from `since` up to `until` (excluded); None is open."""
+
+    since: datetime | None
+    until: datetime | None
 
 
 def page_of(ctx: Context) -> Page:
@@ -46,6 +55,12 @@ def period_of(ctx: Context, *, default_days: int | None = None) -> tuple[Period,
     until = datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC) if last else None
     values = {"from": first.isoformat() if first else "", "to": last.isoformat() if last else ""}
     return Period(since, until), values
+
+
+async def ambassador_names(ctx: Context, user_ids: Collection[str]) -> dict[str, str]:
+    """The full names of these ambassadors, by ID."""
+    users = await user_service.find_users(ctx.session, ctx.auth, user_ids=user_ids)
+    return {user.id: f"{user.first_name} {user.last_name}" for user in users.values()}
 
 
 async def all_programs(ctx: Context) -> Sequence[Program]:

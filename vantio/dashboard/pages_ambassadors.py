@@ -9,7 +9,8 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms, queries
+from vantio.analytics import service as analytics
+from vantio.dashboard import forms
 from vantio.dashboard.common import all_programs, page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -42,15 +43,16 @@ async def ambassadors(ctx: Ctx) -> Response:
     page = page_of(ctx)
     programs = await all_programs(ctx)
     program_id, search = query(ctx, "program"), query(ctx, "q")
-    rows, has_more = await queries.list_users(
+    rows, has_more = await user_service.list_users(
         ctx.session, ctx.auth, program_id=program_id, search=search, page=page
     )
-    figures = await queries.ambassador_figures(ctx.session, ctx.auth, user_ids=[u.id for u in rows])
+    figures, poster_counts = await _lifetime_figures(ctx, [u.id for u in rows])
     return render(
         ctx,
         "ambassadors.html",
         users=rows,
         figures=figures,
+        poster_counts=poster_counts,
         programs=programs,
         program_names={p.id: p.name for p in programs},
         filters={"program": program_id or "", "q": search or ""},
@@ -93,6 +95,23 @@ async def create_ambassador(ctx: Ctx) -> Response:
     )
 
 
+async def _lifetime_figures(
+    ctx: Context, user_ids: list[str]
+) -> tuple[dict[str, analytics.AmbassadorFigures], dict[str, int]]:
+    """Each ambassador's figures over all time, as GET /api/v1/analytics/leaderboard counts
+    them, and their number of posters."""
+    rows = await analytics.leaderboard(
+        ctx.session,
+        ctx.auth,
+        program_id=None,
+        currency=None,
+        period=None,  # all time
+        user_ids=user_ids,
+    )
+    counts = await poster_service.count_by_ambassador(ctx.session, ctx.auth, user_ids=user_ids)
+    return {row.user.id: row for row in rows}, counts
+
+
 async def _ambassador_page(
     ctx: Context, user: User, *, status: int = 200, **values: Any
 ) -> Response:
@@ -102,7 +121,7 @@ async def _ambassador_page(
     program = await program_service.get_program_or_raise(
         ctx.session, ctx.auth, program_id=user.program_id
     )
-    figures = await queries.ambassador_figures(ctx.session, ctx.auth, user_ids=[user.id])
+    figures, poster_counts = await _lifetime_figures(ctx, [user.id])
     defaults: dict[str, Any] = {
         "values": {"first_name": user.first_name, "last_name": user.last_name,
                    "email": user.email},
@@ -119,6 +138,7 @@ async def _ambassador_page(
         program=program,
         posters=posters,
         figures=figures[user.id],
+        poster_count=poster_counts.get(user.id, 0),
         **defaults,
     )
 

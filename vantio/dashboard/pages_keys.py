@@ -11,12 +11,8 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 
 async def _page(ctx: Context, *, status: int = 200, **values: object) -> Response:
-    keys = [
-        key
-        for key in await api_key_service.list_keys(ctx.session, account_id=ctx.auth.account_id)
-        if key.livemode == ctx.auth.livemode
-    ]
-    keys.sort(key=lambda k: k.id, reverse=True)
+    keys = await api_key_service.list_keys(ctx.session, owner=ctx.auth)
+    keys.reverse()  # newest first
     return render(ctx, "keys.html", status=status, keys=keys, **{"name": "", **values})
 
 

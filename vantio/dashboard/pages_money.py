@@ -7,8 +7,15 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms, queries
-from vantio.dashboard.common import all_programs, page_of, pager, period_of, query
+from vantio.dashboard import forms
+from vantio.dashboard.common import (
+    all_programs,
+    ambassador_names,
+    page_of,
+    pager,
+    period_of,
+    query,
+)
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.earnings import service as earning_service
 from vantio.earnings.schemas import EarningUpdate
@@ -52,18 +59,18 @@ async def referrals(ctx: Ctx) -> Response:
     page = page_of(ctx)
     found = await _filters(ctx, REFERRAL_STATUSES)
     f = found["filters"]
-    rows, has_more = await queries.list_referrals(
+    period = found.pop("period")
+    rows, has_more = await referral_service.list_referrals(
         ctx.session,
         ctx.auth,
         program_id=f["program"] or None,
         student_id=f["ambassador"] or None,
         status=f["status"] or None,
-        period=found.pop("period"),
         page=page,
+        created_since=period.since,
+        created_before=period.until,
     )
-    names = await queries.names_of_users(
-        ctx.session, ctx.auth, user_ids={r.student_id for r in rows}
-    )
+    names = await ambassador_names(ctx, {r.student_id for r in rows})
     return render(
         ctx,
         "referrals.html",
@@ -96,18 +103,19 @@ async def earnings(ctx: Ctx) -> Response:
     page = page_of(ctx)
     found = await _filters(ctx, EARNING_STATUSES)
     f = found["filters"]
-    rows, has_more = await queries.list_earnings(
+    period = found.pop("period")
+    rows, has_more = await earning_service.list_earnings(
         ctx.session,
         ctx.auth,
+        referral_id=None,
         program_id=f["program"] or None,
         student_id=f["ambassador"] or None,
         status=f["status"] or None,
-        period=found.pop("period"),
         page=page,
+        created_since=period.since,
+        created_before=period.until,
     )
-    names = await queries.names_of_users(
-        ctx.session, ctx.auth, user_ids={e.student_id for e in rows}
-    )
+    names = await ambassador_names(ctx, {e.student_id for e in rows})
     return render(
         ctx,
         "earnings.html",

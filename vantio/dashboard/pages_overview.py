@@ -3,6 +3,7 @@
 Every figure comes from the analytics service (the same numbers as /api/v1/analytics).
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter
@@ -10,13 +11,21 @@ from starlette.responses import Response
 
 from vantio.analytics import periods
 from vantio.analytics import service as analytics
-from vantio.dashboard import charts, queries
+from vantio.dashboard import charts
 from vantio.dashboard.common import all_programs, query
 from vantio.dashboard.web import PREFIX, Ctx, DashboardRoute, render
 from vantio.kit.money import to_major
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 TOP = 5
+
+
+@dataclass(frozen=True)
+class Ranked:
+    id: str
+    label: str
+    detail: str
+    count: int
 
 
 @router.get("/")
@@ -55,18 +64,19 @@ async def overview(ctx: Ctx) -> Response:
         ctx.session, ctx.auth, program_id=program_id, currency=currency, period=period
     )
     places = await analytics.posters(ctx.session, ctx.auth, program_id=program_id, period=period)
+    # The API's rankings (GET /api/v1/analytics/leaderboard and /posters), without the zeros.
     top_ambassadors = [
-        queries.Ranked(
+        Ranked(
             a.user.id, f"{a.user.first_name} {a.user.last_name}", a.user.email, a.figures.referrals
         )
-        for a in sorted(leaders, key=lambda a: (-a.figures.referrals, a.user.id))
+        for a in analytics.rank_ambassadors(leaders, "referrals")
         if a.figures.referrals
     ][:TOP]
     top_posters = [
-        queries.Ranked(
+        Ranked(
             p.poster.id, p.poster.location or "(no location)", p.poster.code, p.figures.impressions
         )
-        for p in sorted(places, key=lambda p: (-p.figures.impressions, p.poster.id))
+        for p in analytics.rank_posters(places)
         if p.figures.impressions
     ][:TOP]
     return render(

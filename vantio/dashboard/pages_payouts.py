@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms, queries
-from vantio.dashboard.common import all_programs, page_of, pager, query
+from vantio.dashboard import forms
+from vantio.dashboard.common import all_programs, ambassador_names, page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
 from vantio.kit.money import to_major
@@ -37,9 +37,7 @@ async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
         status=filters["status"] or None,
         page=page,
     )
-    names = await queries.names_of_users(
-        ctx.session, ctx.auth, user_ids={p.student_id for p in rows}
-    )
+    names = await ambassador_names(ctx, {p.student_id for p in rows})
     defaults: dict[str, Any] = {"run": None, "run_values": {"program_id": ""}, "errors": {}}
     defaults.update(values)
     return render(
@@ -80,9 +78,7 @@ async def run_payouts(ctx: Ctx) -> Response:
                            errors=forms.from_validation(exc))  # fmt: skip
     except VantioError as exc:
         return await _page(ctx, status=400, run_values=values, errors=forms.from_service(exc))
-    names = await queries.names_of_users(
-        ctx.session, ctx.auth, user_ids={s.student_id for s in result.skipped}
-    )
+    names = await ambassador_names(ctx, {s.student_id for s in result.skipped})
     run = {
         "created": len(result.payouts),
         "skipped": [

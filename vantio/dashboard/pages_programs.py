@@ -15,6 +15,7 @@ from vantio.kit.pagination import Page
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
+from vantio.vouchers import service as voucher_service
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
@@ -24,8 +25,6 @@ FIELDS = {
     "commission.tiers*": "commission_tiers",
     "commission": "commission_tiers",
 }
-# The referee voucher is a program setting once the voucher engine offers it.
-HAS_REFEREE_VOUCHER = "referee_voucher_id" in ProgramCreate.model_fields
 
 
 def values_of(program: Program | None) -> dict[str, str]:
@@ -85,18 +84,13 @@ def body_of(ctx: Context) -> tuple[dict[str, str], dict[str, Any]]:
             values["minimum_payout"] or "0", money_currency, "minimum_payout"
         ),
         "attribution_window_days": values["attribution_window_days"] or None,
+        "referee_voucher_id": values["referee_voucher_id"] or None,
     }
-    if HAS_REFEREE_VOUCHER:
-        body["referee_voucher_id"] = values["referee_voucher_id"] or None
     return values, body
 
 
 async def voucher_options(ctx: Context) -> list[tuple[str, str]]:
     """The referee voucher picker: this mode's live vouchers (the newest 100)."""
-    if not HAS_REFEREE_VOUCHER:
-        return []
-    from vantio.vouchers import service as voucher_service
-
     rows, _ = await voucher_service.list_vouchers(ctx.session, ctx.auth, page=Page(100, 0))
     return [("", "No voucher"), *((v.id, f"{v.code} ({v.type})") for v in rows)]
 

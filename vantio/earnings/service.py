@@ -1,6 +1,7 @@
 """Earnings: commissions from an amount or from a sale, and their payment workflow."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,14 +109,19 @@ async def list_earnings(
     program_id: str | None,
     status: str | None,
     page: Page,
+    student_id: str | None = None,
+    created_since: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> tuple[Sequence[Earning], bool]:
     query = repository.filter_by(
         repository.scoped(Earning, auth),
         Earning,
         referral_id=referral_id,
         program_id=program_id,
+        student_id=student_id,
         status=status,
     )
+    query = repository.created_between(query, Earning, created_since, created_before)
     return await repository.page(session, query, Earning, page)
 
 

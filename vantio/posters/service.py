@@ -1,9 +1,9 @@
 """Posters: each with a short, unguessable scan code."""
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
@@ -81,6 +81,20 @@ async def list_posters(
         repository.scoped(Poster, auth), Poster, program_id=program_id, student_id=student_id
     )
     return await repository.page(session, query, Poster, page)
+
+
+async def count_by_ambassador(
+    session: AsyncSession, auth: AuthContext, *, user_ids: Collection[str]
+) -> dict[str, int]:
+    """How many posters each of these ambassadors has (those with none are left out)."""
+    if not user_ids:
+        return {}
+    query = (
+        select(Poster.student_id, func.count())
+        .where(repository.owned_by(Poster, auth), Poster.student_id.in_(user_ids))
+        .group_by(Poster.student_id)
+    )
+    return {student_id: int(count) for student_id, count in await session.execute(query)}
 
 
 async def update_poster(

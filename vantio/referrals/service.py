@@ -122,6 +122,8 @@ async def list_referrals(
     student_id: str | None,
     status: str | None,
     page: Page,
+    created_since: datetime | None = None,
+    created_before: datetime | None = None,
 ) -> tuple[Sequence[Referral], bool]:
     query = repository.filter_by(
         repository.scoped(Referral, auth),
@@ -130,6 +132,7 @@ async def list_referrals(
         student_id=student_id,
         status=status,
     )
+    query = repository.created_between(query, Referral, created_since, created_before)
     return await repository.page(session, query, Referral, page)
 
 
@@ -215,8 +218,7 @@ async def count_conversions(
         select(func.count())
         .select_from(Referral)
         .where(
-            Referral.account_id == auth.account_id,
-            Referral.livemode == auth.livemode,
+            repository.owned_by(Referral, auth),
             Referral.program_id == program_id,
             Referral.student_id == student_id,
             Referral.status.in_(CONVERTED_STATUSES),

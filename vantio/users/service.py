@@ -1,8 +1,8 @@
 """Ambassadors: one email once per program."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,10 +53,32 @@ async def get_user_or_raise(session: AsyncSession, auth: AuthContext, *, user_id
 
 
 async def list_users(
-    session: AsyncSession, auth: AuthContext, *, program_id: str | None, page: Page
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    program_id: str | None,
+    page: Page,
+    search: str | None = None,
 ) -> tuple[Sequence[User], bool]:
+    """A page of ambassadors, newest first; `search` finds a part of the name or email."""
     query = repository.filter_by(repository.scoped(User, auth), User, program_id=program_id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(User.first_name + " " + User.last_name).like(pattern)
+            | User.email_normalized.like(pattern)
+        )
     return await repository.page(session, query, User, page)
+
+
+async def find_users(
+    session: AsyncSession, auth: AuthContext, *, user_ids: Collection[str]
+) -> dict[str, User]:
+    """The ambassadors with these IDs, by ID (unknown and foreign IDs are left out)."""
+    if not user_ids:
+        return {}
+    query = repository.scoped(User, auth).where(User.id.in_(user_ids))
+    return {user.id: user for user in await session.scalars(query)}
 
 
 async def update_user(
@@ -107,15 +129,3 @@ async def _ensure_email_free(
             f"An ambassador with email {email} already exists in this program",
             details={"existing_id": existing.id},
         )
-
-
-async def find_by_email(
-    session: AsyncSession, auth: AuthContext, *, program_id: str, email: str
-) -> User | None:
-    query = select(User).where(
-        User.account_id == auth.account_id,
-        User.livemode == auth.livemode,
-        User.program_id == program_id,
-        User.email_normalized == email.lower(),
-    )
-    return (await session.scalars(query)).first()

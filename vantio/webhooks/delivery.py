@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from vantio.auth.context import owner_of
 from vantio.config import Settings
+from vantio.db import repository
 from vantio.events import service as event_service
 from vantio.events.models import Event
 from vantio.kit.ids import new_id
@@ -95,7 +96,7 @@ async def _load(session: Any, event_id: str, endpoint_id: str) -> Delivery | Non
     endpoint = await session.get(WebhookEndpoint, endpoint_id)
     if event is None or endpoint is None or endpoint.disabled:
         return None
-    if (endpoint.account_id, endpoint.livemode) != (event.account_id, event.livemode):
+    if not repository.is_same_owner(endpoint, event):
         return None
     body = event.body or signing.serialize(
         event_id=event.id,

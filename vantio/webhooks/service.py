@@ -157,8 +157,7 @@ async def subscribed_endpoint_ids(
     rows = (
         await session.execute(
             select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-                WebhookEndpoint.account_id == auth.account_id,
-                WebhookEndpoint.livemode == auth.livemode,
+                repository.owned_by(WebhookEndpoint, auth),
                 WebhookEndpoint.disabled.is_(False),
             )
         )
