@@ -11,7 +11,7 @@ from vantio.composition import create_runtime
 from vantio.config import Settings, get_settings
 from vantio.dashboard.router import mount_dashboard
 from vantio.http.errors import install_error_handlers
-from vantio.http.middleware import BodySizeLimit
+from vantio.http.middleware import BodySizeLimit, RequestId
 from vantio.http.openapi import Application
 from vantio.runtime import Runtime
 from vantio.scans.endpoints import ScanFastPath
@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ScanFastPath)  # outermost: the scan is the hot path
+    app.add_middleware(ScanFastPath)  # the scan is the hot path
+    app.add_middleware(RequestId)  # outermost: every answer carries its request id
     install_error_handlers(app)
     include_routers(app)
     mount_dashboard(app)

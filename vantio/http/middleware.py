@@ -1,9 +1,11 @@
-"""ASGI middleware: the request body size limit, enforced before any handler reads the body."""
+"""ASGI middleware: the request id of every answer, and the request body size limit (enforced
+before any handler reads the body)."""
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vantio.errors import PayloadTooLarge
 from vantio.http.surfaces import surface_for
+from vantio.kit.ids import new_id
 
 
 class BodySizeLimit:
@@ -52,3 +54,53 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+REQUEST_ID_HEADER = b"x-request-id"
+_MAX_REQUEST_ID = 200
+
+
+class RequestId:
+    """Every request gets an id, and every answer carries it in `X-Request-Id`.
+
+    The id comes from the request's own `X-Request-Id` when it is sane (a proxy or a client that
+    already numbers its requests), otherwise it is new. It lives in `scope["state"]["request_id"]`
+    (`request.state.request_id`); logs and error bodies quote it, so that a user's report can be
+    matched to the server's log line.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _given_request_id(scope) or new_id("req")
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id `RequestId` gave this request (None outside it, e.g. in a bare test app)."""
+    state = scope.get("state") or {}
+    value = state.get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def _given_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            text = value.decode("latin-1")
+            # Printable ASCII only: it is echoed in a header and written to logs.
+            if 0 < len(text) <= _MAX_REQUEST_ID and text.isascii() and text.isprintable():
+                return text
+            return None
+    return None
