@@ -91,7 +91,7 @@ class RequestId:
 def request_id_of(scope: Scope) -> str | None:
     """The id `RequestId` gave this request (None outside it, e.g. in a bare test app)."""
     state = scope.get("state") or {}
-    value = state.get("request_id")
+    value: object = state.get("request_id")
     return value if isinstance(value, str) else None
 
 
