@@ -98,7 +98,7 @@ def request_id_of(scope: Scope) -> str | None:
 def _given_request_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == REQUEST_ID_HEADER:
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             # Printable ASCII only: it is echoed in a header and written to logs.
             if 0 < len(text) <= _MAX_REQUEST_ID and text.isascii() and text.isprintable():
                 return text
