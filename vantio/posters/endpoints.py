@@ -1,11 +1,12 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import StreamingResponse
 
 from vantio.http.dependencies import AuthDep, ReferralPageDep, RuntimeDep, SessionDep, one_of
 from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import PosterId, ProgramId, UserId
-from vantio.posters import service
+from vantio.posters import printing, service
 from vantio.posters.models import Poster
 from vantio.posters.schemas import PosterCreate, PosterList, PosterOut, PosterUpdate
 
@@ -13,6 +14,11 @@ router = APIRouter(prefix="/posters", tags=["Posters"], route_class=ReferralRout
 
 ProgramFilter = Annotated[ProgramId | None, Query(description="Only this program's posters")]
 StudentFilter = Annotated[UserId | None, Query(description="Only this ambassador's posters")]
+PaperQuery = Annotated[printing.Paper, Query(description="Paper size: a4 (default) or letter")]
+AmbassadorQuery = Annotated[bool, Query(description="Print the ambassador's name (default true)")]
+PDF_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The PDF, as an attachment"}
+}
 
 
 @router.get("", response_model=PosterList)
@@ -67,6 +73,26 @@ async def update_poster(
 ) -> PosterOut:
     """Update a poster's location, destination or metadata."""
     return _out(await service.update_poster(session, auth, poster_id=id, data=body), runtime)
+
+
+@router.get("/{id}/poster.pdf", response_class=StreamingResponse, responses=PDF_RESPONSE)
+async def poster_pdf(
+    session: SessionDep,
+    auth: AuthDep,
+    runtime: RuntimeDep,
+    id: PosterId,
+    paper: PaperQuery = "a4",
+    ambassador: AmbassadorQuery = True,
+) -> StreamingResponse:
+    """Download the poster, ready to print, as a one-page PDF (A4 or US Letter)."""
+    job = await printing.poster_job(
+        session,
+        auth,
+        poster_id=id,
+        public_url=runtime.settings.public_base_url(),
+        with_ambassador=ambassador,
+    )
+    return printing.pdf_download(job, paper=paper)
 
 
 def _out(poster: Poster, runtime: RuntimeDep) -> PosterOut:
