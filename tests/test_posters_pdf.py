@@ -21,6 +21,7 @@ from tests.helpers import (
 from tests.pdf_helpers import info_of, page_count, qr_codes_on, text_of, words_of
 from vantio.app import create_app
 from vantio.posters import pdf
+from vantio.posters.typesetting import PT
 from vantio.runtime import Runtime
 
 BRANDED = {
@@ -184,7 +185,7 @@ def test_text_never_leaves_the_page(paper: pdf.Paper) -> None:
     content = pdf.render(branding, sheets, paper=paper)
     pages = words_of(content)
     assert len(pages) == 2
-    margin = pdf.MARGIN / pdf.PT - 1  # points, less a point of rounding
+    margin = pdf.MARGIN / PT - 1  # points, less a point of rounding
     for (width, height), words in pages:
         assert len(words) > 10
         for word in words:

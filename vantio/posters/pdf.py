@@ -3,52 +3,36 @@
 A page, top to bottom: a red warning when the QR code's URL is not public; a band in the
 program's brand color with its logo, name and headline; the incentive; the QR code, large, with
 its quiet zone, "Scan to join" and the short URL under it; the ambassador; the location in small
-print. Every text fits its box: it wraps, then shrinks, and only past its smallest size is it
-cut with an ellipsis. Should the texts leave the QR code too little room, the page is laid out
-again with smaller type.
-
-Text is set in DejaVu Sans, shipped in `fonts/` (the Bitstream Vera and Arev licences allow
-shipping it with software; see fonts/LICENSE), with text shaping (uharfbuzz), so that Arabic and
-Hebrew are joined and run right to left. DejaVu has no CJK glyphs: characters it lacks are left
-out (a name only in Chinese is not printed) rather than printed as blanks or boxes.
+print. Every text fits its box (vantio/posters/typesetting.py); should the texts leave the QR
+code less than QR_MIN, the page is laid out again with smaller type.
 """
 
 import io
-import logging
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import segno
 from fpdf import FPDF
-from fpdf.fonts import TTFFont
 from PIL import Image
 
 from vantio.kit.urls import is_public_url
+from vantio.posters.typesetting import RGB, Style, Text, Typesetter
 
 Paper = Literal["a4", "letter"]
 PAPER_SIZES: dict[str, tuple[float, float]] = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
-FONTS = Path(__file__).parent / "fonts"
-FONT = "DejaVu"
 DEFAULT_BRAND = "#1F3A5F"
-RGB = tuple[int, int, int]
 INK: RGB = (17, 24, 39)
 MUTED: RGB = (75, 85, 99)
 RULE: RGB = (209, 213, 219)
 WARNING_RED: RGB = (185, 28, 28)
 WHITE: RGB = (255, 255, 255)
-PT = 0.3528  # millimetres in a point
 MARGIN = 16.0  # mm; home and office printers leave 4-6 mm unprinted at each edge
-QR_MIN, QR_MAX = 55.0, 118.0  # mm; a 55 mm code still scans from about 1.5 m
+QR_MIN, QR_MAX = 80.0, 118.0  # mm; type shrinks before the code gets smaller than QR_MIN
 SCALES = (1.0, 0.88, 0.76, 0.64)
+PILL_PADDING = 6.0  # mm around the incentive, on its tint of the brand color
 WARNING_TITLE = "Not ready to print"
 CALL_TO_ACTION = "SCAN TO JOIN"
-
-# fpdf2 logs each glyph the font lacks (a Chinese name: a line per character); a blank there is
-# the documented outcome, not news for the server log.
-logging.getLogger("fpdf.output").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -107,77 +91,32 @@ def _contrast(a: RGB, b: RGB) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
-def _readable_on_white(rgb: RGB) -> RGB:
-    """The brand color darkened just enough to read as text on paper (a yellow prints ochre)."""
+def _readable_on(background: RGB, rgb: RGB) -> RGB:
+    """The brand color darkened just enough to read as text on `background` (a yellow brand
+    prints ochre)."""
     color = rgb
-    while _contrast(color, WHITE) < 4.5:
+    while _contrast(color, background) < 4.5:
         color = (int(color[0] * 0.85), int(color[1] * 0.85), int(color[2] * 0.85))
     return color
 
 
-# --- text that fits ----------------------------------------------------------------------
+def _mixed(rgb: RGB, other: RGB, share: float) -> RGB:
+    """`share` of `rgb` over `other`, as ink over paper."""
+    r, g, b = (round(a * share + o * (1 - share)) for a, o in zip(rgb, other, strict=True))
+    return r, g, b
 
 
-@dataclass(frozen=True)
-class _Style:
-    bold: bool
-    largest: float  # points
-    smallest: float
-    lines: int
-    spacing: float = 0.0  # letter spacing, points
-
-
-@dataclass(frozen=True)
-class _Text:
-    lines: list[str]
-    size: float
-    style: _Style
-    rtl: bool
-
-    @property
-    def line_height(self) -> float:
-        return self.size * PT * 1.2
-
-    @property
-    def height(self) -> float:
-        return len(self.lines) * self.line_height
-
-
-def _is_rtl(text: str) -> bool:
-    """Whether the text starts right to left (its first strong character is Arabic, Hebrew...)."""
-    for char in text:
-        direction = unicodedata.bidirectional(char)
-        if direction in ("R", "AL"):
-            return True
-        if direction == "L":
-            return False
-    return False
-
-
-HEADLINE = _Style(bold=True, largest=40, smallest=20, lines=3)
-KICKER = _Style(bold=True, largest=11, smallest=7, lines=1, spacing=1.2)
-INCENTIVE = _Style(bold=True, largest=22, smallest=12, lines=3)
-URL = _Style(bold=False, largest=13, smallest=7, lines=1)
-AMBASSADOR = _Style(bold=False, largest=12, smallest=8, lines=1)
-LOCATION = _Style(bold=False, largest=8.5, smallest=6.5, lines=2)
-WARNING = _Style(bold=False, largest=10, smallest=7, lines=4)
-WARNING_HEADING = _Style(bold=True, largest=13, smallest=13, lines=1, spacing=0.6)
-ACTION = _Style(bold=True, largest=16, smallest=16, lines=1, spacing=1.5)
-
-
-def _needs_shaping(text: str) -> bool:
-    """Whether the text has letters that join or reorder (Hebrew, Arabic, Indic, Thai, ...).
-
-    Only those go through HarfBuzz: Latin, Greek and Cyrillic print the same without it, and a
-    page sets in half the time.
-    """
-    return any("\u0590" <= char <= "\u1fff" or "\ufb1d" <= char <= "\ufeff" for char in text)
-
-
-def _scaled(style: _Style, scale: float) -> _Style:
-    return _Style(
-        style.bold, style.largest * scale, style.smallest * scale, style.lines, style.spacing
-    )
+# The type of each text on the page: sizes in points, from the largest it may take down to the
+# smallest it may shrink to, and how many lines it may wrap onto.
+HEADLINE = Style(bold=True, largest=40, smallest=20, lines=3, leading=1.1)
+KICKER = Style(bold=True, largest=11, smallest=7, lines=1, spacing=1.2)
+INCENTIVE = Style(bold=True, largest=22, smallest=12, lines=3)
+URL = Style(bold=False, largest=13, smallest=7, lines=1)
+AMBASSADOR = Style(bold=False, largest=12, smallest=8, lines=1)
+LOCATION = Style(bold=False, largest=8.5, smallest=6.5, lines=2)
+WARNING = Style(bold=False, largest=10, smallest=7, lines=4)
+WARNING_HEADING = Style(bold=True, largest=13, smallest=13, lines=1, spacing=0.6)
+ACTION = Style(bold=True, largest=16, smallest=16, lines=1, spacing=1.5)
 
 
 # --- the document ------------------------------------------------------------------------
@@ -187,22 +126,22 @@ def _scaled(style: _Style, scale: float) -> _Style:
 class _Layout:
     """Where each part of a page goes (mm from the top) and the texts, fitted to their boxes."""
 
-    warning: tuple[_Text, _Text] | None  # heading, body
+    warning: tuple[Text, Text] | None  # heading, body
     band_top: float
     band_bottom: float
     logo_top: float
     logo_height: float
-    kicker: _Text | None
-    headline: _Text
+    kicker: Text | None
+    headline: Text
     headline_top: float
-    incentive: _Text | None
+    incentive: Text | None
     incentive_top: float
     qr_top: float
     qr_size: float
-    action: _Text
-    url: _Text
-    ambassador: _Text | None
-    location: _Text | None
+    action: Text
+    url: Text
+    ambassador: Text | None
+    location: Text | None
 
 
 class _Document:
@@ -213,23 +152,20 @@ class _Document:
         pdf = FPDF(unit="mm", format=(self.width, self.height))
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
-        pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         pdf.set_title(branding.program_name)
         pdf.set_creator("Vantio")
         self.pdf = pdf
+        self.type = Typesetter(pdf)
         self.brand = _rgb(branding.brand_color or DEFAULT_BRAND)
         self.on_brand = WHITE if _contrast(WHITE, self.brand) >= 3.0 else INK
-        self.accent = _readable_on_white(self.brand)
+        # The incentive sits on a tint of the brand color; the QR code's frame and the incentive's
+        # text take the brand color, darkened where it would not read on paper.
+        self.tint = _mixed(self.brand, WHITE, 0.12)
+        self.accent = _readable_on(self.tint, self.brand)
         self.logo_ratio = _aspect_ratio(branding.logo) if branding.logo else None
-        self.glyphs: set[int] = set.intersection(
-            *(set(font.cmap) for font in pdf.fonts.values() if isinstance(font, TTFFont))
-        )
-        self.program_name = self._printable(branding.program_name)
-        self.headline = self._printable(branding.headline)
-        self.incentive = self._printable(branding.incentive)
-        # The program's texts are the same on every page: each is fitted once per document.
-        self._fitted: dict[tuple[str, float, _Style], _Text] = {}
+        self.program_name = self.type.printable(branding.program_name)
+        self.headline = self.type.printable(branding.headline)
+        self.incentive = self.type.printable(branding.incentive)
 
     def add(self, sheet: Sheet) -> None:
         self.pdf.add_page()
@@ -239,73 +175,14 @@ class _Document:
                 break
         self._draw(sheet, layout)
 
-    def _printable(self, text: str | None) -> str:
-        """The text without the characters the font lacks (CJK): leaving them out is better than
-        blanks or boxes where they stood, and a text left empty is not printed at all."""
-        kept = (
-            char if char in " \t\n" or ord(char) in self.glyphs else " "
-            for char in unicodedata.normalize("NFC", text or "")
-        )
-        return " ".join("".join(kept).split())
-
-    def _fit(self, text: str, width: float, style: _Style) -> _Text:
-        key = (text, width, style)
-        if key not in self._fitted:
-            self._fitted[key] = self._fit_now(" ".join(text.split()), width, style)
-        return self._fitted[key]
-
-    def _fit_now(self, text: str, width: float, style: _Style) -> _Text:
-        pdf = self.pdf
-        rtl = _is_rtl(text)
-        self._font(text, style, style.largest)
-        try:
-            # Most texts fit on one line at their largest size: measuring it is ten times
-            # cheaper than a trial wrap.
-            if not _needs_shaping(text) and pdf.get_string_width(text) + 2 * pdf.c_margin <= width:
-                return _Text([text], style.largest, style, rtl)
-            size = style.largest
-            while True:
-                self._font(text, style, size)
-                wrapped = pdf.multi_cell(width, 10, text, dry_run=True, output="LINES")
-                lines = [line.strip() for line in cast(list[str], wrapped)]
-                if len(lines) <= style.lines:
-                    return _Text(lines, size, style, rtl)
-                if size <= style.smallest:
-                    kept = lines[: style.lines - 1]
-                    rest = " ".join(lines[style.lines - 1 :])
-                    return _Text([*kept, self._ellipsized(rest, width)], size, style, rtl)
-                size = max(style.smallest, size - 1)
-        finally:
-            pdf.set_char_spacing(0)
-
-    def _font(self, text: str, style: _Style, size: float) -> None:
-        """Select the font for `text` in `style`; shaping only for the scripts that need it."""
-        self.pdf.set_font(FONT, "B" if style.bold else "", size)
-        self.pdf.set_char_spacing(0 if _is_rtl(text) else style.spacing)
-        self.pdf.set_text_shaping(_needs_shaping(text))
-
-    def _ellipsized(self, text: str, width: float) -> str:
-        """The longest start of `text` that fits `width` with an ellipsis after it."""
-        low, high = 0, len(text)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if (
-                self.pdf.get_string_width(text[:middle].rstrip() + "…") + 2 * self.pdf.c_margin
-                <= width
-            ):
-                low = middle
-            else:
-                high = middle - 1
-        return text[:low].rstrip() + "…"
-
     def _layout(self, sheet: Sheet, scale: float) -> _Layout:
         inner = self.inner
         warning = None
         y = 0.0
         if not is_public_url(sheet.scan_url):
             warning = (
-                self._fit(f"⚠ {WARNING_TITLE.upper()}", inner, WARNING_HEADING),
-                self._fit(warning_text(sheet.scan_url), inner, WARNING),
+                self.type.fit(f"⚠ {WARNING_TITLE.upper()}", inner, WARNING_HEADING),
+                self.type.fit(warning_text(sheet.scan_url), inner, WARNING),
             )
             y += 4 + warning[0].height + warning[1].height + 4
         band_top = y
@@ -314,30 +191,30 @@ class _Document:
         if logo_height:
             y += logo_height + 8 * scale
         kicker = (
-            self._fit(self.program_name.upper(), inner, KICKER)
+            self.type.fit(self.program_name.upper(), inner, KICKER)
             if self.headline and self.program_name
             else None
         )
         if kicker:
             y += kicker.height + 1.5
         headline_top = y
-        headline = self._fit(self.headline or self.program_name, inner, _scaled(HEADLINE, scale))
+        headline = self.type.fit(self.headline or self.program_name, inner, HEADLINE.scaled(scale))
         band_bottom = y + headline.height + 12 * scale
 
         incentive = (
-            self._fit(self.incentive, inner - 10, _scaled(INCENTIVE, scale))
+            self.type.fit(self.incentive, inner - 2 * PILL_PADDING, INCENTIVE.scaled(scale))
             if self.incentive
             else None
         )
-        action = self._fit(CALL_TO_ACTION, inner, ACTION)
-        url = self._fit(_short(sheet.scan_url), inner, URL)
-        name, place = self._printable(sheet.ambassador), self._printable(sheet.location)
-        ambassador = self._fit(f"Shared by {name}", inner, AMBASSADOR) if name else None
-        location = self._fit(f"Poster location: {place}", inner, LOCATION) if place else None
+        action = self.type.fit(CALL_TO_ACTION, inner, ACTION)
+        url = self.type.fit(_short(sheet.scan_url), inner, URL)
+        name, place = self.type.printable(sheet.ambassador), self.type.printable(sheet.location)
+        ambassador = self.type.fit(f"Shared by {name}", inner, AMBASSADOR) if name else None
+        location = self.type.fit(f"Poster location: {place}", inner, LOCATION) if place else None
         footer = 10 + 4 + (location.height + 4 if location else 0)
         # Under the band: the incentive, the QR code, its captions. The QR code takes the room
         # the rest leaves, up to QR_MAX; what is left then is shared above and below.
-        above_qr = (incentive.height + 8 * scale) if incentive else 0.0
+        above_qr = (incentive.height + 2 * PILL_PADDING + 9 * scale) if incentive else 0.0
         below_qr = 4 + action.height + 1 + url.height + (5 + ambassador.height if ambassador else 0)
         room = self.height - footer - band_bottom - 2 * 10 * scale
         qr_size = max(30.0, min(QR_MAX, room - above_qr - below_qr))
@@ -368,8 +245,8 @@ class _Document:
             heading, body = layout.warning
             pdf.set_fill_color(*WARNING_RED)
             pdf.rect(0, 0, self.width, layout.band_top, style="F")
-            self._text(heading, MARGIN, 4, inner, WHITE)
-            self._text(body, MARGIN, 4 + heading.height, inner, WHITE)
+            self.type.draw(heading, MARGIN, 4, inner, WHITE)
+            self.type.draw(body, MARGIN, 4 + heading.height, inner, WHITE)
 
         pdf.set_fill_color(*self.brand)
         pdf.rect(0, layout.band_top, self.width, layout.band_bottom - layout.band_top, style="F")
@@ -377,49 +254,45 @@ class _Document:
             self._logo(self.branding.logo, self.logo_ratio, layout.logo_top, layout.logo_height)
         if layout.kicker:
             kicker_top = layout.headline_top - 1.5 - layout.kicker.height
-            self._text(layout.kicker, MARGIN, kicker_top, inner, self.on_brand)
-        self._text(layout.headline, MARGIN, layout.headline_top, inner, self.on_brand)
+            self.type.draw(layout.kicker, MARGIN, kicker_top, inner, self.on_brand)
+        self.type.draw(layout.headline, MARGIN, layout.headline_top, inner, self.on_brand)
 
         if layout.incentive:
-            self._text(
-                layout.incentive, MARGIN + 5, layout.incentive_top, inner - 10, self.accent, "C"
+            pdf.set_fill_color(*self.tint)
+            pdf.rect(
+                MARGIN,
+                layout.incentive_top,
+                inner,
+                layout.incentive.height + 2 * PILL_PADDING,
+                style="F",
+                round_corners=True,
+                corner_radius=4.0,
+            )
+            self.type.draw(
+                layout.incentive,
+                MARGIN + PILL_PADDING,
+                layout.incentive_top + PILL_PADDING,
+                inner - 2 * PILL_PADDING,
+                self.accent,
+                "C",
             )
         left = (self.width - layout.qr_size) / 2
         self._qr(sheet.scan_url, left, layout.qr_top, layout.qr_size)
         y = layout.qr_top + layout.qr_size + 4
-        self._text(layout.action, MARGIN, y, inner, INK, "C")
+        self.type.draw(layout.action, MARGIN, y, inner, INK, "C")
         y += layout.action.height + 1
-        self._text(layout.url, MARGIN, y, inner, MUTED, "C")
+        self.type.draw(layout.url, MARGIN, y, inner, MUTED, "C")
         if layout.ambassador:
-            self._text(layout.ambassador, MARGIN, y + layout.url.height + 5, inner, INK, "C")
+            self.type.draw(layout.ambassador, MARGIN, y + layout.url.height + 5, inner, INK, "C")
 
         if layout.location:
             top = self.height - 10 - layout.location.height
             pdf.set_draw_color(*RULE)
             pdf.set_line_width(0.3)
             pdf.line(MARGIN, top - 4, self.width - MARGIN, top - 4)
-            self._text(layout.location, MARGIN, top, inner, MUTED)
+            self.type.draw(layout.location, MARGIN, top, inner, MUTED)
         pdf.set_fill_color(*self.brand)
         pdf.rect(0, self.height - 4, self.width, 4, style="F")
-
-    def _text(
-        self,
-        text: _Text,
-        x: float,
-        y: float,
-        width: float,
-        color: RGB,
-        align: Literal["L", "C"] = "L",
-    ) -> None:
-        pdf = self.pdf
-        pdf.set_text_color(*color)
-        for index, line in enumerate(text.lines):
-            self._font(line, text.style, text.size)
-            pdf.set_xy(x, y + index * text.line_height)
-            pdf.cell(
-                width, text.line_height, line, align="R" if text.rtl and align == "L" else align
-            )
-        pdf.set_char_spacing(0)
 
     def _logo(self, logo: bytes, ratio: float, top: float, height: float) -> None:
         """The logo on a white card, so that any logo reads on any brand color."""
