@@ -20,7 +20,7 @@ from tests.helpers import (
 )
 from tests.pdf_helpers import info_of, page_count, qr_codes_on, text_of, words_of
 from vantio.app import create_app
-from vantio.posters import pdf
+from vantio.posters import pdf, renderer
 from vantio.posters.typesetting import PT
 from vantio.runtime import Runtime
 
@@ -108,6 +108,29 @@ async def test_a_programs_posters_print_one_page_each(api: Api) -> None:
         assert f"Shared by {ambassador}" in text
         assert "Free coffee all semester" in text
         assert qr_codes_on(content, page) == [poster["scan_url"]]
+
+
+async def test_a_long_pdf_is_drawn_in_a_child_process(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    program = await branded_program(api)
+    user = await make_user(api, program["id"], first_name="Ada", last_name="Adams")
+    posters = [await make_poster(api, program["id"], user["id"]) for _ in range(3)]
+    monkeypatch.setattr(renderer, "THREAD_PAGES", 2)
+
+    def not_here(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError("drawn in the server process")
+
+    monkeypatch.setattr(pdf, "render", not_here)
+    content = await get_pdf(api, f"/api/v1/programs/{program['id']}/posters.pdf")
+    assert page_count(content) == 3
+    assert "Shared by Ada Adams" in text_of(content, 3)
+    assert qr_codes_on(content, 3) == [posters[2]["scan_url"]]
+
+
+async def test_a_renderer_that_fails_says_so() -> None:
+    with pytest.raises(renderer.RenderFailed, match="exited with 1"):
+        await renderer._in_child(b"not a job")
 
 
 async def test_the_ambassador_can_be_left_off(api: Api) -> None:

@@ -2,9 +2,10 @@
 
 The API (`GET /api/v1/posters/{id}/poster.pdf`, `GET /api/v1/programs/{id}/posters.pdf`) and the
 dashboard answer with the same `pdf_download`. The rows are read inside the request's
-transaction; the PDF is drawn afterwards, in a worker thread, while the response streams: the
-request's database connection (SQLite has one per process) is back in the pool by then, and the
-event loop keeps answering scans while a few hundred pages are drawn.
+transaction; the PDF is drawn afterwards, while the response streams, in a worker process
+(vantio/posters/renderer.py): the request's database connection (SQLite has one per process) is
+back in the pool by then, and the server keeps answering scans while a few hundred pages are
+drawn.
 """
 
 from collections.abc import AsyncIterator
@@ -13,13 +14,12 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.errors import Conflict
-from vantio.posters import pdf
+from vantio.posters import pdf, renderer
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
 from vantio.programs import service as program_service
@@ -116,10 +116,10 @@ async def program_job(
 
 
 def pdf_download(job: PrintJob, *, paper: Paper) -> StreamingResponse:
-    """The PDF as an attachment, drawn in a worker thread once the response starts."""
+    """The PDF as an attachment, drawn by the worker process once the response starts."""
 
     async def body() -> AsyncIterator[bytes]:
-        yield await run_in_threadpool(pdf.render, job.branding, job.sheets, paper=paper)
+        yield await renderer.render(job.branding, job.sheets, paper=paper)
 
     return StreamingResponse(
         body(),
