@@ -1,10 +1,7 @@
 """The dashboard's links to the posters' PDF, the routes behind them, and the warning shown
 when the QR codes point at an address phones cannot reach."""
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.conftest import make_settings
 from tests.dashboard_helpers import Browser, make_operator
@@ -14,20 +11,6 @@ from vantio.app import create_app
 from vantio.runtime import Runtime
 
 WARNING_ID = 'id="scan-url-warning"'
-
-
-async def signed_in_browser(app, runtime: Runtime, tenant: Tenant) -> Browser:  # type: ignore[no-untyped-def]
-    operator = await make_operator(runtime, tenant.account_id)
-    browser = Browser(app)
-    assert (await browser.sign_in(operator.email)).status_code == 303
-    return browser
-
-
-@pytest.fixture
-async def signed_in(app, runtime: Runtime, tenant: Tenant) -> AsyncIterator[Browser]:  # type: ignore[no-untyped-def]
-    browser = await signed_in_browser(app, runtime, tenant)
-    yield browser
-    await browser.close()
 
 
 async def test_the_poster_page_links_its_pdf_and_warns_about_a_local_url(
@@ -92,7 +75,9 @@ async def test_no_warning_when_the_public_url_is_public(
 ) -> None:
     runtime = Runtime.create(make_settings(database_url, public_url="https://example.org"))
     app = create_app(runtime.settings, runtime)
-    browser = await signed_in_browser(app, runtime, tenant)
+    browser = Browser(app)
+    operator = await make_operator(runtime, tenant.account_id)
+    assert (await browser.sign_in(operator.email)).status_code == 303
     try:
         funnel = await make_funnel(api)
         page = await browser.get(f"/dashboard/posters/{funnel.poster['id']}")

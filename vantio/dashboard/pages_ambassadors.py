@@ -16,6 +16,7 @@ from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect,
 from vantio.errors import VantioError
 from vantio.kit.pagination import Page
 from vantio.kit.urls import is_public_url
+from vantio.posters import endpoints as poster_endpoints
 from vantio.posters import printing
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
@@ -314,4 +315,4 @@ async def poster_pdf(ctx: Ctx, poster_id: str) -> Response:
         public_url=ctx.runtime.settings.public_base_url(),
         with_ambassador=query(ctx, "ambassador") != "false",
     )
-    return printing.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))
+    return poster_endpoints.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))

@@ -12,6 +12,7 @@ from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect,
 from vantio.errors import VantioError
 from vantio.kit.money import is_currency, to_major
 from vantio.kit.pagination import Page
+from vantio.posters import endpoints as poster_endpoints
 from vantio.posters import printing
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
@@ -206,4 +207,4 @@ async def program_posters_pdf(ctx: Ctx, program_id: str) -> Response:
         public_url=ctx.runtime.settings.public_base_url(),
         with_ambassador=query(ctx, "ambassador") != "false",
     )
-    return printing.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))
+    return poster_endpoints.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))

@@ -1,26 +1,23 @@
-"""Posters as PDF: what a poster prints, gathered from the database, and the download.
+"""Posters as PDF: what a poster prints, gathered from the database into a `PrintJob`.
 
-The API (`GET /api/v1/posters/{id}/poster.pdf`, `GET /api/v1/programs/{id}/posters.pdf`) and the
-dashboard answer with the same `pdf_download`. The rows are read inside the request's
-transaction; the PDF is drawn afterwards, while the response streams, in a worker process
-(vantio/posters/renderer.py): the request's database connection (SQLite has one per process) is
-back in the pool by then, and the server keeps answering scans while a few hundred pages are
-drawn.
+The faces (the API's `GET /api/v1/posters/{id}/poster.pdf` and `.../programs/{id}/posters.pdf`,
+the dashboard's links) read the job inside the request's transaction and draw it afterwards,
+while the response streams (`vantio.posters.endpoints.pdf_download`, drawing with
+vantio/posters/renderer.py): the request's database connection (SQLite has one per process) is
+back in the pool by then.
 """
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import StreamingResponse
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.errors import Conflict
-from vantio.posters import pdf, renderer
+from vantio.posters import pdf
 from vantio.posters import service as poster_service
+from vantio.posters.errors import NoPosters, TooManyPosters
 from vantio.posters.models import Poster
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
@@ -30,14 +27,6 @@ from vantio.users.models import User
 Paper = Literal["a4", "letter"]
 # One PDF holds at most this many pages; bench/posters_pdf.py measures time and memory per page.
 MAX_POSTERS_PER_PDF = 1000
-
-
-class NoPosters(Conflict):
-    code = "no_posters"
-
-
-class TooManyPosters(Conflict):
-    code = "too_many_posters"
 
 
 @dataclass(frozen=True)
@@ -113,22 +102,6 @@ async def program_job(
         for code, location, first_name, last_name in rows
     ]
     return PrintJob(await _branding(session, auth, program), sheets, f"posters-{program.id}.pdf")
-
-
-def pdf_download(job: PrintJob, *, paper: Paper) -> StreamingResponse:
-    """The PDF as an attachment, drawn by the worker process once the response starts."""
-
-    async def body() -> AsyncIterator[bytes]:
-        yield await renderer.render(job.branding, job.sheets, paper=paper)
-
-    return StreamingResponse(
-        body(),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{job.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 async def _branding(session: AsyncSession, auth: AuthContext, program: Program) -> pdf.Branding:

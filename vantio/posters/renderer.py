@@ -20,8 +20,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from vantio.posters import pdf
 
 # Up to this many pages (about 0.3 s of CPU) are drawn in a thread of the server.
@@ -35,7 +33,7 @@ class RenderFailed(RuntimeError):
 
 async def render(branding: pdf.Branding, sheets: Sequence[pdf.Sheet], *, paper: pdf.Paper) -> bytes:
     if len(sheets) <= THREAD_PAGES:
-        return await run_in_threadpool(pdf.render, branding, sheets, paper=paper)
+        return await asyncio.to_thread(pdf.render, branding, sheets, paper=paper)
     async with _one_job_at_a_time:
         return await _in_child(_job_json(branding, sheets, paper))
 

@@ -1,14 +1,12 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from vantio.errors import NotFound
-from vantio.http.dependencies import AuthDep, ReferralPageDep, RuntimeDep, SessionDep
+from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep
 from vantio.http.routes import ReferralRoute, content, errors, idempotent
 from vantio.kit.schemas import ProgramId
-from vantio.posters import printing
-from vantio.posters.endpoints import PDF_RESPONSE, AmbassadorQuery, PaperQuery
 from vantio.programs import service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramList, ProgramOut, ProgramUpdate
@@ -105,23 +103,3 @@ async def get_logo(session: SessionDep, auth: AuthDep, id: ProgramId) -> Respons
     if logo is None:
         raise NotFound(f"Program {id} has no logo")
     return Response(logo.content, media_type=logo.media_type)
-
-
-@router.get("/{id}/posters.pdf", response_class=StreamingResponse, responses=PDF_RESPONSE)
-async def program_posters_pdf(
-    session: SessionDep,
-    auth: AuthDep,
-    runtime: RuntimeDep,
-    id: ProgramId,
-    paper: PaperQuery = "a4",
-    ambassador: AmbassadorQuery = True,
-) -> StreamingResponse:
-    """Download all the program's posters in one PDF, a page each, grouped by ambassador."""
-    job = await printing.program_job(
-        session,
-        auth,
-        program_id=id,
-        public_url=runtime.settings.public_base_url(),
-        with_ambassador=ambassador,
-    )
-    return printing.pdf_download(job, paper=paper)
