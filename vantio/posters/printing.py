@@ -8,7 +8,6 @@ back in the pool by then.
 """
 
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from vantio.programs.models import Program
 from vantio.users import service as user_service
 from vantio.users.models import User
 
-Paper = Literal["a4", "letter"]
+Paper = pdf.Paper
 # One PDF holds at most this many pages; bench/posters_pdf.py measures time and memory per page.
 MAX_POSTERS_PER_PDF = 1000
 
