@@ -25,7 +25,16 @@ A path parameter is filled with the object's field of the same name when the obj
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.helpers import Api, make_funnel, make_poster, make_program, make_referral, make_user
+from tests.helpers import (
+    Api,
+    make_funnel,
+    make_poster,
+    make_program,
+    make_referral,
+    make_user,
+    png_image,
+    put_logo,
+)
 
 Obj = dict[str, Any]
 Factory = Callable[[Api], Awaitable[Obj]]
@@ -98,7 +107,12 @@ def body(route: str) -> Callable[[BodyFactory], BodyFactory]:
 
 @factory("prog")
 async def foreign_program(api: Api) -> Obj:
-    return await make_program(api, name=f"Program {MARK}", **MARKED)
+    # With a logo and a poster, so that its owner gets the logo and the posters' PDF.
+    program = await make_program(api, name=f"Program {MARK}", headline=MARK, **MARKED)
+    assert (await put_logo(api, program["id"], png_image())).status_code == 200
+    user = await make_user(api, program["id"], **MARKED)
+    await make_poster(api, program["id"], user["id"], location=MARK, **MARKED)
+    return program
 
 
 @factory("user")

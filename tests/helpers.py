@@ -133,3 +133,30 @@ async def make_funnel(api: Api, **program_fields: Any) -> Funnel:
     poster = await make_poster(api, program["id"], user["id"])
     impression = await make_impression(api, poster["id"])
     return Funnel(program, user, poster, impression)
+
+
+def png_image(width: int = 240, height: int = 96, color: str = "#e63946") -> bytes:
+    """A small logo-like PNG: a colored disc and bar on transparency."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    disc = min(width, height)
+    draw.ellipse((0, 0, disc - 1, disc - 1), fill=color)
+    if width > disc + 8:
+        draw.rectangle((disc + 8, height // 3, width - 1, 2 * height // 3), fill="#1d3557")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def put_logo(
+    api: Api, program_id: str, content: bytes, media_type: str = "image/png"
+) -> httpx.Response:
+    return await api.client.put(
+        f"/api/v1/programs/{program_id}/logo",
+        content=content,
+        headers={**api.headers, "Content-Type": media_type},
+    )

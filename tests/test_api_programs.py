@@ -19,6 +19,10 @@ FIELDS = {
     "minimum_payout",
     "attribution_window_days",
     "referee_voucher_id",
+    "headline",
+    "incentive",
+    "brand_color",
+    "logo_media_type",
     "metadata",
     "created_at",
     "updated_at",
@@ -35,6 +39,8 @@ async def test_create_with_defaults(api: Api) -> None:
     assert program["minimum_payout"] == 0
     assert program["attribution_window_days"] == 30
     assert program["referee_voucher_id"] is None
+    assert program["headline"] is program["incentive"] is program["brand_color"] is None
+    assert program["logo_media_type"] is None
     assert program["metadata"] == {}
     assert TIMESTAMP.match(program["created_at"])
     assert TIMESTAMP.match(program["updated_at"])

@@ -10,6 +10,7 @@ from vantio.events.endpoints import router as events
 from vantio.http.routes import check_idempotency_scopes
 from vantio.impressions.endpoints import router as impressions
 from vantio.payouts.endpoints import router as payouts
+from vantio.posters.endpoints import program_router as program_posters
 from vantio.posters.endpoints import router as posters
 from vantio.programs.endpoints import router as programs
 from vantio.referrals.endpoints import router as referrals
@@ -24,6 +25,7 @@ REFERRAL_API = (
     programs,
     users,
     posters,
+    program_posters,
     impressions,
     referrals,
     earnings,

@@ -100,11 +100,14 @@ export class ReferralRejectedError extends BadRequestError {}
 export class EarningLockedError extends BadRequestError {}
 export class InvalidRangeError extends BadRequestError {}
 export class WebhookUrlNotAllowedError extends BadRequestError {}
+export class LogoTooLargeError extends BadRequestError {}
 export class DuplicateReferralError extends ConflictError {}
 export class DuplicateUserError extends ConflictError {}
 export class PayoutConflictError extends ConflictError {}
 export class PayoutEarningsChangedError extends ConflictError {}
 export class WebhookEndpointDisabledError extends ConflictError {}
+export class NoPostersError extends ConflictError {}
+export class TooManyPostersError extends ConflictError {}
 
 // Voucher API (/v1)
 export class InvalidVoucherCodeError extends BadRequestError {}
@@ -165,6 +168,9 @@ export const ERROR_CODES: Record<Surface, Readonly<Record<string, ErrorClass>>> 
     payout_conflict: PayoutConflictError,
     payout_earnings_changed: PayoutEarningsChangedError,
     webhook_endpoint_disabled: WebhookEndpointDisabledError,
+    logo_too_large: LogoTooLargeError,
+    no_posters: NoPostersError,
+    too_many_posters: TooManyPostersError,
   },
   voucher: {
     ...Object.fromEntries(Object.entries(SHARED).map(([code, cls]) => [code.toUpperCase(), cls])),

@@ -49,7 +49,9 @@ export interface Call {
   method: HttpMethod;
   path: string;
   query?: Record<string, QueryValue> | undefined;
+  /** A JSON body, or the bytes of a file (an image upload) sent as `contentType`. */
   body?: unknown;
+  contentType?: string | undefined;
   options?: RequestOptions | undefined;
   /** Answer the body as text or bytes instead of parsed JSON (CSV and file downloads). */
   as?: "json" | "text" | "bytes";
@@ -126,8 +128,10 @@ export class HttpClient {
       }
       headers["Idempotency-Key"] = options.idempotencyKey ?? fromBody ?? randomUUID();
     }
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    const payload = body === undefined || body instanceof Uint8Array ? body : JSON.stringify(body);
+    if (payload !== undefined) {
+      headers["Content-Type"] = body instanceof Uint8Array ? (call.contentType ?? "application/octet-stream") : "application/json";
+    }
     const url = this.baseUrl + call.path + queryString(call.query);
     const surface = surfaceOf(call.path);
     const timeout = options.timeout ?? this.timeout;
@@ -161,7 +165,7 @@ export class HttpClient {
     url: string,
     call: Call,
     headers: Record<string, string>,
-    payload: string | undefined,
+    payload: string | Uint8Array | undefined,
     timeout: number,
     signal: AbortSignal | undefined,
     requestId: string,
@@ -180,7 +184,8 @@ export class HttpClient {
       const response = await this.fetchImpl(url, {
         method: call.method,
         headers,
-        body: payload ?? null,
+        // A Uint8Array may view a SharedArrayBuffer, which fetch's types refuse; ours never does.
+        body: (payload ?? null) as BodyInit | null,
         signal: controller.signal,
       });
       // The timeout covers the body too: a server that stalls mid-answer is a failed attempt.

@@ -45,6 +45,25 @@ test("the referral flow: scan, signup, earning, conversion, verification", async
   );
 });
 
+// A 1x1 PNG: the smallest image the server takes as a logo.
+const PNG = Uint8Array.from(
+  atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="),
+  (c) => c.charCodeAt(0),
+);
+
+test("a program's logo goes up as bytes and comes back the same; its posters download as PDF", async () => {
+  const { program, poster } = await funnel(vantio);
+  const updated = await vantio.programs.setLogo(program.id, PNG, "image/png");
+  assert.equal(updated.logo_media_type, "image/png");
+  assert.deepEqual(await vantio.programs.logo(program.id), PNG);
+  const pdf = await vantio.posters.pdf(poster.id, { paper: "letter", ambassador: false });
+  assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
+  const all = await vantio.programs.postersPdf(program.id);
+  assert.equal(new TextDecoder().decode(all.subarray(0, 5)), "%PDF-");
+  assert.equal((await vantio.programs.removeLogo(program.id)).logo_media_type, null);
+  await assert.rejects(vantio.programs.logo(program.id), NotFoundError);
+});
+
 test("the docs' client method names are the resource methods", async () => {
   const { program, user, impression } = await funnel(vantio);
   assert.equal((await vantio.getUser(user.id)).id, user.id);

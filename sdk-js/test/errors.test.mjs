@@ -72,6 +72,14 @@ const LIVE = [
   [E.InvalidRangeError, "invalid_range", 400, () => vantio.analytics.funnel({ from: "2026-03-10", to: "2026-03-01" })],
   [E.WebhookUrlNotAllowedError, "webhook_url_not_allowed", 400, () =>
     client(strict).webhookEndpoints.create({ url: "http://127.0.0.1:9/hook", events: ["*"] })],
+  [E.LogoTooLargeError, "logo_too_large", 400, async () => {
+    const { program } = await funnel(vantio);
+    return vantio.programs.setLogo(program.id, new Uint8Array(600 * 1024), "image/png");
+  }],
+  [E.NoPostersError, "no_posters", 409, async () => {
+    const program = await vantio.programs.create({ name: "No posters yet", landing_url: "https://example.com" });
+    return vantio.programs.postersPdf(program.id);
+  }],
   [E.PayloadTooLargeError, "payload_too_large", 413, () =>
     vantio.programs.create({ name: "big", landing_url: "https://example.com", description: "x".repeat(2 * 1024 * 1024) })],
   [E.DuplicateReferralError, "duplicate_referral", 409, async () => {
@@ -202,6 +210,8 @@ const PARSED = [
   // Defined by the server (vantio/errors.py) but raised nowhere today: a bad ID is an invalid_request.
   [E.InvalidIdError, 400, { error: "Bad Request", message: "referral_id: expected an ID starting with 'ref_'", code: "invalid_id" }],
   [E.PayoutConflictError, 409, { error: "Conflict", message: "another payout run claimed these earnings", code: "payout_conflict" }],
+  // A program of more than 1000 posters: too many to make for a test.
+  [E.TooManyPostersError, 409, { error: "Conflict", message: "more than one PDF holds", code: "too_many_posters" }],
   [E.PayoutEarningsChangedError, 409, { error: "Conflict", message: "changed", code: "payout_earnings_changed" }],
   [E.IdempotencyKeyInFlightError, 409, { error: "Conflict", message: "still running", code: "idempotency_key_in_flight" }],
   [E.ExportNotReadyError, 409, { error: { code: "EXPORT_NOT_READY", message: "still processing" } }],

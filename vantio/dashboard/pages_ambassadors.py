@@ -15,6 +15,9 @@ from vantio.dashboard.common import all_programs, page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
 from vantio.kit.pagination import Page
+from vantio.kit.urls import is_public_url
+from vantio.posters import endpoints as poster_endpoints
+from vantio.posters import printing
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
 from vantio.posters.schemas import PosterCreate, PosterUpdate
@@ -232,6 +235,7 @@ async def _poster_page(
         user=user,
         program=program,
         scan_url=scan_url(ctx, poster),
+        scan_url_is_public=is_public_url(scan_url(ctx, poster)),
         qr=_svg(ctx, poster, 6),
         **defaults,
     )
@@ -299,3 +303,16 @@ async def poster_print(ctx: Ctx, poster_id: str) -> Response:
         scan_url=scan_url(ctx, found),
         qr=_svg(ctx, found, 12),
     )
+
+
+@router.get("/posters/{poster_id}/poster.pdf")
+async def poster_pdf(ctx: Ctx, poster_id: str) -> Response:
+    """The poster as a print-ready PDF (`?paper=a4|letter`), as the API serves it."""
+    job = await printing.poster_job(
+        ctx.session,
+        ctx.auth,
+        poster_id=poster_id,
+        public_url=ctx.runtime.settings.public_base_url(),
+        with_ambassador=query(ctx, "ambassador") != "false",
+    )
+    return poster_endpoints.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))

@@ -7,11 +7,13 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from vantio.dashboard import forms
-from vantio.dashboard.common import page_of, pager
+from vantio.dashboard.common import page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
 from vantio.kit.money import is_currency, to_major
 from vantio.kit.pagination import Page
+from vantio.posters import endpoints as poster_endpoints
+from vantio.posters import printing
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
@@ -193,3 +195,16 @@ async def update_program(ctx: Ctx, program_id: str) -> Response:
         errors=errors,
         vouchers=await voucher_options(ctx),
     )
+
+
+@router.get("/programs/{program_id}/posters.pdf")
+async def program_posters_pdf(ctx: Ctx, program_id: str) -> Response:
+    """All the program's posters in one print-ready PDF, a page each."""
+    job = await printing.program_job(
+        ctx.session,
+        ctx.auth,
+        program_id=program_id,
+        public_url=ctx.runtime.settings.public_base_url(),
+        with_ambassador=query(ctx, "ambassador") != "false",
+    )
+    return poster_endpoints.pdf_download(job, paper=printing.paper_or_a4(query(ctx, "paper")))

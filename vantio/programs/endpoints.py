@@ -1,7 +1,11 @@
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from vantio.errors import NotFound
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep
-from vantio.http.routes import ReferralRoute, errors, idempotent
+from vantio.http.routes import ReferralRoute, content, errors, idempotent
 from vantio.kit.schemas import ProgramId
 from vantio.programs import service
 from vantio.programs.models import Program
@@ -22,6 +26,10 @@ def to_out(program: Program) -> ProgramOut:
         minimum_payout=program.minimum_payout,
         attribution_window_days=program.attribution_window_days,
         referee_voucher_id=program.referee_voucher_id,
+        headline=program.headline,
+        incentive=program.incentive,
+        brand_color=program.brand_color,
+        logo_media_type=program.logo_media_type,
         metadata=program.metadata_,
         created_at=program.created_at,
         updated_at=program.updated_at,
@@ -54,3 +62,44 @@ async def update_program(
 ) -> ProgramOut:
     """Update a program; only the fields sent change, metadata merges."""
     return to_out(await service.update_program(session, auth, program_id=id, data=body))
+
+
+_IMAGE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The image itself, PNG or JPEG, at most 512 KB and 4096 pixels a side.",
+        "content": {
+            media_type: {"schema": {"type": "string", "format": "binary"}}
+            for media_type in ("image/png", "image/jpeg")
+        },
+    }
+}
+
+
+@router.put("/{id}/logo", response_model=ProgramOut, openapi_extra=_IMAGE_BODY)
+async def set_logo(
+    session: SessionDep, auth: AuthDep, id: ProgramId, request: Request
+) -> ProgramOut:
+    """Set the logo its posters print: the request body is the PNG or JPEG image."""
+    content = await request.body()
+    return to_out(await service.set_logo(session, auth, program_id=id, content=content))
+
+
+@router.delete("/{id}/logo", response_model=ProgramOut)
+async def remove_logo(session: SessionDep, auth: AuthDep, id: ProgramId) -> ProgramOut:
+    """Remove the program's logo."""
+    return to_out(await service.remove_logo(session, auth, program_id=id))
+
+
+@router.get(
+    "/{id}/logo",
+    response_class=Response,
+    responses={200: content("The logo, as stored", "image/png", "image/jpeg")},
+)
+async def get_logo(session: SessionDep, auth: AuthDep, id: ProgramId) -> Response:
+    """Download the program's logo as it was uploaded (404 when it has none)."""
+    program = await service.get_program_or_raise(session, auth, program_id=id)
+    logo = await service.get_logo(session, auth, program=program)
+    if logo is None:
+        raise NotFound(f"Program {id} has no logo")
+    return Response(logo.content, media_type=logo.media_type)

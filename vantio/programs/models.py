@@ -1,6 +1,6 @@
 from typing import Any
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
@@ -22,3 +22,13 @@ class Program(TenantMixin, UpdatedMixin, Base):
     attribution_window_days: Mapped[int] = mapped_column(Integer)
     referee_voucher_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # What its posters print (vantio/posters/pdf.py): all optional.
+    headline: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    incentive: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    brand_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    logo_media_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Up to 512 KB: loaded only by the code that prints or serves it (`undefer`), never with
+    # a page of programs, and refused loudly if anything else touches it.
+    logo: Mapped[bytes | None] = mapped_column(
+        LargeBinary, nullable=True, deferred=True, deferred_raiseload=True
+    )

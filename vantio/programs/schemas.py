@@ -1,6 +1,7 @@
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import (
@@ -19,6 +20,18 @@ PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
 Rate = Annotated[float, Field(gt=0, le=100)]
 # The voucher a scan hands to the referred customer (a voucher of the same account and mode).
 VoucherId = Annotated[str, prefixed("v")]
+
+
+def _check_color(value: str) -> str:
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+        raise ValueError("must be a color written as #RRGGBB, e.g. #1A73E8")
+    return value.upper()
+
+
+# What the program's printed posters show (see docs/API.md, "Printable posters").
+Headline = Annotated[str, Field(min_length=1, max_length=120)]
+Incentive = Annotated[str, Field(min_length=1, max_length=240)]
+BrandColor = Annotated[str, AfterValidator(_check_color)]
 
 
 class PercentageCommission(Strict):
@@ -68,11 +81,16 @@ class ProgramCreate(Create):
     minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] = 30
     referee_voucher_id: VoucherId | None = None
+    headline: Headline | None = None
+    incentive: Incentive | None = None
+    brand_color: BrandColor | None = None
     metadata: Metadata | None = None
 
 
 class ProgramUpdate(Update):
-    clearable = frozenset({"description", "referee_voucher_id"})
+    clearable = frozenset(
+        {"description", "referee_voucher_id", "headline", "incentive", "brand_color"}
+    )
 
     name: Name | None = None
     description: Annotated[str | None, Field(max_length=5000)] = None
@@ -83,6 +101,9 @@ class ProgramUpdate(Update):
     minimum_payout: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] | None = None
     attribution_window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     referee_voucher_id: VoucherId | None = None
+    headline: Headline | None = None
+    incentive: Incentive | None = None
+    brand_color: BrandColor | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -97,6 +118,12 @@ class ProgramOut(BaseModel):
     minimum_payout: int
     attribution_window_days: int
     referee_voucher_id: str | None
+    headline: str | None
+    incentive: str | None
+    brand_color: str | None
+    # The logo's media type (`image/png` or `image/jpeg`), null without one; the image itself
+    # is at `GET /api/v1/programs/{id}/logo`.
+    logo_media_type: str | None
     metadata: dict[str, Any]
     created_at: Timestamp
     updated_at: Timestamp

@@ -1,9 +1,11 @@
 """Programs and their commission rules."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
@@ -12,6 +14,7 @@ from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.money import percent_of
 from vantio.kit.pagination import Page
+from vantio.programs import logos
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
 from vantio.vouchers.models import Voucher
@@ -35,6 +38,9 @@ async def create_program(
         minimum_payout=data.minimum_payout,
         attribution_window_days=data.attribution_window_days,
         referee_voucher_id=data.referee_voucher_id,
+        headline=data.headline,
+        incentive=data.incentive,
+        brand_color=data.brand_color,
         metadata_=data.metadata or {},
     )
     session.add(program)
@@ -73,7 +79,7 @@ async def update_program(
         await _check_referee_voucher(session, auth, voucher_id=data.referee_voucher_id)
     changes = data.model_dump(exclude_unset=True, exclude={"metadata", "commission"})
     for name, value in changes.items():
-        if value is None and name not in ("description", "referee_voucher_id"):
+        if value is None and name not in data.clearable:
             continue
         setattr(program, name, value)
     if data.commission is not None:
@@ -82,6 +88,42 @@ async def update_program(
         program.metadata_ = metadata_rules.merge(program.metadata_, data.metadata)
     await session.flush()
     return program
+
+
+@dataclass(frozen=True)
+class Logo:
+    content: bytes
+    media_type: str
+
+
+async def set_logo(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, content: bytes
+) -> Program:
+    """Replace the program's logo with a checked PNG or JPEG (see `logos.prepare_logo`)."""
+    program = await get_program_or_raise(session, auth, program_id=program_id)
+    # Decoding a large image takes a moment of CPU: not on the event loop.
+    logo = await run_in_threadpool(logos.prepare_logo, content)
+    program.logo, program.logo_media_type = logo.content, logo.media_type
+    await session.flush()
+    return program
+
+
+async def remove_logo(session: AsyncSession, auth: AuthContext, *, program_id: str) -> Program:
+    """Remove the program's logo; removing none is not an error (the outcome is the same)."""
+    program = await get_program_or_raise(session, auth, program_id=program_id)
+    program.logo_media_type = None
+    program.logo = None
+    await session.flush()
+    return program
+
+
+async def get_logo(session: AsyncSession, auth: AuthContext, *, program: Program) -> Logo | None:
+    """The program's logo, read on its own: program rows never carry it (see the model)."""
+    if program.logo_media_type is None:
+        return None
+    query = repository.scoped(Program, auth).where(Program.id == program.id)
+    content = (await session.scalars(query.with_only_columns(Program.logo))).first()
+    return Logo(content, program.logo_media_type) if content else None
 
 
 async def _check_referee_voucher(

@@ -10,7 +10,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from vantio.kit.urls import IPAddress, is_public_address
 
 
 class UrlNotAllowed(Exception):
@@ -22,20 +22,6 @@ class Target:
     host: str
     port: int
     address: str
-
-
-def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or not address.is_global
-    )
 
 
 async def resolve_public(url: str) -> Target:
@@ -65,6 +51,6 @@ async def resolve_public(url: str) -> Target:
     if not addresses:
         raise UrlNotAllowed(f"host {host} does not resolve")
     for address in addresses:
-        if not is_public(address):
+        if not is_public_address(address):
             raise UrlNotAllowed(f"resolves to {address}, a private, loopback or link-local address")
     return Target(host=host, port=port, address=str(addresses[0]))

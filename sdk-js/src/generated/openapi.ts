@@ -52,6 +52,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/programs/{id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the program's logo as it was uploaded (404 when it has none).
+         * @description Download the program's logo as it was uploaded (404 when it has none).
+         */
+        get: operations["get_logo_api_v1_programs__id__logo_get"];
+        /**
+         * Set the logo its posters print: the request body is the PNG or JPEG image.
+         * @description Set the logo its posters print: the request body is the PNG or JPEG image.
+         */
+        put: operations["set_logo_api_v1_programs__id__logo_put"];
+        post?: never;
+        /**
+         * Remove the program's logo.
+         * @description Remove the program's logo.
+         */
+        delete: operations["remove_logo_api_v1_programs__id__logo_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -141,6 +169,46 @@ export interface paths {
          * @description Update a poster's location, destination or metadata.
          */
         put: operations["update_poster_api_v1_posters__id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/posters/{id}/poster.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the poster, ready to print, as a one-page PDF (A4 or US Letter).
+         * @description Download the poster, ready to print, as a one-page PDF (A4 or US Letter).
+         */
+        get: operations["poster_pdf_api_v1_posters__id__poster_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/programs/{id}/posters.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download all the program's posters in one PDF, a page each, grouped by ambassador.
+         * @description Download all the program's posters in one PDF, a page each, grouped by ambassador.
+         */
+        get: operations["program_posters_pdf_api_v1_programs__id__posters_pdf_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1945,6 +2013,12 @@ export interface components {
             attribution_window_days?: number;
             /** Referee Voucher Id */
             referee_voucher_id?: string | null;
+            /** Headline */
+            headline?: string | null;
+            /** Incentive */
+            incentive?: string | null;
+            /** Brand Color */
+            brand_color?: string | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -1981,6 +2055,14 @@ export interface components {
             attribution_window_days: number;
             /** Referee Voucher Id */
             referee_voucher_id: string | null;
+            /** Headline */
+            headline: string | null;
+            /** Incentive */
+            incentive: string | null;
+            /** Brand Color */
+            brand_color: string | null;
+            /** Logo Media Type */
+            logo_media_type: string | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -2010,6 +2092,12 @@ export interface components {
             attribution_window_days?: number | null;
             /** Referee Voucher Id */
             referee_voucher_id?: string | null;
+            /** Headline */
+            headline?: string | null;
+            /** Incentive */
+            incentive?: string | null;
+            /** Brand Color */
+            brand_color?: string | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -2842,6 +2930,196 @@ export interface operations {
             };
         };
     };
+    get_logo_api_v1_programs__id__logo_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The logo, as stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    set_logo_api_v1_programs__id__logo_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The image itself, PNG or JPEG, at most 512 KB and 4096 pixels a side. */
+        requestBody: {
+            content: {
+                "image/png": string;
+                "image/jpeg": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramOut"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    remove_logo_api_v1_programs__id__logo_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramOut"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
     list_users_api_v1_users_get: {
         parameters: {
             query?: {
@@ -3363,6 +3641,141 @@ export interface operations {
             };
             /** @description The request body is larger than the server takes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    poster_pdf_api_v1_posters__id__poster_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description Paper size: a4 (default) or letter */
+                paper?: "a4" | "letter";
+                /** @description Print the ambassador's name (default true) */
+                ambassador?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    program_posters_pdf_api_v1_programs__id__posters_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description Paper size: a4 (default) or letter */
+                paper?: "a4" | "letter";
+                /** @description Print the ambassador's name (default true) */
+                ambassador?: boolean;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description A conflict; on any POST also an idempotency key reused with another request, or still in use by a running one */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

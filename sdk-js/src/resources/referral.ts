@@ -27,6 +27,27 @@ export class Programs extends Resource {
     type Page = Answer<"/api/v1/programs", "get">;
     return this.paginate<Page, ItemOf<Page, "programs">>("/api/v1/programs", "programs", query, options);
   }
+  /** Set the logo its posters print: a PNG or JPEG image of at most 512 KB. */
+  setLogo(id: string, image: Uint8Array, mediaType: "image/png" | "image/jpeg", options?: Options) {
+    return this.send<Answer<"/api/v1/programs/{id}/logo", "put">, "PUT">("PUT", "/api/v1/programs/{id}/logo", {
+      id,
+      body: image,
+      contentType: mediaType,
+      options,
+    });
+  }
+  /** The program's logo, as bytes (`logo_media_type` on the program says PNG or JPEG). */
+  logo(id: string, options?: Options): Promise<Uint8Array> {
+    return this.send<Uint8Array, "GET">("GET", "/api/v1/programs/{id}/logo", { id, options, as: "bytes" });
+  }
+  /** Remove the program's logo. */
+  removeLogo(id: string, options?: Options) {
+    return this.send<Answer<"/api/v1/programs/{id}/logo", "delete">, "DELETE">("DELETE", "/api/v1/programs/{id}/logo", { id, options });
+  }
+  /** All the program's posters in one printable PDF, a page each, as bytes. */
+  postersPdf(id: string, query?: Query<"/api/v1/programs/{id}/posters.pdf", "get">, options?: Options): Promise<Uint8Array> {
+    return this.send<Uint8Array, "GET">("GET", "/api/v1/programs/{id}/posters.pdf", { id, query, options, as: "bytes" });
+  }
 }
 
 /** `/api/v1/users`: ambassadors (students) of a program. */
@@ -68,6 +89,10 @@ export class Posters extends Resource {
   list(query?: Paged<Query<"/api/v1/posters", "get">>, options?: Options) {
     type Page = Answer<"/api/v1/posters", "get">;
     return this.paginate<Page, ItemOf<Page, "posters">>("/api/v1/posters", "posters", query, options);
+  }
+  /** The poster, ready to print, as a one-page PDF (A4 or US Letter), as bytes. */
+  pdf(id: string, query?: Query<"/api/v1/posters/{id}/poster.pdf", "get">, options?: Options): Promise<Uint8Array> {
+    return this.send<Uint8Array, "GET">("GET", "/api/v1/posters/{id}/poster.pdf", { id, query, options, as: "bytes" });
   }
 }
 

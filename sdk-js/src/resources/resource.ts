@@ -6,6 +6,8 @@ export interface Send {
   /** Fills `{id}` in the path template. */
   id?: string;
   body?: unknown;
+  /** The media type of a `Uint8Array` body. */
+  contentType?: string | undefined;
   query?: object | undefined;
   options?: RequestOptions | undefined;
   as?: "json" | "text" | "bytes";
@@ -25,6 +27,7 @@ export abstract class Resource {
       path: fill(template, init.id),
       query: init.query as Record<string, QueryValue> | undefined,
       body: init.body,
+      contentType: init.contentType,
       options: init.options,
       as: init.as ?? "json",
     });
