@@ -187,11 +187,9 @@ async def run_page(
     public: bool,
 ) -> Response:
     try:
-        response = await _run_page(request, endpoint, public=public)
+        return await _run_page(request, endpoint, public=public)
     except Exception as exc:
         return failure_page(request, error_of(exc, request))
-    database_outage.recovered()
-    return response
 
 
 async def _run_page(
@@ -250,6 +248,7 @@ async def _run_page(
             )
             await session.rollback()
         await commit(session)
+        database_outage.recovered()
     if new_pre_session_csrf is not None:
         set_cookie(response, request, PRE_SESSION_CSRF_COOKIE, new_pre_session_csrf, 3600 * 12)
     return response
