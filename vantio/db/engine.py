@@ -5,6 +5,7 @@ them in the text of every database error, and so in logs and stored tracebacks (
 where they would carry API key hashes, webhook secrets and personal data.
 """
 
+import logging
 import sqlite3
 from typing import Any
 
@@ -13,6 +14,18 @@ from sqlalchemy import Engine, event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from vantio.config import Settings
+
+
+class _NoRowValues(logging.Filter):
+    """At DEBUG, SQLAlchemy's engine log prints every row a query returns (secrets, key hashes,
+    emails): those records are dropped; the statements, their parameters hidden, remain."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_ENGINE_LOG_FILTER = _NoRowValues()
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_ENGINE_LOG_FILTER)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
