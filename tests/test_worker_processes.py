@@ -226,8 +226,16 @@ async def test_three_workers_on_postgresql_deliver_500_events_never_twice_at_onc
             attempts = (await session.scalars(select(WebhookAttempt))).all()
         # Every event has its successful attempt on record; a delivery may be repeated (at least
         # once, never at the same time), and then the receiver saw more than was recorded.
-        assert {a.event_id for a in attempts if a.succeeded} == set(event_ids)
-        assert len(attempts) <= len(receiver.requests), processes.logs()
+        succeeded = [a for a in attempts if a.succeeded]
+        assert {a.event_id for a in succeeded} == set(event_ids)
+        assert len(succeeded) <= sum(r.status == 200 for r in receiver.requests), processes.logs()
+        # An attempt can also fail on the way and be retried: under load, the receiver closes an
+        # idle kept-alive connection just as a worker reuses it ("Server disconnected without
+        # sending a response"). Such an attempt is recorded but never reached the receiver's
+        # handler, so counting every attempt against the requests received ("501 recorded
+        # attempts <= 500 received") failed now and then, with no delivery made twice. What
+        # failed on the way has no status: it was not an answer the receiver gave.
+        assert all(a.status_code is None and a.error for a in attempts if not a.succeeded)
     finally:
         await runtime.close()
 
