@@ -63,5 +63,6 @@ def describe(error: BaseException) -> str:
 def backoff(failures: int, *, base: float, cap: float) -> float:
     """Seconds to wait after the `failures`-th failure in a row: exponential, capped, with full
     jitter (a random part), so that workers that lost the database together do not retry in step."""
-    ceiling = min(cap, base * 2 ** max(0, failures - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - not for security
+    ceiling: float = min(cap, base * 2.0 ** max(0, failures - 1))
+    jitter: float = random.uniform(0, ceiling / 2)  # noqa: S311 - not for security
+    return ceiling / 2 + jitter
