@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.faults.harness import Processes, fresh_database
+from tests.faults.harness import Processes, fresh_database, until
 from tests.webhook_receiver import Receiver
 from vantio.config import Settings
 from vantio.runtime import Runtime
@@ -31,8 +31,11 @@ CREATED_TABLES = {
 }
 
 
-async def _burst(client: httpx.AsyncClient, setup: dict[str, Any], stop: asyncio.Event) -> int:
-    """Writers in parallel until `stop` (or until the server dies under them)."""
+async def _burst(
+    client: httpx.AsyncClient, setup: dict[str, Any], stop: asyncio.Event, done: list[int]
+) -> None:
+    """Writers in parallel until `stop` (or until the server dies under them); `done[0]` counts
+    the writes answered."""
     counter = itertools.count()
 
     async def one_funnel() -> None:
@@ -65,19 +68,16 @@ async def _burst(client: httpx.AsyncClient, setup: dict[str, Any], stop: asyncio
         one_payout,
         one_redemption,
     ]
-    done = 0
 
     async def loop(write: Callable[[], Awaitable[None]]) -> None:
-        nonlocal done
         while not stop.is_set():
             try:
                 await write()
-                done += 1
+                done[0] += 1
             except (httpx.HTTPError, KeyError, ValueError):
                 await asyncio.sleep(0.05)  # the server is gone (or said no): try again
 
     await asyncio.gather(*(loop(w) for w in writers * 4))
-    return done
 
 
 async def _check_invariants(url: str) -> None:
@@ -161,13 +161,13 @@ async def test_sigkill_during_a_burst_of_writes_breaks_no_invariant(
             setup = {"program": program["id"], "user": user["id"], "poster": poster["id"],
                      "code": voucher["code"]}  # fmt: skip
             stop = asyncio.Event()
-            burst = asyncio.create_task(_burst(client, setup, stop))
-            await asyncio.sleep(1.5)
+            done = [0]
+            burst = asyncio.create_task(_burst(client, setup, stop, done))
+            await until(lambda: done[0] >= 20, 60, "the burst to be under way")
             server.kill()  # mid-burst: requests in flight, transactions open
             await asyncio.sleep(0.5)
             stop.set()
-            done = await burst
-        assert done > 0
+            await burst
         await _check_invariants(url)
         restarted = await processes.serve(url, port=server.port, **ENV)
         async with httpx.AsyncClient(base_url=restarted.url, headers=headers) as client:
