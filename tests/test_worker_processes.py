@@ -7,12 +7,10 @@ it proves), whichever database the rest of the suite uses; the others use the su
 """
 
 import asyncio
-import contextlib
 import itertools
 import json
 import os
 import re
-import secrets
 import signal
 import socket
 import subprocess
@@ -24,13 +22,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
-from tests.conftest import BACKEND, POSTGRES_URL
+from tests.conftest import BACKEND
+from tests.faults.harness import fresh_postgres
 from tests.webhook_receiver import Received, Receiver
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
@@ -56,33 +54,9 @@ WORKER_ENV = {
 }
 
 
-async def _pg_admin(sql: str) -> None:
-    connection = await asyncpg.connect(f"{POSTGRES_URL}/postgres")
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A fresh, migrated PostgreSQL database, dropped afterwards."""
-    name = f"vantio_workers_{secrets.token_hex(4)}"
-    try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError) as exc:  # pragma: no cover - CI always has it
-        pytest.fail(f"these tests need PostgreSQL at {POSTGRES_URL}: {exc}")
-    url = f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-    try:
-        await asyncio.to_thread(upgrade, Settings(database_url=url))
-        yield url
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
-    async with fresh_postgres() as url:
+    async with fresh_postgres("vantio_workers") as url:
         yield url
 
 
@@ -90,7 +64,7 @@ async def postgres_url() -> AsyncIterator[str]:
 async def suite_backend_url() -> AsyncIterator[str]:
     """A fresh database of the suite's backend (a file for SQLite: shared by processes)."""
     if BACKEND == "postgresql":
-        async with fresh_postgres() as url:
+        async with fresh_postgres("vantio_workers") as url:
             yield url
         return
     with tempfile.TemporaryDirectory() as directory:
@@ -226,8 +200,16 @@ async def test_three_workers_on_postgresql_deliver_500_events_never_twice_at_onc
             attempts = (await session.scalars(select(WebhookAttempt))).all()
         # Every event has its successful attempt on record; a delivery may be repeated (at least
         # once, never at the same time), and then the receiver saw more than was recorded.
-        assert {a.event_id for a in attempts if a.succeeded} == set(event_ids)
-        assert len(attempts) <= len(receiver.requests), processes.logs()
+        succeeded = [a for a in attempts if a.succeeded]
+        assert {a.event_id for a in succeeded} == set(event_ids)
+        assert len(succeeded) <= sum(r.status == 200 for r in receiver.requests), processes.logs()
+        # An attempt can also fail on the way and be retried: under load, the receiver closes an
+        # idle kept-alive connection just as a worker reuses it ("Server disconnected without
+        # sending a response"). Such an attempt is recorded but never reached the receiver's
+        # handler, so counting every attempt against the requests received ("501 recorded
+        # attempts <= 500 received") failed now and then, with no delivery made twice. What
+        # failed on the way has no status: it was not an answer the receiver gave.
+        assert all(a.status_code is None and a.error for a in attempts if not a.succeeded)
     finally:
         await runtime.close()
 

@@ -10,7 +10,8 @@ from vantio.api import include_routers
 from vantio.composition import create_runtime
 from vantio.config import Settings, get_settings
 from vantio.dashboard.router import mount_dashboard
-from vantio.http.errors import install_error_handlers
+from vantio.http.errors import ErrorBoundary, install_error_handlers
+from vantio.http.headers import ResponseHeaders
 from vantio.http.middleware import BodySizeLimit, RequestId
 from vantio.http.openapi import Application
 from vantio.runtime import Runtime
@@ -39,7 +40,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ScanFastPath)  # the scan is the hot path
-    app.add_middleware(RequestId)  # outermost: every answer carries its request id
+    app.add_middleware(ErrorBoundary)  # whatever escapes: the surface's shape, with the request id
+    app.add_middleware(RequestId)  # every answer carries its request id
+    app.add_middleware(ResponseHeaders)  # outermost: nosniff, no Host echoed in a redirect
     install_error_handlers(app)
     include_routers(app)
     mount_dashboard(app)

@@ -38,8 +38,9 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a request with the key of a running request waits for it before answering 409.
     idempotency_wait_seconds: float = 10.0
-    # A reservation older than this belongs to a crashed request and may be taken over.
-    idempotency_lease_seconds: float = 300.0
+    # A running request renews its key's reservation every third of this; a reservation not
+    # renewed for this long belongs to a crashed process and a retry takes it over.
+    idempotency_lease_seconds: float = 10.0
 
     scan_dedupe_seconds: int = 30 * 60
     # Group commit: at most this many scans share one transaction.

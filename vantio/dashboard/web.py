@@ -23,6 +23,7 @@ from vantio.dashboard.models import DashboardSession, Operator
 from vantio.db.session import commit
 from vantio.errors import NotFound, VantioError
 from vantio.http.dependencies import runtime_of
+from vantio.http.errors import database_outage, error_of
 from vantio.http.routes import DocumentedRoute
 from vantio.kit.crypto import constant_time_equal, random_token
 from vantio.kit.money import to_major
@@ -122,6 +123,11 @@ def render(ctx: Context, template: str, status: int = 200, **values: Any) -> Res
         {"ctx": ctx, "errors": {}, **values},
         status_code=status,
     )
+    _page_headers(response)
+    return response
+
+
+def _page_headers(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -129,6 +135,23 @@ def render(ctx: Context, template: str, status: int = 200, **values: Any) -> Res
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
+
+
+def failure_page(request: Request, error: VantioError) -> Response:
+    """The page for a request that failed before or outside a page's own errors: the database
+    is unreachable (503), or a bug (500, with the request id to quote)."""
+    if error.status >= 500:
+        title = "Please try again" if error.status == 503 else "Something went wrong"
+    else:
+        title = "Not possible"
+    response = templates.TemplateResponse(
+        request,
+        "error.html",
+        {"ctx": None, "title": title, "message": error.message, "back": None},
+        status_code=error.status,
+    )
+    _page_headers(response)
+    response.headers.update(error.headers)
     return response
 
 
@@ -158,6 +181,18 @@ class PublicRoute(DashboardRoute):
 
 
 async def run_page(
+    request: Request,
+    endpoint: Callable[[Request], Coroutine[Any, Any, Response]],
+    *,
+    public: bool,
+) -> Response:
+    try:
+        return await _run_page(request, endpoint, public=public)
+    except Exception as exc:
+        return failure_page(request, error_of(exc, request))
+
+
+async def _run_page(
     request: Request,
     endpoint: Callable[[Request], Coroutine[Any, Any, Response]],
     *,
@@ -213,6 +248,7 @@ async def run_page(
             )
             await session.rollback()
         await commit(session)
+        database_outage.recovered()
     if new_pre_session_csrf is not None:
         set_cookie(response, request, PRE_SESSION_CSRF_COOKIE, new_pre_session_csrf, 3600 * 12)
     return response

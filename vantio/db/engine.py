@@ -1,13 +1,31 @@
-"""The async engine: SQLite in WAL mode with immediate transactions, or PostgreSQL via asyncpg."""
+"""The async engine: SQLite in WAL mode with immediate transactions, or PostgreSQL via asyncpg.
 
+Every engine hides statement parameters (`hide_parameters=True`): SQLAlchemy otherwise prints
+them in the text of every database error, and so in logs and stored tracebacks (`jobs.last_error`),
+where they would carry API key hashes, webhook secrets and personal data.
+"""
+
+import logging
 import sqlite3
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from vantio.config import Settings
+
+
+class _NoRowValues(logging.Filter):
+    """At DEBUG, SQLAlchemy's engine log prints every row a query returns (secrets, key hashes,
+    emails): those records are dropped; the statements, their parameters hidden, remain."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+_ENGINE_LOG_FILTER = _NoRowValues()
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_ENGINE_LOG_FILTER)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -18,6 +36,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": 30},
+            hide_parameters=True,
             pool_size=1,
             max_overflow=0,
             pool_timeout=60,
@@ -25,7 +44,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
         _configure_sqlite(engine.sync_engine, settings.sqlite_synchronous)
         return engine
     return create_async_engine(
-        settings.database_url, pool_size=10, max_overflow=20, pool_pre_ping=True
+        settings.database_url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 
@@ -36,7 +59,11 @@ def create_blocking_sqlite_engine(settings: Settings) -> Engine:
     so they never block the loop on another writer or on an fsync."""
     url = make_url(settings.database_url).set(drivername="sqlite")
     engine = sqlalchemy.create_engine(
-        url, connect_args={"check_same_thread": False}, pool_size=2, max_overflow=0
+        url,
+        connect_args={"check_same_thread": False},
+        pool_size=2,
+        max_overflow=0,
+        hide_parameters=True,
     )
     _configure_sqlite(engine, settings.sqlite_synchronous, busy_timeout_ms=0, autocheckpoint=False)
     return engine
@@ -46,6 +73,29 @@ def is_sqlite_busy(exc: BaseException) -> bool:
     """Another connection holds SQLite's write lock (the transaction can simply be retried)."""
     orig = getattr(exc, "orig", exc)
     return getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+
+
+# PostgreSQL error classes that mean "the database cannot serve us now", not "this statement is
+# wrong": connection exceptions (08), operator intervention (57P: shut down, terminated, starting
+# up), too many connections (53300), a database that refuses connections (55000, ALLOW_CONNECTIONS
+# false) or does not exist (3D000).
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "57P", "53300", "55000", "3D000")
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """The database is unreachable or refusing work (an outage to wait out), as opposed to a bug.
+
+    Lost and refused connections, a pool with no connection to give, SQLite's disk and lock
+    failures (`OperationalError`), and the driver's own socket errors when connecting."""
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        if isinstance(error, exc.OperationalError | exc.InterfaceError):
+            return True
+        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+    # The pool timed out waiting for a connection; the driver could not open a socket.
+    return isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError)
 
 
 def checkpoint_sqlite(engine: Engine) -> None:

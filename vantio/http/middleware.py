@@ -30,7 +30,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -46,14 +46,22 @@ class BodySizeLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"body: request bodies are limited to {self.max_bytes} bytes")
+        error = PayloadTooLarge(_too_large_message(self.max_bytes))
         response = surface_for(scope["path"]).render(error)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(PayloadTooLarge):
+    """Raised while a body over the limit is read: a typed error, so that whoever reads it (the
+    request runner, which answers every error it meets) answers the same 413 as `_refuse`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(_too_large_message(max_bytes))
+
+
+def _too_large_message(max_bytes: int) -> str:
+    return f"body: request bodies are limited to {max_bytes} bytes"
 
 
 REQUEST_ID_HEADER = b"x-request-id"

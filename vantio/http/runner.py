@@ -6,6 +6,8 @@ transaction, commit, and only then answer. Errors are rendered here, in the surf
 so rate-limit headers go on every response, errors included.
 """
 
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -18,9 +20,12 @@ from vantio.config import RateClass
 from vantio.db.session import commit, transaction
 from vantio.errors import Unauthorized
 from vantio.http.dependencies import runtime_of
-from vantio.http.errors import error_of
+from vantio.http.errors import database_outage, error_of
 from vantio.http.surfaces import Surface
 from vantio.idempotency import service as idempotency
+from vantio.runtime import Runtime
+
+log = logging.getLogger("vantio.http")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -78,21 +83,35 @@ async def run_request(request: Request, endpoint: Handler, operation: Operation)
                     return replayed
                 reservation = outcome
 
-        async with runtime.sessionmaker() as session:
-            request.state.session = session
-            response = await endpoint(request)
-            if reservation is not None and response.status_code < 500:
-                await idempotency.complete(session, reservation, _stored(response))
-            await commit(session)
+        async with contextlib.AsyncExitStack() as held:
+            if reservation is not None:
+                await held.enter_async_context(
+                    idempotency.holding(runtime.sessionmaker, reservation, runtime.idempotency)
+                )
+            async with runtime.sessionmaker() as session:
+                request.state.session = session
+                response = await endpoint(request)
+                if reservation is not None and response.status_code < 500:
+                    await idempotency.complete(session, reservation, _stored(response))
+                await commit(session)
+        database_outage.recovered()
     except BaseException as exc:
         if reservation is not None:
-            await idempotency.release(runtime.sessionmaker, reservation)
-        error = error_of(exc, request)
-        if error is None:
-            raise
-        response = operation.surface.render(error)
+            await _release(runtime, reservation)
+        if not isinstance(exc, Exception):
+            raise  # cancelled: nothing to answer
+        response = operation.surface.render(error_of(exc, request))
     response.headers.update(headers)
     return response
+
+
+async def _release(runtime: Runtime, reservation: idempotency.Reservation) -> None:
+    """Free the key of a request that failed, so the client may retry at once. If the database
+    cannot be reached, the reservation's lease runs out by itself within seconds."""
+    try:
+        await idempotency.release(runtime.sessionmaker, reservation)
+    except Exception as exc:
+        log.debug("releasing reservation %s failed: %r", reservation.record_id, exc)
 
 
 def _target(request: Request) -> str:

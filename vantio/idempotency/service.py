@@ -4,13 +4,22 @@ A key is reserved in its own short transaction, so that concurrent requests see 
 stored in the request's own transaction, so the object and the answer that describes it commit
 together. A request that fails releases its reservation, so the client may retry.
 
+A reservation is a lease held by the request that runs (`holding` renews it every third of
+`Policy.lease` while the request runs). A process that crashes stops renewing, so its lease runs
+out within seconds and a retry with the same key takes the reservation over. Taking over gives the
+row a new id: the row's id names its owner, so the request that lost it (one that stalled for a
+whole lease) can neither renew it nor store its answer, and its transaction rolls back (409).
+
 This module knows no HTTP: the request runner (`vantio.http.runner`) turns an HTTP answer into a
 `StoredAnswer` and back.
 """
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +34,8 @@ from vantio.idempotency.errors import IdempotencyKeyInFlight, IdempotencyKeyReus
 from vantio.idempotency.models import MAX_KEY_LENGTH, IdempotencyRecord
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
+
+log = logging.getLogger("vantio.idempotency")
 
 IN_FLIGHT = "in_flight"
 DONE = "done"
@@ -146,25 +157,73 @@ async def _try_reserve(
                 body=record.response_body or b"",
             )
         if record.locked_until < now:
-            # The request that reserved it died with its transaction: nothing of it committed.
+            # The request that reserved it stopped renewing its lease: its process died (and its
+            # transaction with it: nothing of it committed). The new id makes the reservation
+            # ours; the state and the lease compared here make sure no one else changed it
+            # meanwhile (PostgreSQL re-checks them once a concurrent writer commits).
+            record_id = new_id("idem")
             taken = await session.execute(
                 update(IdempotencyRecord)
                 .where(
                     IdempotencyRecord.id == record.id,
+                    IdempotencyRecord.state == IN_FLIGHT,
                     IdempotencyRecord.locked_until == record.locked_until,
                 )
-                .values(locked_until=now + policy.lease)
+                .values(id=record_id, locked_until=now + policy.lease)
+                .execution_options(synchronize_session=False)
             )
             if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return Reservation(record.id)
+                log.info("idempotency key %s: took over a reservation whose lease ran out", key)
+                return Reservation(record_id)
         return None
 
 
+async def renew(sessionmaker: SessionMaker, reservation: Reservation, policy: Policy) -> bool:
+    """Extend the lease of a running request's reservation; False once it is no longer ours."""
+    async with transaction(sessionmaker) as session:
+        renewed = await session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.id == reservation.record_id,
+                IdempotencyRecord.state == IN_FLIGHT,
+            )
+            .values(locked_until=utc_now() + policy.lease)
+        )
+    return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@contextlib.asynccontextmanager
+async def holding(
+    sessionmaker: SessionMaker, reservation: Reservation, policy: Policy
+) -> AsyncIterator[None]:
+    """Keep the reservation's lease alive while the block (the request) runs."""
+    interval = policy.lease.total_seconds() / 3
+
+    async def renew_until_done() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await renew(sessionmaker, reservation, policy):
+                    return  # taken over: `complete` will refuse to store our answer
+            except Exception as exc:
+                # The database may be down for a moment; the next renewal may succeed.
+                log.debug("renewing reservation %s failed: %r", reservation.record_id, exc)
+
+    renewal = asyncio.create_task(renew_until_done(), name="idempotency lease")
+    try:
+        yield
+    finally:
+        renewal.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewal
+
+
 async def complete(session: AsyncSession, reservation: Reservation, answer: StoredAnswer) -> None:
-    """Store the answer in the request's own transaction."""
-    await session.execute(
+    """Store the answer in the request's own transaction; raises `IdempotencyKeyInFlight` (so the
+    transaction rolls back) when another request took the reservation over."""
+    stored = await session.execute(
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == reservation.record_id)
+        .where(IdempotencyRecord.id == reservation.record_id, IdempotencyRecord.state == IN_FLIGHT)
         .values(
             state=DONE,
             response_status=answer.status,
@@ -172,6 +231,8 @@ async def complete(session: AsyncSession, reservation: Reservation, answer: Stor
             response_body=answer.body,
         )
     )
+    if stored.rowcount != 1:  # type: ignore[attr-defined]
+        raise IdempotencyKeyInFlight()
 
 
 async def release(sessionmaker: SessionMaker, reservation: Reservation) -> None:

@@ -22,11 +22,17 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vantio.config import Settings
-from vantio.db.engine import checkpoint_sqlite, create_blocking_sqlite_engine, is_sqlite_busy
+from vantio.db.engine import (
+    checkpoint_sqlite,
+    create_blocking_sqlite_engine,
+    is_database_unavailable,
+    is_sqlite_busy,
+)
+from vantio.kit.outage import Outage
 from vantio.scans import service
 from vantio.scans.errors import ScanNotRecorded
 from vantio.scans.service import Outcome, Visit
@@ -67,6 +73,7 @@ class ScanWriter:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.batches = 0  # transactions of the running writer, for the tests and the curious
+        self._outage = Outage(log, "database (scans)")
 
     @property
     def running(self) -> bool:
@@ -167,7 +174,10 @@ class ScanWriter:
                 log.warning("a batch of %d scans failed (%r); retrying one by one", len(batch), exc)
                 await self._flush_each(batch)
                 return
-            log.error("recording %d scan(s) failed", len(batch), exc_info=exc)
+            if _is_outage(exc):
+                self._outage.failed(exc)  # once per outage, not once per batch
+            else:
+                log.error("recording %d scan(s) failed", len(batch), exc_info=exc)
             for waiting in batch:
                 _fail(waiting.future, _error_for(exc))
             return
@@ -175,6 +185,7 @@ class ScanWriter:
             for waiting in batch:
                 _fail(waiting.future, ScanNotRecorded())
             raise
+        self._outage.recovered()
         _resolve(batch, outcomes)
 
     async def _flush_each(self, batch: Sequence[_Waiting]) -> None:
@@ -263,7 +274,7 @@ def _resolve(batch: Sequence[_Waiting], outcomes: Sequence[Outcome | None]) -> N
 
 def _is_outage(exc: BaseException | None) -> bool:
     """The database cannot be reached at all (retrying scan by scan would not help)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if exc is not None and is_database_unavailable(exc):
         return True
     return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
 

@@ -5,6 +5,11 @@ workers never take the same row), the same statement under SQLite's single write
 get a lease (`locked_until`) that a heartbeat extends while the job runs. A worker that dies stops
 extending its leases, and its jobs are claimed again when they expire: at least once, never lost.
 A job is removed in the same transaction as its work, and only by the worker holding its lease.
+
+The worker never dies of an error. Every step of its loop (claim, schedule, heartbeat, listen)
+catches what it meets, backs off with jitter, and tries again; an outage is logged once when it
+starts and once when it ends (`kit.outage`). Jobs whose end could not be recorded because the
+database went away are given back as soon as it answers again, not when their lease runs out.
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
+from vantio.db.engine import is_database_unavailable
 from vantio.db.session import transaction
 from vantio.kit.ids import new_id
+from vantio.kit.outage import Outage, backoff
 from vantio.kit.time import utc_now
 from vantio.worker import jobs
-from vantio.worker.models import FAILED, QUEUED, Job, PeriodicSchedule
+from vantio.worker.models import FAILED, QUEUED, Job
+from vantio.worker.periodics import ensure_schedules, schedule_due_periodics
 
 if TYPE_CHECKING:
     # Only a type: the worker is handed its runtime (and so its jobs) by the composition root.
@@ -36,7 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("vantio.worker")
 
-PERIODIC_PREFIX = "periodic:"
+__all__ = ["Claim", "LeaseLost", "Worker", "run_claimed", "run_due", "schedule_due_periodics"]
+
+# After a failed step the worker waits poll_seconds, then twice as long after each further
+# failure, up to this: once the database is back, work resumes within a few seconds.
+MAX_BACKOFF_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,12 @@ class Worker:
         # from before the statement that set it, so never later than the database's value).
         self.lease_deadlines: dict[str, float] = {}
         self.resources: dict[str, Any] = {}
+        # Jobs that ended while the database was unreachable: given back once it answers again.
+        self.unreleased: dict[str, Claim] = {}
+        # One line when the database goes away and one when it is back, whichever step noticed;
+        # any other failure (a bug) is logged once per step, with its traceback.
+        self.database = Outage(log, f"worker {self.id}: database", traceback=False)
+        self.failing_steps: dict[str, Outage] = {}
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,57 +117,111 @@ class Worker:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         jobs._local_wakers.add(self.wake)
-        heartbeat = asyncio.create_task(self._heartbeat())
-        listener = None
+        helpers = [asyncio.create_task(self._heartbeat(), name=f"worker {self.id} heartbeat")]
+        if not self.runtime.settings.is_sqlite:
+            helpers.append(asyncio.create_task(self._listen(), name=f"worker {self.id} listen"))
         try:
-            if self.periodic:
-                await self._ensure_schedules()
-            listener = await self._listen()
-            next_tick = next_poll = 0.0
-            # Under load, claim in batches of a quarter of the slots rather than one job per
-            # finished job: a claim is a transaction of its own.
-            batch = max(1, self.concurrency // 4)
-            while not self._stopping.is_set():
-                self._wake.clear()
-                loop_time = self._loop.time()
+            await self._loop_until_stopped(self._loop)
+            await self._drain()
+        finally:
+            jobs._local_wakers.discard(self.wake)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self._close_resources()
+
+    async def _loop_until_stopped(self, loop: asyncio.AbstractEventLoop) -> None:
+        schedules_ready = not self.periodic
+        next_tick = next_poll = 0.0
+        failures = 0
+        # Under load, claim in batches of a quarter of the slots rather than one job per
+        # finished job: a claim is a transaction of its own.
+        batch = max(1, self.concurrency // 4)
+        while not self._stopping.is_set():
+            self._wake.clear()
+            loop_time = loop.time()
+            step = "schedule"
+            try:
+                if not schedules_ready:
+                    await ensure_schedules(self.runtime, only=self.only)
+                    schedules_ready = True
                 if self.periodic and loop_time >= next_tick:
-                    await self._schedule_periodics()
+                    await schedule_due_periodics(self.runtime, only=self.only)
                     next_tick = loop_time + min(1.0, self.poll_seconds)
+                if self.unreleased:
+                    step = "release"
+                    await self._release_unreleased()
+                step = "claim"
                 free = self.concurrency - len(self.running)
                 if free >= batch or (free > 0 and loop_time >= next_poll):
                     claimed = await self._claim(free)
                     next_poll = loop_time + self.poll_seconds
                     for claim in claimed:
                         self._start(claim)
+                    self.succeeded(step)
+                    failures = 0
                     if len(claimed) == free:
                         continue  # there may be more due right now
-                await self._idle(max(0.0, min(next_poll - self._loop.time(), self.poll_seconds)))
-            await self._drain()
-        finally:
-            jobs._local_wakers.discard(self.wake)
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
-            if listener is not None:
-                with contextlib.suppress(Exception):
-                    await listener.close()
-            await self._close_resources()
+                self.succeeded(step)
+                failures = 0
+            except Exception as exc:
+                self.failed(step, exc)
+                failures += 1
+                await self._idle(backoff(failures, base=self.poll_seconds, cap=MAX_BACKOFF_SECONDS))
+                continue
+            await self._idle(max(0.0, min(next_poll - loop.time(), self.poll_seconds)))
 
-    async def _listen(self) -> Any:
-        """On PostgreSQL, wake up when a transaction that enqueued a job commits (LISTEN/NOTIFY);
-        polling stays as the fallback. Returns the listening connection, or None."""
-        if self.runtime.settings.is_sqlite:
-            return None
-        try:
-            connection = await self.runtime.engine.connect()
-            raw = await connection.get_raw_connection()
-            await raw.driver_connection.add_listener(  # type: ignore[union-attr]
-                jobs.NOTIFY_CHANNEL, lambda *_: self._wake.set()
+    def failed(self, step: str, error: BaseException) -> None:
+        """Report a failed step: an outage of the database, or a bug in that step."""
+        if is_database_unavailable(error):
+            self.database.failed(error)
+            return
+        outage = self.failing_steps.get(step)
+        if outage is None:
+            outage = self.failing_steps[step] = Outage(
+                log, f"worker {self.id}: {step}", traceback=True
             )
-            return connection
-        except Exception:
-            log.warning("worker %s: LISTEN failed, polling only", self.id, exc_info=True)
-            return None
+        outage.failed(error)
+
+    def succeeded(self, step: str) -> None:
+        self.database.recovered()
+        outage = self.failing_steps.get(step)
+        if outage is not None:
+            outage.recovered()
+
+    async def _listen(self) -> None:
+        """On PostgreSQL, wake up when a transaction that enqueued a job commits (LISTEN/NOTIFY);
+        polling stays as the fallback. A lost connection is opened again (with back-off)."""
+        failures = 0
+        while True:
+            try:
+                await self._listen_once()
+                failures = 0  # it listened, then lost the connection
+            except Exception as exc:
+                self.failed("listen", exc)
+                failures += 1
+            await asyncio.sleep(
+                backoff(failures + 1, base=self.poll_seconds, cap=MAX_BACKOFF_SECONDS)
+            )
+
+    async def _listen_once(self) -> None:
+        connection = await self.runtime.engine.connect()
+        lost = asyncio.Event()
+        try:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            driver.add_termination_listener(lambda _connection: lost.set())
+            await driver.add_listener(jobs.NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            self.succeeded("listen")
+            self._wake.set()  # jobs enqueued while no one listened
+            await lost.wait()
+        finally:
+            # Lost, or the worker stops: either way the pool must not hand out this connection
+            # again (it is closed, or it still listens).
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
 
     async def _idle(self, seconds: float) -> None:
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
@@ -241,18 +312,34 @@ class Worker:
         except asyncio.CancelledError:
             await self._release(claim)
             raise
-        except Exception:
-            log.exception("job %s %s crashed the runner", claim.name, claim.id)
+        except Exception as exc:
+            if is_database_unavailable(exc):
+                # Neither its work nor its failure could be recorded: give it back once the
+                # database answers, rather than leave it until its lease runs out.
+                self.database.failed(exc)
+                self.unreleased[claim.id] = claim
+            else:
+                log.exception("job %s %s crashed the runner", claim.name, claim.id)
 
     async def _release(self, claim: Claim) -> None:
         """Give a job back at once (we are shutting down before it finished)."""
         with contextlib.suppress(Exception):
-            async with transaction(self.runtime.sessionmaker) as session:
-                await session.execute(
-                    update(Job)
-                    .where(Job.id == claim.id, Job.locked_by == self.id)
-                    .values(locked_until=None, locked_by=None, attempts=Job.attempts - 1)
-                )
+            await self._give_back([claim.id])
+
+    async def _give_back(self, job_ids: list[str]) -> None:
+        async with transaction(self.runtime.sessionmaker) as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.locked_by == self.id)
+                .values(locked_until=None, locked_by=None, attempts=Job.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _release_unreleased(self) -> None:
+        ids = list(self.unreleased)
+        await self._give_back(ids)
+        for job_id in ids:
+            self.unreleased.pop(job_id, None)
 
     async def _heartbeat(self) -> None:
         """Extend the leases of the running jobs, so only a dead (or long stalled) worker's jobs
@@ -274,9 +361,10 @@ class Worker:
                             .returning(Job.id)
                         )
                     ).all()
-            except Exception:
-                log.exception("worker %s could not extend its leases", self.id)
+            except Exception as exc:
+                self.failed("heartbeat", exc)
                 continue
+            self.succeeded("heartbeat")
             for job_id in extended:
                 if job_id in self.lease_deadlines:
                     self.lease_deadlines[job_id] = started + self.lease.total_seconds()
@@ -304,78 +392,6 @@ class Worker:
 
     def backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.retry_base_seconds * 2 ** (attempt - 1), 3600.0))
-
-    # -- periodic jobs ---------------------------------------------------------------------
-
-    async def _ensure_schedules(self) -> None:
-        for periodic in self.jobs.periodics.values():
-            if self.only is not None and periodic.name not in self.only:
-                continue
-            try:
-                async with transaction(self.runtime.sessionmaker) as session:
-                    row = await session.get(PeriodicSchedule, periodic.name)
-                    now = utc_now()
-                    if row is None:
-                        session.add(
-                            PeriodicSchedule(
-                                name=periodic.name,
-                                spec=periodic.spec,
-                                next_due_at=periodic.next_due(now),
-                            )
-                        )
-                    elif row.spec != periodic.spec:
-                        row.spec = periodic.spec
-                        row.next_due_at = periodic.next_due(now)
-            except IntegrityError:
-                pass  # another worker created it at the same moment
-
-    async def _schedule_periodics(self) -> None:
-        try:
-            await schedule_due_periodics(self.runtime, only=self.only)
-        except Exception:
-            log.exception("worker %s could not schedule periodic jobs", self.id)
-
-
-async def schedule_due_periodics(runtime: Runtime, *, only: Collection[str] | None = None) -> int:
-    """Enqueue one run of each periodic job that is due; returns how many were enqueued.
-
-    The schedule row is advanced with a compare-and-set on its `next_due_at`, in the transaction
-    that enqueues the run: of several workers, exactly one wins each due time. Missed due times
-    (the workers were down) collapse into one run, for the latest of them.
-    """
-    count = 0
-    async with transaction(runtime.sessionmaker) as session:
-        now = utc_now()
-        rows = (
-            await session.scalars(
-                select(PeriodicSchedule).where(PeriodicSchedule.next_due_at <= now)
-            )
-        ).all()
-        for row in rows:
-            periodic = runtime.jobs.periodics.get(row.name)
-            if periodic is None or (only is not None and row.name not in only):
-                continue
-            due = periodic.latest_due(now)
-            result = await session.execute(
-                update(PeriodicSchedule)
-                .where(
-                    PeriodicSchedule.name == row.name,
-                    PeriodicSchedule.next_due_at == row.next_due_at,
-                )
-                .values(next_due_at=periodic.next_due(now), last_due_at=due)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                continue
-            await jobs.enqueue(
-                session,
-                name=row.name,
-                payload={"due_at": due.isoformat()},
-                run_at=due,
-                dedupe_key=f"{PERIODIC_PREFIX}{row.name}:{due.isoformat()}",
-            )
-            count += 1
-    return count
 
 
 async def run_claimed(worker: Worker, claim: Claim) -> None:
@@ -417,8 +433,11 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
         except asyncio.CancelledError:
             await session.rollback()
             raise
-        except Exception:
-            await session.rollback()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await session.rollback()
+            if is_database_unavailable(exc):
+                raise  # not the job's fault: the worker gives it back once the database is back
             error = traceback.format_exc()
             log.warning(
                 "job %s %s failed (attempt %d)", claim.name, claim.id, claim.attempt, exc_info=True
@@ -427,7 +446,8 @@ async def run_claimed(worker: Worker, claim: Claim) -> None:
                 claim, delay=worker.backoff(claim.attempt), error=error, count_attempt=True
             )
     finally:
-        await session.close()
+        with contextlib.suppress(Exception):
+            await session.close()
 
 
 async def run_due(
@@ -442,7 +462,7 @@ async def run_due(
     count = 0
     try:
         if periodic:
-            await worker._ensure_schedules()
+            await ensure_schedules(runtime, only=worker.only)
             await schedule_due_periodics(runtime, only=worker.only)
         while True:
             claimed = await worker._claim(1)
