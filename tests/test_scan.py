@@ -19,6 +19,8 @@ from tests.conftest import make_settings
 from tests.helpers import Api, make_poster, make_program, make_referral, make_user
 from vantio.app import create_app
 from vantio.config import Settings
+from vantio.events import service as event_service
+from vantio.events.models import Event
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 from vantio.scans import service
@@ -634,7 +636,16 @@ async def test_an_unsubscribed_impression_event_is_serialized_when_first_deliver
         {"url": "https://hooks.example.com/later", "events": ["impression.created"]},
     )
     async with runtime.sessionmaker() as session:
-        loaded = await delivery._load(session, event["id"], endpoint["id"])
+        stored = await session.get(Event, event["id"])
+        assert stored is not None
+        loaded = await delivery.prepare(
+            session,
+            event_id=stored.id,
+            event_type=stored.type,
+            owner=stored,
+            body=event_service.body_of(stored),
+            endpoint_id=endpoint["id"],
+        )
     assert loaded is not None
     body = json.loads(loaded.body)
     assert (body["id"], body["type"], body["event"]) == (

@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from vantio import event_catalog
 from vantio.analytics.endpoints import router as analytics
 from vantio.campaigns.endpoints import batch_router as voucher_batch
 from vantio.campaigns.endpoints import router as campaigns
@@ -46,3 +47,4 @@ def include_routers(app: FastAPI) -> None:
             api.include_router(router)
         app.include_router(api)
     app.include_router(scans)
+    event_catalog.document(app.webhooks)  # what Vantio sends: OpenAPI's `webhooks` section

@@ -20,6 +20,7 @@ from vantio.kit.workflow import Workflow
 from vantio.programs import service as program_service
 from vantio.referrals import service as referral_service
 from vantio.referrals.schemas import ReferralStatus
+from vantio.webhooks.schemas import EventType
 
 WORKFLOW = Workflow(
     "earning",
@@ -88,7 +89,7 @@ async def create_earning(
     )
     session.add(earning)
     await session.flush()
-    await _emit(session, auth, "earning.created", earning)
+    await _emit(session, auth, EventType.EARNING_CREATED, earning)
     return earning
 
 
@@ -168,13 +169,13 @@ async def change_status(
     previous, earning.status = earning.status, status
     earning.updated_at = now
     await session.flush()
-    await _emit(session, auth, "earning.status_changed", earning, previous_status=previous)
+    await _emit(session, auth, EventType.EARNING_STATUS_CHANGED, earning, previous_status=previous)
 
 
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     earning: Earning,
     previous_status: str | None = None,
 ) -> None:

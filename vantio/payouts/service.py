@@ -26,6 +26,7 @@ from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate, Skippe
 from vantio.programs import service as program_service
 from vantio.users import service as user_service
 from vantio.users.models import User
+from vantio.webhooks.schemas import EventType
 
 WORKFLOW = Workflow(
     "payout",
@@ -153,7 +154,7 @@ async def _create_payout(
         await earning_service.change_status(
             session, auth, earning=earning, status=EarningStatus.PROCESSING
         )
-    await _emit(session, auth, "payout.created", payout)
+    await _emit(session, auth, EventType.PAYOUT_CREATED, payout)
     return payout
 
 
@@ -242,7 +243,9 @@ async def _mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -
             )
     payout.status, payout.paid_at, payout.updated_at = PayoutStatus.PAID, now, now
     await session.flush()
-    await _emit(session, auth, "payout.paid", payout, previous_status="processing")
+    await _emit(
+        session, auth, EventType.PAYOUT_PAID, payout, previous_status=PayoutStatus.PROCESSING
+    )
 
 
 async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
@@ -259,7 +262,9 @@ async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout)
     )
     payout.status, payout.updated_at = PayoutStatus.FAILED, utc_now()
     await session.flush()
-    await _emit(session, auth, "payout.failed", payout, previous_status="processing")
+    await _emit(
+        session, auth, EventType.PAYOUT_FAILED, payout, previous_status=PayoutStatus.PROCESSING
+    )
 
 
 async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> User:
@@ -272,7 +277,7 @@ async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Pay
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     payout: Payout,
     previous_status: str | None = None,
 ) -> None:

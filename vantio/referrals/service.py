@@ -28,6 +28,7 @@ from vantio.referrals.errors import (
 from vantio.referrals.models import Referral
 from vantio.referrals.schemas import ReferralCreate, ReferralOut, ReferralStatus, ReferralUpdate
 from vantio.users import service as user_service
+from vantio.webhooks.schemas import EventType
 
 WORKFLOW = Workflow(
     "referral",
@@ -84,7 +85,7 @@ async def create_referral(
     )
     session.add(referral)
     await _flush_unique_email(session, auth, program_id=program.id, email=data.email)
-    await _emit(session, auth, "referral.created", referral)
+    await _emit(session, auth, EventType.REFERRAL_CREATED, referral)
     return referral
 
 
@@ -169,7 +170,9 @@ async def change_status(
     previous, referral.status = referral.status, status
     referral.updated_at = now
     await session.flush()
-    await _emit(session, auth, "referral.status_changed", referral, previous_status=previous)
+    await _emit(
+        session, auth, EventType.REFERRAL_STATUS_CHANGED, referral, previous_status=previous
+    )
 
 
 async def find_for_order(
@@ -260,7 +263,7 @@ async def _ensure_email_free(
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     referral: Referral,
     previous_status: str | None = None,
 ) -> None:
