@@ -187,20 +187,13 @@ def subscriptions(connection: Connection, owner: repository.Owner) -> Subscripti
     return Subscriptions([(row.id, row.events) for row in rows])
 
 
-async def subscribed_endpoint_ids(
-    session: AsyncSession, owner: repository.Owner, *, event_type: str
-) -> list[str]:
-    """The enabled endpoints of the account and mode that take this event type."""
-    found = await session.run_sync(lambda sync: subscriptions(sync.connection(), owner))
-    return found.endpoint_ids(event_type)
-
-
 async def redelivery_targets(
     session: AsyncSession, auth: AuthContext, *, event_type: str, endpoint_id: str | None
 ) -> list[str]:
     """One named endpoint (even if it does not subscribe to the type), or all subscribed ones."""
     if endpoint_id is None:
-        return await subscribed_endpoint_ids(session, auth, event_type=event_type)
+        found = await session.run_sync(lambda sync: subscriptions(sync.connection(), auth))
+        return found.endpoint_ids(event_type)
     endpoint = await get_endpoint_or_raise(
         session, auth, endpoint_id=endpoint_id, field="endpoint_id"
     )
