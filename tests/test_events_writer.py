@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.helpers import Tenant, new_tenant
 from vantio.auth.context import AuthContext
 from vantio.db.session import transaction
+from vantio.events import jobs as event_jobs
 from vantio.events import service as event_service
 from vantio.events.models import Event
 from vantio.kit.time import utc_now
@@ -135,3 +136,28 @@ async def test_workers_are_notified_when_the_events_commit_and_not_when_they_rol
         assert received.empty()  # one commit, one wake-up
     finally:
         await listener.close()
+
+
+async def test_a_delivery_goes_only_to_an_endpoint_of_the_event_owner(
+    runtime: Runtime, tenant: Tenant, client: httpx.AsyncClient
+) -> None:
+    other = await new_tenant(runtime, client)
+    own = await endpoint(tenant, ["referral.created"])
+    live = await endpoint(tenant, ["referral.created"], live=True)
+    foreign = await endpoint(other, ["referral.created"])
+    auth = AuthContext(account_id=tenant.account_id, livemode=False, api_key_id="")
+    async with transaction(runtime.sessionmaker) as session:
+        event_id = await event_service.record(
+            session, auth, type="referral.created", data={"id": "a"}
+        )
+    async with transaction(runtime.sessionmaker) as session:
+        found = {
+            endpoint_id: await event_jobs.load_delivery(
+                session, event_id=event_id, endpoint_id=endpoint_id
+            )
+            for endpoint_id in (own, live, foreign)
+        }
+    assert found[own] is not None
+    assert found[own].body.startswith(f'{{"id":"{event_id}","type":"referral.created"'.encode())
+    assert found[live] is None
+    assert found[foreign] is None

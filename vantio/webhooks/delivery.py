@@ -73,10 +73,8 @@ async def prepare(
 ) -> Delivery | None:
     """What one attempt sends, read in the caller's snapshot; None when the endpoint is gone,
     disabled, or not the event owner's (nothing more to send)."""
-    endpoint = await session.get(WebhookEndpoint, endpoint_id)
+    endpoint = await repository.get(session, WebhookEndpoint, owner, endpoint_id)
     if endpoint is None or endpoint.disabled:
-        return None
-    if (endpoint.account_id, endpoint.livemode) != (owner.account_id, owner.livemode):
         return None
     return Delivery(
         event_id=event_id,
