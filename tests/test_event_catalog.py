@@ -38,6 +38,11 @@ def test_openapi_lists_every_event_with_its_typed_body(app: FastAPI) -> None:
         assert set(body["required"]) == set(ENVELOPE)
     data = components["ReferralStatusChangedEvent"]["properties"]["data"]["$ref"]
     assert data == "#/components/schemas/ReferralStatusChange"
+    # The bodies as sent: the same schemas the API answers with, never split into input/output.
+    created = components["ReferralCreatedEvent"]["properties"]["data"]["$ref"]
+    answer = schema["paths"]["/api/v1/referrals/{id}"]["get"]["responses"]["200"]["content"]
+    assert created == answer["application/json"]["schema"]["$ref"]
+    assert not [name for name in components if name.endswith(("-Input", "-Output"))]
     assert "previous_status" in components["ReferralStatusChange"]["properties"]
     assert "email" in components["ReferralStatusChange"]["properties"]
 

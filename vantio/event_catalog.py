@@ -9,14 +9,11 @@ domains' schemas. Services record plain JSON (`events.service.record(type=..., d
 services record matches it.
 """
 
-import inspect
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any, Generic, Literal, TypeVar
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, create_model
-from starlette.responses import Response
+from pydantic.json_schema import models_json_schema
 
 from vantio.earnings.schemas import EarningOut, EarningStatus
 from vantio.impressions.schemas import ImpressionOut
@@ -141,36 +138,47 @@ CATALOG: dict[EventType, type[EventBody[Any]]] = {
 }
 
 
+_REF = "#/components/schemas/{model}"
 _RETRIES = (
     "Not received: a 5xx, 429, timeout or network error is retried on the schedule of "
     "docs/API.md; any other answer is final"
 )
 
 
-def document(webhooks: APIRouter) -> None:
-    """List every event in the `webhooks` section of OpenAPI (give it `app.webhooks`, whose
-    routes describe requests Vantio sends and are never served)."""
-    for event_type, model in CATALOG.items():
-        webhooks.add_api_route(
-            event_type,
-            _receiver(model),
-            methods=["POST"],
-            operation_id=event_type.replace(".", "_"),
-            summary=event_type,
-            description=f"{model.__doc__} Signed as docs/API.md says.",
-            response_class=Response,
-            response_description="Received: any 2xx acknowledges the delivery",
-            responses={"default": {"description": _RETRIES}},
-            tags=["Webhooks"],
-        )
+def add_webhooks(document: dict[str, Any]) -> None:
+    """Add the `webhooks` section to an OpenAPI document: one entry per event type, whose request
+    body is the type's model.
 
-
-def _receiver(model: type[BaseModel]) -> Callable[..., Awaitable[None]]:
-    """A stand-in for the endpoint's receiver, whose request body is `model`."""
-
-    async def receive(body: BaseModel) -> None:
-        raise NotImplementedError  # only described, never served
-
-    body = inspect.Parameter("body", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=model)
-    receive.__signature__ = inspect.Signature([body], return_annotation=None)  # type: ignore[attr-defined]
-    return receive
+    The schemas are those of the bodies as serialized (what Vantio sends), added to the
+    document's components beside the API's own: `ReferralOut` is the one the API answers with.
+    (Described as FastAPI webhook routes, they would be read as input, and FastAPI would split
+    every shared schema into `-Input` and `-Output` variants.)
+    """
+    _, top = models_json_schema(
+        [(model, "serialization") for model in CATALOG.values()], ref_template=_REF
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in top.get("$defs", {}).items():
+        if schemas.setdefault(name, schema) != schema:
+            raise ValueError(f"two different schemas are named {name} in the OpenAPI document")
+    document["webhooks"] = {
+        event_type: {
+            "post": {
+                "tags": ["Webhooks"],
+                "summary": event_type,
+                "description": f"{model.__doc__} Signed as docs/API.md says.",
+                "operationId": event_type.replace(".", "_"),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}
+                    },
+                },
+                "responses": {
+                    "200": {"description": "Received: any 2xx acknowledges the delivery"},
+                    "default": {"description": _RETRIES},
+                },
+            }
+        }
+        for event_type, model in CATALOG.items()
+    }
