@@ -228,6 +228,9 @@ async def test_refused_transitions(api: Api, current: str, target: str) -> None:
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_status_transition"
+    assert response.json()["message"] == (
+        f"status: an earning cannot go from '{current}' to '{target}'"
+    )
     assert response.json()["details"]["allowed"] == sorted(b for a, b in ALLOWED if a == current)
     unchanged = await api.ok("GET", f"/api/v1/earnings/{earning['id']}")
     assert unchanged["status"] == current

@@ -146,6 +146,13 @@ async def test_paid_moves_every_earning_to_paid(api: Api) -> None:
     refused = await api.put(f"/api/v1/payouts/{payout['id']}", {"status": "failed"})
     assert refused.status_code == 400
     assert refused.json()["code"] == "invalid_status_transition"
+    assert refused.json()["message"] == "status: a payout cannot go from 'paid' to 'failed'"
+    assert refused.json()["details"] == {
+        "field": "status",
+        "current": "paid",
+        "requested": "failed",
+        "allowed": [],
+    }
 
 
 async def test_failed_moves_earnings_to_failed_and_they_can_be_retried(api: Api) -> None:

@@ -19,12 +19,12 @@ from tests.conftest import make_settings
 from tests.helpers import Api, make_poster, make_program, make_referral, make_user
 from vantio.app import create_app
 from vantio.config import Settings
+from vantio.events import jobs as event_jobs
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 from vantio.scans import service
 from vantio.scans.endpoints import ScanFastPath
 from vantio.scans.writer import writer_of
-from vantio.webhooks import delivery
 
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 IPAD = "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
@@ -634,7 +634,9 @@ async def test_an_unsubscribed_impression_event_is_serialized_when_first_deliver
         {"url": "https://hooks.example.com/later", "events": ["impression.created"]},
     )
     async with runtime.sessionmaker() as session:
-        loaded = await delivery._load(session, event["id"], endpoint["id"])
+        loaded = await event_jobs.load_delivery(
+            session, event_id=event["id"], endpoint_id=endpoint["id"]
+        )
     assert loaded is not None
     body = json.loads(loaded.body)
     assert (body["id"], body["type"], body["event"]) == (

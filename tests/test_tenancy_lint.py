@@ -42,7 +42,6 @@ TEMPORARY: dict[str, str] = {
     "vantio/vouchers/service.py": "i10-vouchers",
     "vantio/voucher_analytics/metrics.py": "i10-vouchers",
     "vantio/scans/service.py": "i10-vouchers (the Voucher join)",
-    "vantio/impressions/service.py": "i10-events (the scan writer's subscriber lookup)",
 }
 
 # Methods that order or name a column without comparing it.

@@ -14,6 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import make_settings
 from tests.helpers import Api, Tenant, make_funnel, make_referral
+from tests.test_event_catalog import assert_matches_catalog
 from tests.webhook_receiver import Received, Receiver
 from vantio.app import create_app
 from vantio.auth.context import AuthContext
@@ -46,8 +47,7 @@ def auth_of(tenant: Tenant, livemode: bool = False) -> AuthContext:
 
 async def record_event(runtime: Runtime, tenant: Tenant, type: str, data: dict[str, Any]) -> str:
     async with transaction(runtime.sessionmaker) as session:
-        event = await event_service.record(session, auth_of(tenant), type=type, data=data)
-    return event.id
+        return await event_service.record(session, auth_of(tenant), type=type, data=data)
 
 
 def verify(received: Received, secret: str) -> dict[str, Any]:
@@ -373,6 +373,7 @@ async def test_endpoint_failing_for_5_days_is_disabled_with_an_event(
     ] is True
     events = await tenant.test.ok("GET", "/api/v1/events", type="webhook_endpoint.disabled")
     (disabled,) = events["events"]
+    assert_matches_catalog(disabled)
     assert disabled["data"]["id"] == broken["id"]
     assert disabled["data"]["disabled"] is True
     assert "secret" not in disabled["data"]

@@ -135,10 +135,10 @@ async def _record_events(runtime: Runtime, count: int, *, batch: int = 50) -> li
     for start in range(0, count, batch):
         async with transaction(runtime.sessionmaker) as session:
             for i in range(start, min(start + batch, count)):
-                event = await event_service.record(
+                event_id = await event_service.record(
                     session, AUTH, type="referral.created", data={"id": f"ref_{i}", "n": i}
                 )
-                ids.append(event.id)
+                ids.append(event_id)
     return ids
 
 

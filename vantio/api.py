@@ -1,12 +1,14 @@
 """Every router of the server: the whole URL surface on one screen."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 
+from vantio import event_catalog
 from vantio.analytics.endpoints import router as analytics
 from vantio.campaigns.endpoints import batch_router as voucher_batch
 from vantio.campaigns.endpoints import router as campaigns
 from vantio.earnings.endpoints import router as earnings
 from vantio.events.endpoints import router as events
+from vantio.http.openapi import Application
 from vantio.http.routes import check_idempotency_scopes
 from vantio.impressions.endpoints import router as impressions
 from vantio.payouts.endpoints import router as payouts
@@ -38,7 +40,7 @@ REFERRAL_API = (
 VOUCHER_API = (voucher_batch, vouchers, campaigns, voucher_analytics)
 
 
-def include_routers(app: FastAPI) -> None:
+def include_routers(app: Application) -> None:
     check_idempotency_scopes(route for r in (*REFERRAL_API, *VOUCHER_API) for route in r.routes)
     for prefix, routers in (("/api/v1", REFERRAL_API), ("/v1", VOUCHER_API)):
         api = APIRouter(prefix=prefix)
@@ -46,3 +48,4 @@ def include_routers(app: FastAPI) -> None:
             api.include_router(router)
         app.include_router(api)
     app.include_router(scans)
+    app.openapi_additions.append(event_catalog.add_webhooks)  # what Vantio sends to endpoints

@@ -9,11 +9,11 @@ import vantio.models  # noqa: F401  (every table mapped before the first query)
 from vantio.analytics import jobs as analytics_jobs
 from vantio.campaigns import jobs as campaign_jobs
 from vantio.config import Settings
+from vantio.events import jobs as event_jobs
 from vantio.payouts import jobs as payout_jobs
 from vantio.runtime import Runtime
 from vantio.voucher_analytics import jobs as voucher_analytics_jobs
 from vantio.vouchers import jobs as voucher_jobs
-from vantio.webhooks import jobs as webhook_jobs
 from vantio.worker.jobs import JobRegistry
 
 # Every module that declares jobs (`@jobs.handler`, `@jobs.periodic`). A new domain with jobs
@@ -21,10 +21,10 @@ from vantio.worker.jobs import JobRegistry
 JOB_MODULES = (
     analytics_jobs,
     campaign_jobs,
+    event_jobs,
     payout_jobs,
     voucher_analytics_jobs,
     voucher_jobs,
-    webhook_jobs,
 )
 
 

@@ -26,8 +26,8 @@ from vantio.referrals.schemas import ReferralUpdate
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
-REFERRAL_STATUSES = tuple(referral_service.TRANSITIONS)
-EARNING_STATUSES = tuple(earning_service.TRANSITIONS)
+REFERRAL_STATUSES = referral_service.WORKFLOW.statuses
+EARNING_STATUSES = earning_service.WORKFLOW.statuses
 
 
 def _back(ctx: Context, default: str) -> str:
@@ -76,7 +76,7 @@ async def referrals(ctx: Ctx) -> Response:
         "referrals.html",
         referrals=rows,
         names=names,
-        transitions={r.id: sorted(referral_service.TRANSITIONS[r.status]) for r in rows},
+        transitions={r.id: referral_service.WORKFLOW.allowed(r.status) for r in rows},
         pager=pager(ctx, page, has_more),
         here=str(ctx.request.url.path)
         + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
@@ -122,7 +122,7 @@ async def earnings(ctx: Ctx) -> Response:
         earnings=rows,
         names=names,
         amounts={e.id: f"{to_major(e.amount, e.currency)} {e.currency}" for e in rows},
-        transitions={e.id: sorted(earning_service.TRANSITIONS[e.status]) for e in rows},
+        transitions={e.id: earning_service.WORKFLOW.allowed(e.status) for e in rows},
         pager=pager(ctx, page, has_more),
         here=str(ctx.request.url.path)
         + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),

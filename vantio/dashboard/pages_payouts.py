@@ -17,7 +17,7 @@ from vantio.payouts.schemas import PayoutCreate, PayoutUpdate
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
-PAYOUT_STATUSES = tuple(payout_service.TRANSITIONS)
+PAYOUT_STATUSES = payout_service.WORKFLOW.statuses
 
 
 async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
@@ -49,7 +49,7 @@ async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
         programs=programs,
         program_names={p.id: p.name for p in programs},
         amounts={p.id: f"{to_major(p.amount, p.currency)} {p.currency}" for p in rows},
-        transitions={p.id: sorted(payout_service.TRANSITIONS[p.status]) for p in rows},
+        transitions={p.id: payout_service.WORKFLOW.allowed(p.status) for p in rows},
         statuses=PAYOUT_STATUSES,
         filters=filters,
         pager=pager(ctx, page, has_more),

@@ -21,7 +21,7 @@ class Earning(TenantMixin, UpdatedMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # an EarningStatus (schemas.py)
     reference_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

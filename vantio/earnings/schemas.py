@@ -1,4 +1,5 @@
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -6,7 +7,14 @@ from vantio.earnings.models import Earning
 from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import Create, Currency, Metadata, ReferralId, Timestamp, Update
 
-EarningStatus = Literal["pending", "processing", "paid", "failed"]
+
+class EarningStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+
+
 Amount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, strict=True)]
 EarningType = Annotated[str, Field(min_length=1, max_length=64)]
 Description = Annotated[str, Field(max_length=1000)]

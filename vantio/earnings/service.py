@@ -9,25 +9,30 @@ from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.earnings.errors import EarningLocked, ReferralRejected
 from vantio.earnings.models import Earning
-from vantio.earnings.schemas import EarningCreate, EarningOut, EarningUpdate
+from vantio.earnings.schemas import EarningCreate, EarningOut, EarningStatus, EarningUpdate
 from vantio.errors import BadRequest, NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
+from vantio.kit.workflow import Workflow
 from vantio.programs import service as program_service
 from vantio.referrals import service as referral_service
-from vantio.referrals.service import InvalidStatusTransition
+from vantio.referrals.schemas import ReferralStatus
+from vantio.webhooks.schemas import EventType
 
-TRANSITIONS: dict[str, set[str]] = {
-    "pending": {"processing", "failed"},
-    "processing": {"paid", "failed"},
-    "failed": {"pending", "processing"},
-    "paid": set(),
-}
+WORKFLOW = Workflow(
+    "earning",
+    {
+        EarningStatus.PENDING: {EarningStatus.PROCESSING, EarningStatus.FAILED},
+        EarningStatus.PROCESSING: {EarningStatus.PAID, EarningStatus.FAILED},
+        EarningStatus.FAILED: {EarningStatus.PENDING, EarningStatus.PROCESSING},
+        EarningStatus.PAID: set(),
+    },
+)
 # Once an earning is in a payout its amount is part of that payout's total.
-EDITABLE_AMOUNT_STATUSES = ("pending", "failed")
+EDITABLE_AMOUNT_STATUSES = (EarningStatus.PENDING, EarningStatus.FAILED)
 
 
 async def create_earning(
@@ -38,7 +43,7 @@ async def create_earning(
     )
     if referral is None:
         raise NotFound(f"No referral with id {data.referral_id}", details={"field": "referral_id"})
-    if referral.status == "rejected":
+    if referral.status == ReferralStatus.REJECTED:
         raise ReferralRejected(
             f"referral_id: referral {referral.id} was rejected and earns no commission",
             details={"field": "referral_id"},
@@ -51,7 +56,7 @@ async def create_earning(
         conversions = await referral_service.count_conversions(
             session, auth, program_id=program.id, student_id=referral.student_id
         )
-        if referral.status == "pending":
+        if referral.status == ReferralStatus.PENDING:
             conversions += 1  # this sale converts the referral
         amount, rate = program_service.commission_on(
             program, sale_amount=data.sale_amount, conversions=conversions
@@ -64,8 +69,10 @@ async def create_earning(
         metadata.update(commission_rate=rate, sale_amount=data.sale_amount)
     else:
         amount = data.amount or 0  # EarningCreate guarantees one of the two is set
-    if referral.status == "pending":
-        await referral_service.change_status(session, auth, referral=referral, status="converted")
+    if referral.status == ReferralStatus.PENDING:
+        await referral_service.change_status(
+            session, auth, referral=referral, status=ReferralStatus.CONVERTED
+        )
     earning = Earning(
         id=new_id("earn"),
         account_id=auth.account_id,
@@ -77,12 +84,12 @@ async def create_earning(
         currency=data.currency or program.currency,
         type=data.type,
         description=data.description,
-        status="pending",
+        status=EarningStatus.PENDING,
         metadata_=metadata_rules.check(metadata),
     )
     session.add(earning)
     await session.flush()
-    await _emit(session, auth, "earning.created", earning)
+    await _emit(session, auth, EventType.EARNING_CREATED, earning)
     return earning
 
 
@@ -155,22 +162,20 @@ async def change_status(
     session: AsyncSession, auth: AuthContext, *, earning: Earning, status: str
 ) -> None:
     """Move an earning along the payment workflow, or raise `invalid_status_transition`."""
-    allowed = TRANSITIONS[earning.status]
-    if status not in allowed:
-        raise InvalidStatusTransition("earning", earning.status, status, allowed)
+    WORKFLOW.check(earning.status, status)
     now = utc_now()
-    if status == "paid":
+    if status == EarningStatus.PAID:
         earning.paid_at = now
     previous, earning.status = earning.status, status
     earning.updated_at = now
     await session.flush()
-    await _emit(session, auth, "earning.status_changed", earning, previous_status=previous)
+    await _emit(session, auth, EventType.EARNING_STATUS_CHANGED, earning, previous_status=previous)
 
 
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     earning: Earning,
     previous_status: str | None = None,
 ) -> None:

@@ -1,52 +1,126 @@
 """Events: one row per state change, in the same transaction as the change.
 
-Recording an event also enqueues, in that same transaction, one delivery job per webhook
-endpoint that subscribes to it: a rolled-back change sends nothing, a committed one is never lost.
+Every event is written by `write`, with one delivery job per webhook endpoint that subscribes to
+it, in that same transaction: a rolled-back change sends nothing, a committed one is never lost.
+Services record one event with `record`; the scan's group commit writes a batch with `write`.
+
+Events depend on webhooks, never the other way: the writer asks webhooks who subscribes and
+enqueues webhooks' delivery jobs, and the delivery job (`events.jobs`) hands webhooks the stored
+body to send.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, cast
 
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.errors import NotFound
 from vantio.events.models import Event
-from vantio.kit.ids import new_id
+from vantio.kit.ids import new_ids
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.webhooks import dispatch, signing
 from vantio.webhooks import service as webhook_service
 from vantio.webhooks.models import WebhookAttempt
-from vantio.webhooks.schemas import EVENT_TYPES
+from vantio.webhooks.schemas import EVENT_TYPES, HIGH_VOLUME
+from vantio.worker import jobs
 
-TYPES = EVENT_TYPES
+_KNOWN_TYPES = frozenset(EVENT_TYPES)
+_INSERT_EVENTS = insert(cast(Table, Event.__table__))  # built once: the scan writes per batch
+
+
+class NewEvent(NamedTuple):
+    """An event to write: whose it is, what happened (`type`, `data`: JSON values) and when."""
+
+    account_id: str
+    livemode: bool
+    type: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class Written(NamedTuple):
+    event_ids: list[str]
+    deliveries: int  # delivery jobs enqueued
+
+
+def write(connection: Connection, events: Sequence[NewEvent]) -> Written:
+    """Write events in the connection's transaction, each with a delivery job per endpoint that
+    subscribes to it, and the NOTIFY that wakes the workers when it commits.
+
+    Blocking Core, so that the scan's batches (on a blocking connection) and services (through
+    `record`) share it. The webhook body is serialized here, once, except for a high-volume type
+    (`impression.created`) that no endpoint takes: a later redelivery serializes its data then.
+    """
+    subscriptions: dict[tuple[str, bool], webhook_service.Subscriptions] = {}
+    rows: list[dict[str, Any]] = []
+    deliveries: list[tuple[str, dict[str, Any]]] = []
+    event_ids = new_ids("evt", len(events))
+    for event, event_id in zip(events, event_ids, strict=True):
+        if event.type not in _KNOWN_TYPES:
+            raise ValueError(f"unknown event type {event.type!r}: add it to EventType")
+        owner = (event.account_id, event.livemode)
+        found = subscriptions.get(owner)
+        if found is None:
+            found = subscriptions[owner] = webhook_service.subscriptions(connection, event)
+        endpoint_ids = found.endpoint_ids(event.type)
+        rows.append(
+            {
+                "id": event_id,
+                "account_id": event.account_id,
+                "livemode": event.livemode,
+                "created_at": event.created_at,
+                "type": event.type,
+                "data": event.data,
+                "body": _serialize(event_id, event)
+                if endpoint_ids or event.type not in HIGH_VOLUME
+                else None,
+            }
+        )
+        deliveries.extend(
+            dispatch.delivery_job(event_id=event_id, endpoint_id=endpoint_id)
+            for endpoint_id in endpoint_ids
+        )
+    if rows:
+        connection.execute(_INSERT_EVENTS, rows)
+    jobs.add_many(connection, deliveries)
+    return Written(event_ids, len(deliveries))
 
 
 async def record(
-    session: AsyncSession, auth: AuthContext, *, type: str, data: dict[str, Any]
-) -> Event:
-    event_id = new_id("evt")
-    created_at = utc_now()
-    body = signing.serialize(
-        event_id=event_id, type=type, created_at=created_at, livemode=auth.livemode, data=data
+    session: AsyncSession, owner: repository.Owner, *, type: str, data: dict[str, Any]
+) -> str:
+    """Record one event in the session's transaction (see `write`); returns its id."""
+    event = NewEvent(owner.account_id, owner.livemode, type, data, utc_now())
+    return await session.run_sync(_record, event)
+
+
+def _record(session: Session, event: NewEvent) -> str:
+    written = write(session.connection(), [event])
+    if written.deliveries:
+        jobs.wake_local_workers_at_commit(session)
+    return written.event_ids[0]
+
+
+def _serialize(event_id: str, event: NewEvent | Event) -> str:
+    return signing.serialize(
+        event_id=event_id,
+        type=event.type,
+        created_at=event.created_at,
+        livemode=event.livemode,
+        data=event.data,
     )
-    event = Event(
-        id=event_id,
-        account_id=auth.account_id,
-        livemode=auth.livemode,
-        type=type,
-        data=data,
-        body=body,
-        created_at=created_at,
-    )
-    session.add(event)
-    for endpoint_id in await webhook_service.subscribed_endpoint_ids(
-        session, auth, event_type=type
-    ):
-        await dispatch.enqueue_delivery(session, event_id=event_id, endpoint_id=endpoint_id)
-    return event
+
+
+def body_of(event: Event) -> str:
+    """The bytes every delivery of the event sends: those stored when it was recorded, or its
+    stored data serialized the same way (a high-volume event that no endpoint took then)."""
+    return event.body or _serialize(event.id, event)
 
 
 async def get_event_or_raise(session: AsyncSession, auth: AuthContext, *, event_id: str) -> Event:

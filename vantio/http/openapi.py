@@ -1,5 +1,6 @@
 """The OpenAPI document states what the API answers, and nothing it does not."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,13 +11,20 @@ _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
 class Application(FastAPI):
-    """FastAPI, with an OpenAPI document free of the 422 answers the API never gives."""
+    """FastAPI, with an OpenAPI document free of the 422 answers the API never gives, completed
+    by `openapi_additions` (the composition adds what no route describes: the webhooks sent)."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.openapi_additions: list[Callable[[dict[str, Any]], None]] = []
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None
         document = super().openapi()  # built once, then cached
         if fresh:
             _drop_validation_errors(document)
+            for add in self.openapi_additions:
+                add(document)
         return document
 
 

@@ -5,29 +5,24 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.auth.context import AuthContext, owner_of
+from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.db.types import UTCDateTime
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
-from vantio.events.models import Event
 from vantio.impressions.models import Impression
 from vantio.impressions.schemas import ImpressionCreate, ImpressionOut
-from vantio.kit.ids import new_id, new_ids
+from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import isoformat, utc_now
 from vantio.posters import service as poster_service
 from vantio.posters.models import Poster
-from vantio.webhooks import dispatch, signing
-from vantio.webhooks.models import WebhookEndpoint
-from vantio.webhooks.schemas import subscribes
-from vantio.worker import jobs as worker_jobs
-from vantio.worker.models import QUEUED, Job
+from vantio.webhooks.schemas import EventType
 
-CREATED = "impression.created"
+CREATED = EventType.IMPRESSION_CREATED
 
 
 def build(
@@ -59,10 +54,7 @@ async def add(session: AsyncSession, impression: Impression) -> None:
     """Store an impression and its `impression.created` event."""
     session.add(impression)
     await event_service.record(
-        session,
-        owner_of(impression),
-        type="impression.created",
-        data=ImpressionOut.of(impression).model_dump(mode="json"),
+        session, impression, type=CREATED, data=ImpressionOut.of(impression).model_dump(mode="json")
     )
 
 
@@ -98,18 +90,10 @@ async def create_impression(
 
 # The statements of the scan's batches, built once (building one costs more than running it).
 _INSERT_IMPRESSIONS = insert(cast(Table, Impression.__table__))
-_INSERT_EVENTS = insert(cast(Table, Event.__table__))
-_INSERT_JOBS = insert(cast(Table, Job.__table__))
 _RECENT = select(Impression.fingerprint, Impression.id, Impression.scanned_at).where(
     Impression.poster_id.in_(bindparam("posters", expanding=True)),
     Impression.fingerprint.in_(bindparam("fingerprints", expanding=True)),
     Impression.scanned_at >= bindparam("since", type_=UTCDateTime),
-)
-_ENDPOINTS = select(
-    WebhookEndpoint.id, WebhookEndpoint.account_id, WebhookEndpoint.livemode, WebhookEndpoint.events
-).where(
-    WebhookEndpoint.account_id.in_(bindparam("accounts", expanding=True)),
-    WebhookEndpoint.disabled.is_(False),
 )
 
 
@@ -148,87 +132,32 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Store impressions (rows of `scanned_row`) and their `impression.created` events.
 
     The hot path of the scan: one executemany per table however many rows, where `add` costs an
-    ORM object, a flush and a subscription query per impression. The rows are those that
-    `event_service.record` writes: each event with its serialized webhook body, and a delivery
-    job for each endpoint that subscribes to `impression.created`.
+    ORM object and a flush per impression; the events go through the one event writer.
     """
-    subscribers = _subscribers(connection, {row["account_id"] for row in rows})
-    events = []
-    deliveries: list[tuple[str, str]] = []
-    for row, event_id in zip(rows, new_ids("evt", len(rows)), strict=True):
-        # ImpressionOut's JSON, built directly: pydantic per row costs more than the insert.
-        data = {
-            "id": row["id"],
-            "poster_id": row["poster_id"],
-            "program_id": row["program_id"],
-            "student_id": row["student_id"],
-            "scanned_at": isoformat(row["scanned_at"]),
-            "user_agent": row["user_agent"],
-            "ip_address": row["ip_address"],
-            "metadata": row["metadata"],
-        }
-        endpoint_ids = subscribers.get((row["account_id"], row["livemode"]), [])
-        events.append(
-            {
-                "id": event_id,
-                "account_id": row["account_id"],
-                "livemode": row["livemode"],
-                "created_at": row["created_at"],
-                "type": CREATED,
-                "data": data,
-                # Serialized only when an endpoint will receive it (impression.created is off
-                # unless subscribed): a quarter of the scan writer's time went here. A later
-                # redelivery serializes the stored data the same way.
-                "body": signing.serialize(
-                    event_id=event_id,
-                    type=CREATED,
-                    created_at=row["created_at"],
-                    livemode=row["livemode"],
-                    data=data,
-                )
-                if endpoint_ids
-                else None,
-            }
-        )
-        deliveries.extend((event_id, endpoint_id) for endpoint_id in sorted(endpoint_ids))
     connection.execute(_INSERT_IMPRESSIONS, list(rows))
-    connection.execute(_INSERT_EVENTS, events)
-    jobs = _delivery_jobs(deliveries)
-    if jobs:
-        connection.execute(_INSERT_JOBS, jobs)
-        if connection.dialect.name == "postgresql":  # as `jobs.enqueue` does: wake the workers
-            connection.execute(text(f"NOTIFY {worker_jobs.NOTIFY_CHANNEL}"))
-
-
-def _subscribers(
-    connection: Connection, accounts: Collection[str]
-) -> dict[tuple[str, bool], list[str]]:
-    """The endpoints of these accounts that subscribe to `impression.created`, per account and mode."""
-    endpoints: dict[tuple[str, bool], list[str]] = {}
-    for endpoint_id, account_id, livemode, subscribed in connection.execute(
-        _ENDPOINTS, {"accounts": list(accounts)}
-    ):
-        if subscribes(subscribed, CREATED):
-            endpoints.setdefault((account_id, livemode), []).append(endpoint_id)
-    return endpoints
-
-
-def _delivery_jobs(deliveries: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The job rows `dispatch.enqueue_delivery` would add for these (event, endpoint) pairs."""
-    now = utc_now()
-    return [
-        {
-            "id": new_id("job"),
-            "name": dispatch.DELIVER,
-            "payload": {"event_id": event_id, "endpoint_id": endpoint_id, "attempt": 1},
-            "state": QUEUED,
-            "run_at": now,
-            "attempts": 0,
-            "dedupe_key": None,
-            "created_at": now,
-        }
-        for event_id, endpoint_id in deliveries
-    ]
+    event_service.write(
+        connection,
+        [
+            event_service.NewEvent(
+                row["account_id"],
+                row["livemode"],
+                CREATED,
+                # ImpressionOut's JSON, built directly: pydantic per row costs more than the insert.
+                {
+                    "id": row["id"],
+                    "poster_id": row["poster_id"],
+                    "program_id": row["program_id"],
+                    "student_id": row["student_id"],
+                    "scanned_at": isoformat(row["scanned_at"]),
+                    "user_agent": row["user_agent"],
+                    "ip_address": row["ip_address"],
+                    "metadata": row["metadata"],
+                },
+                row["created_at"],
+            )
+            for row in rows
+        ],
+    )
 
 
 def find_recent_many(

@@ -19,7 +19,7 @@ class Payout(TenantMixin, UpdatedMixin, Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # a PayoutStatus (schemas.py)
     earnings_count: Mapped[int] = mapped_column(Integer)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

@@ -1,3 +1,4 @@
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -6,7 +7,12 @@ from vantio.kit.schemas import Create, Metadata, ProgramId, Strict, Timestamp, U
 from vantio.payouts.models import Payout
 
 PayoutId = Annotated[str, prefixed("payout")]
-PayoutStatus = Literal["processing", "paid", "failed"]
+
+
+class PayoutStatus(StrEnum):
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
 
 
 class PayoutCreate(Create):
@@ -16,7 +22,7 @@ class PayoutCreate(Create):
 
 
 class PayoutUpdate(Strict):
-    status: Literal["paid", "failed"] | None = None
+    status: Literal["paid", "failed"] | None = None  # the moves a client makes; see WORKFLOW
     metadata: dict[str, Any] | None = None
 
 

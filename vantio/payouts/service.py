@@ -12,25 +12,30 @@ from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
+from vantio.earnings.schemas import EarningStatus
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
+from vantio.kit.workflow import Workflow
 from vantio.payouts.errors import PayoutConflict, PayoutEarningsChanged
 from vantio.payouts.models import Payout, PayoutEarning
-from vantio.payouts.schemas import PayoutOut, PayoutUpdate, Skipped
+from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate, Skipped
 from vantio.programs import service as program_service
-from vantio.referrals.service import InvalidStatusTransition
 from vantio.users import service as user_service
 from vantio.users.models import User
+from vantio.webhooks.schemas import EventType
 
-TRANSITIONS: dict[str, set[str]] = {
-    "processing": {"paid", "failed"},
-    "paid": set(),
-    "failed": set(),
-}
+WORKFLOW = Workflow(
+    "payout",
+    {
+        PayoutStatus.PROCESSING: {PayoutStatus.PAID, PayoutStatus.FAILED},
+        PayoutStatus.PAID: set(),
+        PayoutStatus.FAILED: set(),
+    },
+)
 
 
 @dataclass
@@ -95,7 +100,9 @@ async def _claimable_earnings(
         PayoutEarning.earning_id == Earning.id, PayoutEarning.active.is_(True)
     )
     query = repository.filter_by(
-        repository.scoped(Earning, auth).where(Earning.status == "pending", ~in_live_payout),
+        repository.scoped(Earning, auth).where(
+            Earning.status == EarningStatus.PENDING, ~in_live_payout
+        ),
         Earning,
         program_id=program_id,
         student_id=student_id,
@@ -122,7 +129,7 @@ async def _create_payout(
         student_id=student_id,
         amount=sum(earning.amount for earning in earnings),
         currency=currency,
-        status="processing",
+        status=PayoutStatus.PROCESSING,
         earnings_count=len(earnings),
         metadata_=metadata_rules.check(dict(metadata)),
     )
@@ -144,8 +151,10 @@ async def _create_payout(
         ) from exc
     for earning in earnings:
         earning.reference_id = payout.id
-        await earning_service.change_status(session, auth, earning=earning, status="processing")
-    await _emit(session, auth, "payout.created", payout)
+        await earning_service.change_status(
+            session, auth, earning=earning, status=EarningStatus.PROCESSING
+        )
+    await _emit(session, auth, EventType.PAYOUT_CREATED, payout)
     return payout
 
 
@@ -205,10 +214,8 @@ async def update_payout(
         payout.metadata_ = metadata_rules.merge(payout.metadata_, data.metadata)
         payout.updated_at = utc_now()
     if data.status is not None and data.status != payout.status:
-        allowed = TRANSITIONS[payout.status]
-        if data.status not in allowed:
-            raise InvalidStatusTransition("payout", payout.status, data.status, allowed)
-        if data.status == "paid":
+        WORKFLOW.check(payout.status, data.status)
+        if PayoutStatus(data.status) == PayoutStatus.PAID:
             await _mark_paid(session, auth, payout)
         else:
             await _mark_failed(session, auth, payout)
@@ -219,7 +226,9 @@ async def update_payout(
 async def _mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
     """Every earning of the payout becomes `paid`; one moved elsewhere meanwhile refuses it."""
     earnings = await list_payout_earnings(session, auth, payout=payout, for_update=True)
-    moved = [e.id for e in earnings if e.status not in ("processing", "paid")]
+    moved = [
+        e.id for e in earnings if e.status not in (EarningStatus.PROCESSING, EarningStatus.PAID)
+    ]
     if moved:
         raise PayoutEarningsChanged(
             "status: some earnings of this payout changed status since it was created; "
@@ -228,11 +237,15 @@ async def _mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -
         )
     now = utc_now()
     for earning in earnings:
-        if earning.status == "processing":
-            await earning_service.change_status(session, auth, earning=earning, status="paid")
-    payout.status, payout.paid_at, payout.updated_at = "paid", now, now
+        if earning.status == EarningStatus.PROCESSING:
+            await earning_service.change_status(
+                session, auth, earning=earning, status=EarningStatus.PAID
+            )
+    payout.status, payout.paid_at, payout.updated_at = PayoutStatus.PAID, now, now
     await session.flush()
-    await _emit(session, auth, "payout.paid", payout, previous_status="processing")
+    await _emit(
+        session, auth, EventType.PAYOUT_PAID, payout, previous_status=PayoutStatus.PROCESSING
+    )
 
 
 async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
@@ -240,14 +253,18 @@ async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout)
     earnings are released so a later payout may take them."""
     earnings = await list_payout_earnings(session, auth, payout=payout, for_update=True)
     for earning in earnings:
-        if earning.status == "processing":
-            await earning_service.change_status(session, auth, earning=earning, status="failed")
+        if earning.status == EarningStatus.PROCESSING:
+            await earning_service.change_status(
+                session, auth, earning=earning, status=EarningStatus.FAILED
+            )
     await session.execute(
         update(PayoutEarning).where(PayoutEarning.payout_id == payout.id).values(active=None)
     )
-    payout.status, payout.updated_at = "failed", utc_now()
+    payout.status, payout.updated_at = PayoutStatus.FAILED, utc_now()
     await session.flush()
-    await _emit(session, auth, "payout.failed", payout, previous_status="processing")
+    await _emit(
+        session, auth, EventType.PAYOUT_FAILED, payout, previous_status=PayoutStatus.PROCESSING
+    )
 
 
 async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> User:
@@ -260,7 +277,7 @@ async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Pay
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     payout: Payout,
     previous_status: str | None = None,
 ) -> None:

@@ -25,6 +25,6 @@ class Referral(TenantMixin, UpdatedMixin, Base):
     email: Mapped[str] = mapped_column(String(320))
     email_normalized: Mapped[str] = mapped_column(String(320))
     profile_picture: Mapped[str | None] = mapped_column(String(2048), nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # a ReferralStatus (schemas.py)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

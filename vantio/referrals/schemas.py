@@ -1,12 +1,18 @@
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from vantio.kit.schemas import Create, Email, ImpressionId, Metadata, Name, Timestamp, Update, Url
 from vantio.referrals.models import Referral
 
-ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    CONVERTED = "converted"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
 
 
 class ReferralCreate(Create):

@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.db.types import is_unique_violation
-from vantio.errors import BadRequest, FieldError, NotFound
+from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.impressions import service as impression_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
+from vantio.kit.workflow import Workflow
 from vantio.programs import service as program_service
 from vantio.referrals.errors import (
     AttributionWindowExpired,
@@ -25,31 +26,20 @@ from vantio.referrals.errors import (
     SelfReferral,
 )
 from vantio.referrals.models import Referral
-from vantio.referrals.schemas import ReferralCreate, ReferralOut, ReferralUpdate
+from vantio.referrals.schemas import ReferralCreate, ReferralOut, ReferralStatus, ReferralUpdate
 from vantio.users import service as user_service
+from vantio.webhooks.schemas import EventType
 
-TRANSITIONS: dict[str, set[str]] = {
-    "pending": {"converted", "rejected"},
-    "converted": {"verified", "rejected"},
-    "verified": {"rejected"},
-    "rejected": set(),
-}
-CONVERTED_STATUSES = ("converted", "verified")
-
-
-class InvalidStatusTransition(BadRequest):
-    code = "invalid_status_transition"
-
-    def __init__(self, kind: str, current: str, requested: str, allowed: set[str]):
-        super().__init__(
-            f"status: a {kind} cannot go from '{current}' to '{requested}'",
-            details={
-                "field": "status",
-                "current": current,
-                "requested": requested,
-                "allowed": sorted(allowed),
-            },
-        )
+WORKFLOW = Workflow(
+    "referral",
+    {
+        ReferralStatus.PENDING: {ReferralStatus.CONVERTED, ReferralStatus.REJECTED},
+        ReferralStatus.CONVERTED: {ReferralStatus.VERIFIED, ReferralStatus.REJECTED},
+        ReferralStatus.VERIFIED: {ReferralStatus.REJECTED},
+        ReferralStatus.REJECTED: set(),
+    },
+)
+CONVERTED_STATUSES = (ReferralStatus.CONVERTED, ReferralStatus.VERIFIED)
 
 
 async def create_referral(
@@ -90,12 +80,12 @@ async def create_referral(
         email=data.email,
         email_normalized=data.email.lower(),
         profile_picture=data.profile_picture,
-        status="pending",
+        status=ReferralStatus.PENDING,
         metadata_=data.metadata or {},
     )
     session.add(referral)
     await _flush_unique_email(session, auth, program_id=program.id, email=data.email)
-    await _emit(session, auth, "referral.created", referral)
+    await _emit(session, auth, EventType.REFERRAL_CREATED, referral)
     return referral
 
 
@@ -150,7 +140,7 @@ async def update_referral(
             setattr(referral, name, value)
     if data.metadata is not None:
         referral.metadata_ = metadata_rules.merge(referral.metadata_, data.metadata)
-    if data.verified_at is not None and data.status != "verified":
+    if data.verified_at is not None and data.status != ReferralStatus.VERIFIED:
         raise FieldError("verified_at", "may only be sent with status 'verified'")
     if data.status is not None and data.status != referral.status:
         await change_status(
@@ -169,11 +159,9 @@ async def change_status(
     verified_at: datetime | None = None,
 ) -> None:
     """Move a referral along the workflow, or raise `invalid_status_transition`."""
-    allowed = TRANSITIONS[referral.status]
-    if status not in allowed:
-        raise InvalidStatusTransition("referral", referral.status, status, allowed)
+    WORKFLOW.check(referral.status, status)
     now = utc_now()
-    if status == "verified":
+    if status == ReferralStatus.VERIFIED:
         if verified_at is not None:
             verified_at = verified_at if verified_at.tzinfo else verified_at.replace(tzinfo=UTC)
             if verified_at > now + timedelta(minutes=5):
@@ -182,7 +170,9 @@ async def change_status(
     previous, referral.status = referral.status, status
     referral.updated_at = now
     await session.flush()
-    await _emit(session, auth, "referral.status_changed", referral, previous_status=previous)
+    await _emit(
+        session, auth, EventType.REFERRAL_STATUS_CHANGED, referral, previous_status=previous
+    )
 
 
 async def find_for_order(
@@ -273,7 +263,7 @@ async def _ensure_email_free(
 async def _emit(
     session: AsyncSession,
     auth: AuthContext,
-    type: str,
+    type: EventType,
     referral: Referral,
     previous_status: str | None = None,
 ) -> None:

@@ -1,8 +1,10 @@
-"""Delivering one event to one endpoint: the job behind every webhook.
+"""Delivering one event to one endpoint: what the delivery job (`vantio.events.jobs`) runs.
 
-Three steps, and no transaction is open during the HTTP call: read the event and the endpoint in
-a short snapshot, POST the stored body with its signatures, then record the attempt (and the next
-retry, or the endpoint's failure streak) in the job's own transaction, which also removes the job.
+Three steps, and no transaction is open during the HTTP call: read the endpoint in a short
+snapshot (`prepare`; the job reads the event's stored body beside it), POST the body with its
+signatures, then record the attempt (and the next retry, or the endpoint's failure streak) in
+the job's own transaction, which also removes the job (`run_attempt`). Webhooks knows bodies and
+endpoints, never the events package: that one depends on this one.
 """
 
 import asyncio
@@ -13,12 +15,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.auth.context import owner_of
 from vantio.config import Settings
 from vantio.db import repository
-from vantio.events import service as event_service
-from vantio.events.models import Event
 from vantio.kit.ids import new_id
 from vantio.kit.time import isoformat, utc_now
 from vantio.webhooks import dispatch, signing, ssrf
@@ -62,13 +62,36 @@ class Delivery:
     secrets: list[str]
 
 
-@jobs.handler(dispatch.DELIVER, max_attempts=5)
-async def deliver(ctx: jobs.JobContext, payload: dict[str, Any]) -> None:
-    attempt = int(payload.get("attempt", 1))
-    async with ctx.snapshot() as session:
-        delivery = await _load(session, payload["event_id"], payload["endpoint_id"])
-    if delivery is None:
-        return  # the endpoint was deleted or disabled: nothing more to send
+async def prepare(
+    session: AsyncSession,
+    *,
+    event_id: str,
+    event_type: str,
+    owner: repository.Owner,
+    body: str,
+    endpoint_id: str,
+) -> Delivery | None:
+    """What one attempt sends, read in the caller's snapshot; None when the endpoint is gone,
+    disabled, or not the event owner's (nothing more to send)."""
+    endpoint = await repository.get(session, WebhookEndpoint, owner, endpoint_id)
+    if endpoint is None or endpoint.disabled:
+        return None
+    return Delivery(
+        event_id=event_id,
+        event_type=event_type,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        body=body.encode(),
+        secrets=webhook_service.signing_secrets(endpoint),
+    )
+
+
+async def run_attempt(
+    ctx: jobs.JobContext, delivery: Delivery, *, attempt: int
+) -> WebhookEndpoint | None:
+    """One attempt of a delivery job: send (no transaction open), then record the outcome in the
+    job's transaction. Returns the endpoint when this attempt disabled it (its failures lasted
+    too long): the caller records the `webhook_endpoint.disabled` event."""
     gates: dict[str, asyncio.Semaphore] = ctx.resource("webhooks.gates", dict)
     gate = gates.setdefault(
         delivery.endpoint_id, asyncio.Semaphore(ctx.runtime.settings.webhook_endpoint_concurrency)
@@ -88,31 +111,7 @@ async def deliver(ctx: jobs.JobContext, payload: dict[str, Any]) -> None:
         outcome = await send(client, settings, delivery)
     finally:
         gate.release()
-    await record_outcome(ctx, delivery, attempt=attempt, outcome=outcome)
-
-
-async def _load(session: Any, event_id: str, endpoint_id: str) -> Delivery | None:
-    event = await session.get(Event, event_id)
-    endpoint = await session.get(WebhookEndpoint, endpoint_id)
-    if event is None or endpoint is None or endpoint.disabled:
-        return None
-    if not repository.is_same_owner(endpoint, event):
-        return None
-    body = event.body or signing.serialize(
-        event_id=event.id,
-        type=event.type,
-        created_at=event.created_at,
-        livemode=event.livemode,
-        data=event.data,
-    )
-    return Delivery(
-        event_id=event.id,
-        event_type=event.type,
-        endpoint_id=endpoint.id,
-        url=endpoint.url,
-        body=body.encode(),
-        secrets=webhook_service.signing_secrets(endpoint),
-    )
+    return await record_outcome(ctx, delivery, attempt=attempt, outcome=outcome)
 
 
 def _new_client() -> httpx.AsyncClient:
@@ -193,7 +192,9 @@ async def _request_target(
 
 async def record_outcome(
     ctx: jobs.JobContext, delivery: Delivery, *, attempt: int, outcome: Outcome
-) -> None:
+) -> WebhookEndpoint | None:
+    """Keep the attempt, schedule the next one, and count the endpoint's failures; returns the
+    endpoint when this attempt disabled it."""
     settings = ctx.runtime.settings
     session = ctx.session
     now = utc_now()
@@ -203,7 +204,7 @@ async def record_outcome(
         next_retry_at = now + timedelta(seconds=schedule[attempt - 1])
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None:
-        return  # deleted while we were sending
+        return None  # deleted while we were sending
     session.add(
         WebhookAttempt(
             id=new_id("wha"),
@@ -236,12 +237,15 @@ async def record_outcome(
                 .where(WebhookEndpoint.id == endpoint.id)
                 .values(failing_since=None)
             )
-        return
-    await _count_failure(ctx, endpoint, now)
+        return None
+    return await _count_failure(ctx, endpoint, now)
 
 
-async def _count_failure(ctx: jobs.JobContext, endpoint: WebhookEndpoint, now: datetime) -> None:
-    """Start the endpoint's failure streak, or disable it once the streak is old enough."""
+async def _count_failure(
+    ctx: jobs.JobContext, endpoint: WebhookEndpoint, now: datetime
+) -> WebhookEndpoint | None:
+    """Start the endpoint's failure streak, or disable it once the streak is old enough (and
+    return it, disabled)."""
     session = ctx.session
     if endpoint.failing_since is None:
         await session.execute(
@@ -249,7 +253,7 @@ async def _count_failure(ctx: jobs.JobContext, endpoint: WebhookEndpoint, now: d
             .where(WebhookEndpoint.id == endpoint.id, WebhookEndpoint.failing_since.is_(None))
             .values(failing_since=now)
         )
-        return
+        return None
     cutoff = now - timedelta(seconds=ctx.runtime.settings.webhook_disable_after_seconds)
     result = await session.execute(
         update(WebhookEndpoint)
@@ -262,11 +266,14 @@ async def _count_failure(ctx: jobs.JobContext, endpoint: WebhookEndpoint, now: d
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        return
+        return None
     await session.refresh(endpoint)
+    return endpoint
+
+
+def disabled_event_data(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """The data of the `webhook_endpoint.disabled` event: the endpoint and why."""
     data = WebhookEndpointOut.of(endpoint).model_dump(mode="json")
     data["disabled_reason"] = "failing"
     data["failing_since"] = isoformat(endpoint.failing_since)
-    await event_service.record(
-        session, owner_of(endpoint), type="webhook_endpoint.disabled", data=data
-    )
+    return data

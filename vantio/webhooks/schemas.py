@@ -1,3 +1,4 @@
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -5,33 +6,44 @@ from pydantic import AfterValidator, BaseModel, Field
 from vantio.kit.schemas import Create, Metadata, Strict, Timestamp, Url, prefixed
 from vantio.webhooks.models import WebhookAttempt, WebhookEndpoint
 
-EVENT_TYPES = (
-    "referral.created",
-    "referral.status_changed",
-    "earning.created",
-    "earning.status_changed",
-    "impression.created",
-    "payout.created",
-    "payout.paid",
-    "payout.failed",
-    "voucher.created",
-    "voucher.updated",
-    "voucher.deleted",
-    "voucher.validated",
-    "voucher.applied",
-    "voucher.rollback",
-    "voucher.expired",
-    "webhook_endpoint.disabled",
-)
+
+class EventType(StrEnum):
+    """Every event type: what an endpoint subscribes to and what an event is recorded as.
+
+    Declared here, below the domains that record events, because subscriptions are checked
+    against it and the event writer asks webhooks who subscribes. The body each type is
+    delivered with is typed in `vantio.event_catalog` (one model per member).
+    """
+
+    REFERRAL_CREATED = "referral.created"
+    REFERRAL_STATUS_CHANGED = "referral.status_changed"
+    EARNING_CREATED = "earning.created"
+    EARNING_STATUS_CHANGED = "earning.status_changed"
+    IMPRESSION_CREATED = "impression.created"
+    PAYOUT_CREATED = "payout.created"
+    PAYOUT_PAID = "payout.paid"
+    PAYOUT_FAILED = "payout.failed"
+    VOUCHER_CREATED = "voucher.created"
+    VOUCHER_UPDATED = "voucher.updated"
+    VOUCHER_DELETED = "voucher.deleted"
+    VOUCHER_VALIDATED = "voucher.validated"
+    VOUCHER_APPLIED = "voucher.applied"
+    VOUCHER_ROLLBACK = "voucher.rollback"
+    VOUCHER_EXPIRED = "voucher.expired"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(EventType)
 ALL = "*"
-# Sent only to endpoints that name it: one per scan would drown an endpoint subscribed to "*".
-EXPLICIT_ONLY = frozenset({"impression.created"})
+# One per scan: sent only to endpoints that name it (it would drown an endpoint subscribed to
+# "*"), and its body is serialized only when one does (the scan's hot path).
+HIGH_VOLUME = frozenset({EventType.IMPRESSION_CREATED})
 
 
 def subscribes(events: list[str], event_type: str) -> bool:
     if event_type in events:
         return True
-    return ALL in events and event_type not in EXPLICIT_ONLY
+    return ALL in events and event_type not in HIGH_VOLUME
 
 
 def _check_events(value: list[str]) -> list[str]:

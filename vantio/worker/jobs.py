@@ -4,19 +4,19 @@ See the package docstring (`vantio.worker`) for the usage.
 """
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Connection, Table, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from vantio.db.session import transaction
-from vantio.kit.ids import new_id
+from vantio.kit.ids import new_id, new_ids
 from vantio.kit.time import utc_now
 from vantio.worker.models import QUEUED, Job
 
@@ -243,6 +243,36 @@ async def enqueue(
     return job.id
 
 
+def add_many(connection: Connection, jobs: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """`enqueue` for many jobs due now, on a blocking Core connection: one INSERT in the
+    connection's transaction, and the NOTIFY that wakes other processes' workers at its commit.
+
+    The event writer adds its delivery jobs here, in request transactions and in the scan's
+    batches alike. A caller that has a Session also calls `wake_local_workers_at_commit`.
+    """
+    if not jobs:
+        return
+    now = utc_now()
+    connection.execute(
+        _INSERT_JOBS,
+        [
+            {
+                "id": job_id,
+                "name": name,
+                "payload": payload,
+                "state": QUEUED,
+                "run_at": now,
+                "attempts": 0,
+                "dedupe_key": None,
+                "created_at": now,
+            }
+            for job_id, (name, payload) in zip(new_ids("job", len(jobs)), jobs, strict=True)
+        ],
+    )
+    if _first_notify(connection):
+        connection.execute(_NOTIFY)
+
+
 # Workers of this process wake at once when a transaction that enqueued a job commits;
 # workers of other processes find it at their next poll.
 _local_wakers: set[Callable[[], None]] = set()
@@ -254,16 +284,33 @@ def _on_commit(_session: Session) -> None:
 
 
 NOTIFY_CHANNEL = "vantio_jobs"
+_NOTIFY = text(f"NOTIFY {NOTIFY_CHANNEL}")
+_NOTIFIED = "vantio_jobs_notified"
+_INSERT_JOBS = insert(cast(Table, Job.__table__))
+
+
+def wake_local_workers_at_commit(session: Session) -> None:
+    if not event.contains(session, "after_commit", _on_commit):
+        event.listen(session, "after_commit", _on_commit)
+
+
+def _first_notify(connection: Connection) -> bool:
+    """Whether this transaction still needs its NOTIFY (marked sent when it does).
+
+    PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: workers of other
+    processes wake at once instead of at their next poll. Once per transaction is enough.
+    """
+    if connection.dialect.name != "postgresql":
+        return False
+    current = connection.get_transaction()
+    if current is not None and connection.info.get(_NOTIFIED) is current:
+        return False
+    connection.info[_NOTIFIED] = current
+    return True
 
 
 async def _wake_after_commit(session: AsyncSession) -> None:
-    sync_session = session.sync_session
-    if not event.contains(sync_session, "after_commit", _on_commit):
-        event.listen(sync_session, "after_commit", _on_commit)
-    # PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: workers of other
-    # processes wake at once instead of at their next poll. Once per transaction is enough.
-    if session.get_bind().dialect.name == "postgresql":
-        current = sync_session.get_transaction()
-        if current is None or session.info.get("vantio_jobs_notified") is not current:
-            await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-            session.info["vantio_jobs_notified"] = sync_session.get_transaction()
+    wake_local_workers_at_commit(session.sync_session)
+    connection = await session.connection()
+    if connection.sync_connection is not None and _first_notify(connection.sync_connection):
+        await connection.execute(_NOTIFY)

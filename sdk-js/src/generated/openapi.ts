@@ -1053,7 +1053,328 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "referral.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * referral.created
+         * @description A referral was created. Signed as docs/API.md says.
+         */
+        post: operations["referral_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "referral.status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * referral.status_changed
+         * @description A referral changed status. Signed as docs/API.md says.
+         */
+        post: operations["referral_status_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "earning.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * earning.created
+         * @description An earning was created (API or referred order). Signed as docs/API.md says.
+         */
+        post: operations["earning_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "earning.status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * earning.status_changed
+         * @description An earning changed status. Signed as docs/API.md says.
+         */
+        post: operations["earning_status_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "impression.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * impression.created
+         * @description A poster was scanned. Sent only to endpoints that name this type, never to `*`. Signed as docs/API.md says.
+         */
+        post: operations["impression_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.created
+         * @description A payout grouped an ambassador's pending earnings. Signed as docs/API.md says.
+         */
+        post: operations["payout_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.paid
+         * @description A payout was paid, with all its earnings. Signed as docs/API.md says.
+         */
+        post: operations["payout_paid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "payout.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * payout.failed
+         * @description A payout failed; its earnings were released. Signed as docs/API.md says.
+         */
+        post: operations["payout_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.created
+         * @description A voucher was created (a campaign's codes: none). Signed as docs/API.md says.
+         */
+        post: operations["voucher_created"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.updated
+         * @description A voucher was updated. Signed as docs/API.md says.
+         */
+        post: operations["voucher_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.deleted
+         * @description A voucher was deleted (kept, inactive). Signed as docs/API.md says.
+         */
+        post: operations["voucher_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.validated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.validated
+         * @description A voucher was validated for an order. Signed as docs/API.md says.
+         */
+        post: operations["voucher_validated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.applied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.applied
+         * @description A voucher was applied to an order. Signed as docs/API.md says.
+         */
+        post: operations["voucher_applied"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.rollback
+         * @description An application was rolled back. Signed as docs/API.md says.
+         */
+        post: operations["voucher_rollback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "voucher.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * voucher.expired
+         * @description A voucher passed its `valid_until`. Signed as docs/API.md says.
+         */
+        post: operations["voucher_expired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "webhook_endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook_endpoint.disabled
+         * @description An endpoint that kept failing was disabled (sent to the account's other endpoints). Signed as docs/API.md says.
+         */
+        post: operations["webhook_endpoint_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** AmbassadorRow */
@@ -1454,6 +1775,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * EarningStatus
+         * @enum {string}
+         */
+        EarningStatus: "pending" | "processing" | "paid" | "failed";
         /** EarningUpdate */
         EarningUpdate: {
             /** Amount */
@@ -1464,8 +1790,7 @@ export interface components {
             type?: string | null;
             /** Description */
             description?: string | null;
-            /** Status */
-            status?: ("pending" | "processing" | "paid" | "failed") | null;
+            status?: components["schemas"]["EarningStatus"] | null;
             /** Reference Id */
             reference_id?: string | null;
             /** Metadata */
@@ -1814,6 +2139,11 @@ export interface components {
             /** Skipped */
             skipped: components["schemas"]["Skipped"][];
         };
+        /**
+         * PayoutStatus
+         * @enum {string}
+         */
+        PayoutStatus: "processing" | "paid" | "failed";
         /** PayoutUpdate */
         PayoutUpdate: {
             /** Status */
@@ -2207,6 +2537,11 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * ReferralStatus
+         * @enum {string}
+         */
+        ReferralStatus: "pending" | "converted" | "verified" | "rejected";
         /** ReferralUpdate */
         ReferralUpdate: {
             /** First Name */
@@ -2217,8 +2552,7 @@ export interface components {
             email?: string | null;
             /** Profile Picture */
             profile_picture?: string | null;
-            /** Status */
-            status?: ("pending" | "converted" | "verified" | "rejected") | null;
+            status?: components["schemas"]["ReferralStatus"] | null;
             /** Verified At */
             verified_at?: string | null;
             /** Metadata */
@@ -2661,6 +2995,725 @@ export interface components {
             };
             /** Secret */
             secret: string;
+        };
+        /** DisabledEndpoint */
+        DisabledEndpoint: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string | null;
+            /** Events */
+            events: string[];
+            /** Disabled */
+            disabled: boolean;
+            /** Livemode */
+            livemode: boolean;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Disabled Reason
+             * @constant
+             */
+            disabled_reason: "failing";
+            /** Failing Since */
+            failing_since: string;
+        };
+        /**
+         * EarningCreatedEvent
+         * @description An earning was created (API or referred order).
+         */
+        EarningCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "earning.created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "earning.created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["EarningOut"];
+        };
+        /** EarningStatusChange */
+        EarningStatusChange: {
+            /** Id */
+            id: string;
+            /** Referral Id */
+            referral_id: string;
+            /** Amount */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /** Type */
+            type: string | null;
+            /** Description */
+            description: string | null;
+            /** Status */
+            status: string;
+            /** Reference Id */
+            reference_id: string | null;
+            /** Created At */
+            created_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Updated At */
+            updated_at: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            previous_status: components["schemas"]["EarningStatus"];
+        };
+        /**
+         * EarningStatusChangedEvent
+         * @description An earning changed status.
+         */
+        EarningStatusChangedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "earning.status_changed";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "earning.status_changed";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["EarningStatusChange"];
+        };
+        /**
+         * ImpressionCreatedEvent
+         * @description A poster was scanned. Sent only to endpoints that name this type, never to `*`.
+         */
+        ImpressionCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "impression.created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "impression.created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["ImpressionOut"];
+        };
+        /**
+         * PayoutCreatedEvent
+         * @description A payout grouped an ambassador's pending earnings.
+         */
+        PayoutCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "payout.created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "payout.created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["PayoutOut"];
+        };
+        /**
+         * PayoutFailedEvent
+         * @description A payout failed; its earnings were released.
+         */
+        PayoutFailedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "payout.failed";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "payout.failed";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["PayoutStatusChange"];
+        };
+        /**
+         * PayoutPaidEvent
+         * @description A payout was paid, with all its earnings.
+         */
+        PayoutPaidEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "payout.paid";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "payout.paid";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["PayoutStatusChange"];
+        };
+        /** PayoutStatusChange */
+        PayoutStatusChange: {
+            /** Id */
+            id: string;
+            /** Program Id */
+            program_id: string;
+            /** Student Id */
+            student_id: string;
+            /** Amount */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /** Status */
+            status: string;
+            /** Earnings Count */
+            earnings_count: number;
+            /** Created At */
+            created_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Updated At */
+            updated_at: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            previous_status: components["schemas"]["PayoutStatus"];
+        };
+        /**
+         * ReferralCreatedEvent
+         * @description A referral was created.
+         */
+        ReferralCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "referral.created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "referral.created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["ReferralOut"];
+        };
+        /** ReferralStatusChange */
+        ReferralStatusChange: {
+            /** Id */
+            id: string;
+            /** Impression Id */
+            impression_id: string;
+            /** First Name */
+            first_name: string;
+            /** Last Name */
+            last_name: string;
+            /** Email */
+            email: string;
+            /** Profile Picture */
+            profile_picture: string | null;
+            /** Status */
+            status: string;
+            /** Program Id */
+            program_id: string;
+            /** Student Id */
+            student_id: string;
+            /** Created At */
+            created_at: string;
+            /** Verified At */
+            verified_at: string | null;
+            /** Updated At */
+            updated_at: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            previous_status: components["schemas"]["ReferralStatus"];
+        };
+        /**
+         * ReferralStatusChangedEvent
+         * @description A referral changed status.
+         */
+        ReferralStatusChangedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "referral.status_changed";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "referral.status_changed";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["ReferralStatusChange"];
+        };
+        /** UsageEntry */
+        UsageEntry: {
+            /** Id */
+            id: string;
+            /** Order Id */
+            order_id: string;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Applied At */
+            applied_at: string;
+            /** Status */
+            status: string;
+        };
+        /** VoucherApplication */
+        VoucherApplication: {
+            /** Id */
+            id: string;
+            voucher: components["schemas"]["VoucherRef"];
+            /** Order Id */
+            order_id: string;
+            /** Customer Id */
+            customer_id: string | null;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Amount */
+            final_amount: number;
+            /** Currency */
+            currency: string;
+            /** Applied To */
+            applied_to: {
+                [key: string]: unknown;
+            }[];
+            /** Status */
+            status: string;
+            /** Applied At */
+            applied_at: string;
+            /** Rolled Back At */
+            rolled_back_at: string | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Voucher Id */
+            voucher_id: string;
+            /** Customer Email */
+            customer_email: string | null;
+        };
+        /**
+         * VoucherAppliedEvent
+         * @description A voucher was applied to an order.
+         */
+        VoucherAppliedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.applied";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.applied";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherApplication"];
+        };
+        /**
+         * VoucherCreatedEvent
+         * @description A voucher was created (a campaign's codes: none).
+         */
+        VoucherCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherOut"];
+        };
+        /** VoucherDeleted */
+        VoucherDeleted: {
+            /** Id */
+            id: string;
+            /** Voucher Id */
+            voucher_id: string;
+            /** Code */
+            code: string;
+            /** Deleted At */
+            deleted_at: string;
+        };
+        /**
+         * VoucherDeletedEvent
+         * @description A voucher was deleted (kept, inactive).
+         */
+        VoucherDeletedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.deleted";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.deleted";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherDeleted"];
+        };
+        /** VoucherExpired */
+        VoucherExpired: {
+            /** Id */
+            id: string;
+            /** Voucher Id */
+            voucher_id: string;
+            /** Code */
+            code: string;
+            /** Expired At */
+            expired_at: string;
+        };
+        /**
+         * VoucherExpiredEvent
+         * @description A voucher passed its `valid_until`.
+         */
+        VoucherExpiredEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.expired";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.expired";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherExpired"];
+        };
+        /** VoucherOut */
+        VoucherOut: {
+            /** Id */
+            id: string;
+            /** Code */
+            code: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: number | null;
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /**
+             * Config
+             * @default null
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Currency */
+            currency: string | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Usage Count */
+            usage_count: number;
+            /** Campaign Id */
+            campaign_id: string | null;
+            /** Program Id */
+            program_id: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Deleted At
+             * @default null
+             */
+            deleted_at?: string | null;
+            /**
+             * Usage History
+             * @default null
+             */
+            usage_history?: components["schemas"]["UsageEntry"][] | null;
+        };
+        /** VoucherRollback */
+        VoucherRollback: {
+            /** Id */
+            id: string;
+            /** Application Id */
+            application_id: string;
+            voucher: components["schemas"]["VoucherRef"];
+            /** Order Id */
+            order_id: string;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Currency */
+            currency: string;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Status
+             * @default succeeded
+             * @constant
+             */
+            status?: "succeeded";
+            /** Created At */
+            created_at: string;
+            /** Voucher Id */
+            voucher_id: string;
+        };
+        /**
+         * VoucherRollbackEvent
+         * @description An application was rolled back.
+         */
+        VoucherRollbackEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.rollback";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.rollback";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherRollback"];
+        };
+        /**
+         * VoucherUpdatedEvent
+         * @description A voucher was updated.
+         */
+        VoucherUpdatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.updated";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.updated";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherOut"];
+        };
+        /**
+         * VoucherValidatedEvent
+         * @description A voucher was validated for an order.
+         */
+        VoucherValidatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "voucher.validated";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "voucher.validated";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["VoucherValidation"];
+        };
+        /** VoucherValidation */
+        VoucherValidation: {
+            /** Voucher Id */
+            voucher_id: string;
+            /** Code */
+            code: string;
+            /** Is Valid */
+            is_valid: boolean;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Currency */
+            currency: string | null;
+            /** Order Id */
+            order_id: string | null;
+            /**
+             * Error Code
+             * @description The voucher API's error code when not valid
+             */
+            error_code: string | null;
+            /** Validated At */
+            validated_at: string;
+        };
+        /**
+         * WebhookEndpointDisabledEvent
+         * @description An endpoint that kept failing was disabled (sent to the account's other endpoints).
+         */
+        WebhookEndpointDisabledEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "webhook_endpoint.disabled";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "webhook_endpoint.disabled";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["DisabledEndpoint"];
         };
     };
     responses: never;
@@ -4006,7 +5059,7 @@ export interface operations {
                 /** @description Only this ambassador's referrals */
                 student_id?: string | null;
                 /** @description Only referrals in this status */
-                status?: ("pending" | "converted" | "verified" | "rejected") | null;
+                status?: components["schemas"]["ReferralStatus"] | null;
                 /** @description Page size (default 50, at most 100) */
                 limit?: string | null;
                 /** @description Number of results to skip */
@@ -4266,7 +5319,7 @@ export interface operations {
                 /** @description Only this program's earnings */
                 programId?: string | null;
                 /** @description Only earnings in this status */
-                status?: ("pending" | "processing" | "paid" | "failed") | null;
+                status?: components["schemas"]["EarningStatus"] | null;
                 /** @description Page size (default 50, at most 100) */
                 limit?: string | null;
                 /** @description Number of results to skip */
@@ -4535,7 +5588,7 @@ export interface operations {
                 /** @description Only this ambassador's payouts */
                 studentId?: string | null;
                 /** @description Only payouts in this status */
-                status?: ("processing" | "paid" | "failed") | null;
+                status?: components["schemas"]["PayoutStatus"] | null;
                 /** @description Page size (default 50, at most 100) */
                 limit?: string | null;
                 /** @description Number of results to skip */
@@ -7246,6 +8299,470 @@ export interface operations {
                 content: {
                     "text/html": string;
                 };
+            };
+        };
+    };
+    referral_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    referral_status_changed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReferralStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    earning_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EarningCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    earning_status_changed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EarningStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    impression_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImpressionCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    payout_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    payout_paid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutPaidEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    payout_failed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_deleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherDeletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_validated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherValidatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_applied: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherAppliedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_rollback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherRollbackEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    voucher_expired: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoucherExpiredEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_disabled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointDisabledEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
