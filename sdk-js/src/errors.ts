@@ -134,6 +134,8 @@ export class ExportExpiredError extends GoneError {}
 export class ConcurrentLimitExceededError extends RateLimitError {}
 export class ExportFailedError extends ServerError {}
 export class ServiceUnavailableError extends ServerError {}
+/** A bug on the server: quote `requestId` when you report it. */
+export class InternalServerError extends ServerError {}
 
 type ErrorClass = new (message: string, init?: VantioErrorInit) => VantioError;
 
@@ -149,6 +151,8 @@ const SHARED: Record<string, ErrorClass> = {
   unauthorized: AuthenticationError,
   not_found: NotFoundError,
   conflict: ConflictError,
+  internal_error: InternalServerError,
+  service_unavailable: ServiceUnavailableError,
 };
 
 /** The error code → class of each surface, with the code spelled as that surface sends it. */
@@ -198,7 +202,6 @@ export const ERROR_CODES: Record<Surface, Readonly<Record<string, ErrorClass>>> 
     EXPORT_EXPIRED: ExportExpiredError,
     CONCURRENT_LIMIT_EXCEEDED: ConcurrentLimitExceededError,
     EXPORT_FAILED: ExportFailedError,
-    SERVICE_UNAVAILABLE: ServiceUnavailableError,
   },
 };
 

@@ -218,6 +218,10 @@ const PARSED = [
   [E.ExportExpiredError, 410, { error: { code: "EXPORT_EXPIRED", message: "expired" } }],
   [E.ExportFailedError, 500, { error: { code: "EXPORT_FAILED", message: "failed", details: { reason: "x" } } }],
   [E.ServiceUnavailableError, 503, { error: { code: "SERVICE_UNAVAILABLE", message: "later" } }],
+  [E.ServiceUnavailableError, 503, { error: "Service Unavailable", message: "the database is unreachable", code: "service_unavailable" }],
+  // A bug on the server: the answer names the request to quote, on both surfaces.
+  [E.InternalServerError, 500, { error: "Internal Server Error", message: "quote req_1", code: "internal_error" }],
+  [E.InternalServerError, 500, { error: { code: "INTERNAL_ERROR", message: "quote req_1" } }],
   [E.ConcurrentLimitExceededError, 429, { error: { code: "CONCURRENT_LIMIT_EXCEEDED", message: "too many" } }],
   [E.InsufficientPermissionsError, 403, { error: { code: "INSUFFICIENT_PERMISSIONS", message: "scope" } }],
   [E.InvalidDiscountConfigError, 400, { error: { code: "INVALID_DISCOUNT_CONFIG", message: "bad" } }],
