@@ -53,7 +53,7 @@ def test_a_registry_is_the_callers_own() -> None:
 
 
 async def test_the_suites_runtime_knows_no_test_job(runtime: Runtime) -> None:
-    """tests/test_worker.py runs its jobs from a registry of its own: none reaches this one."""
+    """tests/worker/test_worker.py runs its jobs from a registry of its own: none reaches this one."""
     assert not any(name.startswith("tests.") for name in runtime.jobs.names())
     assert runtime.jobs.names() == composition.job_registry().names()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_sdk_http import VantioServer, vantio_server
+from tests.sdk.test_sdk_http import VantioServer, vantio_server
 
 __all__ = ["vantio_server"]  # the session fixture, shared with test_sdk_http
 

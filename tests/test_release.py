@@ -8,7 +8,7 @@ from pathlib import Path
 import vantio_client
 
 import vantio
-from tests.test_migrations import released_migrations
+from tests.migrations.test_migrations import released_migrations
 
 ROOT = Path(__file__).resolve().parent.parent
 

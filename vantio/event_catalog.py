@@ -5,7 +5,7 @@ One model per `EventType` member, its `data` typed with the object's read schema
 in `EventType` (`vantio/webhooks/schemas.py`), below the domains, because subscriptions are
 checked against them; the models live here, above the domains, because their data are the
 domains' schemas. Services record plain JSON (`events.service.record(type=..., data=...)`);
-`tests/test_event_catalog.py` checks that every member has its model here and that what the
+`tests/events/test_event_catalog.py` checks that every member has its model here and that what the
 services record matches it.
 """
 

@@ -5,7 +5,7 @@ campaign codes that validate and apply like any voucher."""
 from typing import Any
 
 from tests.helpers import Api, make_program
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.campaigns import service as campaign_service
 from vantio.campaigns.codes import DEFAULT_CHARSET
 from vantio.runtime import Runtime

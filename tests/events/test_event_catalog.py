@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from tests.helpers import Api, make_funnel, make_referral
-from tests.test_payouts import ambassador, earn
-from tests.test_vouchers import cart, make_voucher
+from tests.payouts.test_payouts import ambassador, earn
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.event_catalog import CATALOG
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.helpers import Api, make_poster, make_program, make_referral, make_user, unique_email
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.helpers import Api, make_program
-from tests.test_payouts import ambassador, earn
+from tests.payouts.test_payouts import ambassador, earn
 from vantio.db.session import transaction
 from vantio.kit.time import freeze
 from vantio.payouts.models import ScheduledPayoutRun

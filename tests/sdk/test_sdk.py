@@ -32,7 +32,7 @@ from tests.helpers import Tenant, unique_email
 from vantio.errors import Conflict, NotFound, RateLimited
 from vantio.http.surfaces import referral_surface, voucher_surface
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class CountingTransport(httpx.AsyncBaseTransport):

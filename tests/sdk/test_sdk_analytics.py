@@ -6,7 +6,7 @@ import pytest
 from vantio_client import AsyncVantio, BadRequestError
 
 from tests.helpers import unique_email
-from tests.test_sdk import funnel, sdk, transport
+from tests.sdk.test_sdk import funnel, sdk, transport
 
 __all__ = ["sdk", "transport"]  # fixtures shared with test_sdk
 

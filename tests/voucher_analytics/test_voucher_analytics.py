@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.helpers import Api
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.db.session import transaction
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime

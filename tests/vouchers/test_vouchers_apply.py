@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.helpers import Api
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.kit.time import freeze
 from vantio.runtime import Runtime
 from vantio.vouchers import service as voucher_service

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tests.helpers import Api
-from tests.test_vouchers import make_voucher
+from tests.vouchers.test_vouchers import make_voucher
 from vantio.runtime import Runtime
 from vantio.vouchers import definitions, engine
 from vantio.vouchers.errors import StackingConflict, ValidationFailure

@@ -11,7 +11,7 @@ import httpx
 
 from tests.conftest import make_settings
 from tests.helpers import Api, Tenant
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.app import create_app
 from vantio.config import Settings
 from vantio.runtime import Runtime

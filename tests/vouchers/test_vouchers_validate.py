@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import Api
-from tests.test_vouchers import cart, make_voucher
+from tests.vouchers.test_vouchers import cart, make_voucher
 from vantio.kit.time import freeze
 
 

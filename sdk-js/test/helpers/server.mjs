@@ -1,5 +1,5 @@
 // A live `vantio serve` for the tests: a free port of 127.0.0.1, a temporary SQLite database,
-// and a key made by `vantio keys create` (as tests/test_sdk_http.py does for the Python SDK).
+// and a key made by `vantio keys create` (as tests/sdk/test_sdk_http.py does for the Python SDK).
 // `npm test` (test/run.mjs) starts one and hands it to every test file through the environment;
 // a test file run alone starts its own.
 import { execFile, spawn } from "node:child_process";
