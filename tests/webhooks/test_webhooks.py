@@ -13,8 +13,8 @@ from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import make_settings
-from tests.helpers import Api, Tenant, make_funnel, make_referral
 from tests.events.test_event_catalog import assert_matches_catalog
+from tests.helpers import Api, Tenant, make_funnel, make_referral
 from tests.webhook_receiver import Received, Receiver
 from vantio.app import create_app
 from vantio.auth.context import AuthContext

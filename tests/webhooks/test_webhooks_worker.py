@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import make_settings
 from tests.helpers import Tenant
-from tests.webhooks.test_webhooks import make_endpoint, record_event
 from tests.webhook_receiver import Receiver
+from tests.webhooks.test_webhooks import make_endpoint, record_event
 from vantio.composition import create_runtime
 from vantio.config import Settings
 from vantio.runtime import Runtime
