@@ -1,12 +1,15 @@
 """Request and response shapes of the Voucher API, with the wire names of voucher-docs.md."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from vantio.kit.schemas import Create, Currency, Metadata, ProgramId, Strict, Timestamp
 from vantio.vouchers.models import Voucher, VoucherApplication, VoucherRollback
+
+if TYPE_CHECKING:  # the engine imports these schemas: only its types are needed here
+    from vantio.vouchers.engine import Outcome, StackResult
 
 VoucherType = Literal[
     "percentage", "fixed", "free_shipping", "bogo", "tiered", "conditional", "stackable"
@@ -149,6 +152,15 @@ class RemoveRequest(Create):
     reason: Annotated[str, Field(max_length=500)] | None = None
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def omitted_when_none() -> Any:
+    """A field left out of the body when it is None (as the docs print the object)."""
+    return Field(default=None, exclude_if=_is_none)
+
+
 def number(value: float | None) -> int | float | None:
     """20.0 → 20 on the wire, as the docs print values."""
     if value is None:
@@ -170,7 +182,7 @@ class VoucherOut(BaseModel):
     type: str
     value: int | float | None
     conditions: dict[str, Any]
-    config: dict[str, Any] | None = None
+    config: dict[str, Any] | None = omitted_when_none()
     currency: str | None
     metadata: dict[str, Any]
     status: str
@@ -179,8 +191,8 @@ class VoucherOut(BaseModel):
     program_id: str | None
     created_at: Timestamp
     updated_at: Timestamp
-    deleted_at: Timestamp | None = None
-    usage_history: list[UsageEntry] | None = None
+    deleted_at: Timestamp | None = omitted_when_none()
+    usage_history: list[UsageEntry] | None = omitted_when_none()
 
     @classmethod
     def of(
@@ -217,15 +229,12 @@ class VoucherOut(BaseModel):
         )
 
     def wire(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        for optional in ("config", "deleted_at", "usage_history"):
-            if data[optional] is None:
-                del data[optional]
-        return data
+        """The JSON body (an event's data): `config`, `deleted_at`, `usage_history` only if set."""
+        return self.model_dump(mode="json")
 
 
 class VoucherList(BaseModel):
-    data: list[dict[str, Any]]
+    data: list[VoucherOut]
     total: int
     limit: int
     offset: int
@@ -297,3 +306,131 @@ class RollbackOut(BaseModel):
             reason=rollback.reason,
             created_at=rollback.created_at,
         )
+
+
+# -- validate -------------------------------------------------------------------------------
+
+
+class VoucherBrief(BaseModel):
+    id: str
+    code: str
+    type: str
+    value: int | float | None
+
+
+class AppliedItem(BaseModel):
+    """One order item's share of the discount."""
+
+    item_id: str
+    original_price: int
+    discount_amount: int
+    final_price: int
+
+
+class VoucherDiscount(BaseModel):
+    """What one code of a stack came to."""
+
+    voucher: VoucherBrief
+    discount_amount: int
+    validation_details: dict[str, Any]
+    applied_to: list[AppliedItem]
+    conditions_met: list[str]
+
+    @classmethod
+    def of(cls, outcome: "Outcome") -> "VoucherDiscount":
+        c = outcome.candidate
+        return cls(
+            voucher=VoucherBrief(
+                id=c.voucher_id, code=c.code, type=c.type, value=number(c.definition.value)
+            ),
+            discount_amount=outcome.discount_amount,
+            validation_details=outcome.validation_details,
+            applied_to=[AppliedItem(**entry) for entry in outcome.applied_to],
+            conditions_met=outcome.conditions_met,
+        )
+
+
+class ValidationOut(BaseModel):
+    """A valid code (`code` sent): its discount on the order."""
+
+    is_valid: Literal[True] = True
+    voucher: VoucherBrief
+    discount_amount: int
+    final_amount: int
+    currency: str
+    validation_details: dict[str, Any]
+    applied_to: list[AppliedItem]
+    conditions_met: list[str]
+
+
+class StackValidationOut(BaseModel):
+    """A valid stack (`codes` sent): each code's discount and the stack's total."""
+
+    is_valid: Literal[True] = True
+    vouchers: list[VoucherDiscount]
+    discount_amount: int
+    final_amount: int
+    currency: str
+    validation_details: dict[str, Any]
+    applied_to: list[AppliedItem]
+    conditions_met: list[str]
+
+
+class ErrorOut(BaseModel):
+    code: str = Field(description="A stable UPPER_SNAKE code", examples=["VOUCHER_EXPIRED"])
+    message: str
+    details: dict[str, Any] | list[Any] | None = omitted_when_none()
+
+
+class InvalidValidation(BaseModel):
+    """A code that cannot be applied, answered with 200 because `soft` was sent."""
+
+    is_valid: Literal[False] = False
+    error: ErrorOut
+
+
+def validation_out(
+    result: "StackResult", *, multiple: bool, currency: str
+) -> ValidationOut | StackValidationOut:
+    """The body of a valid validate: one code, or (`codes` sent) a stack."""
+    per_voucher = [VoucherDiscount.of(o) for o in result.outcomes]
+    if not multiple:
+        single = per_voucher[0]
+        details = dict(single.validation_details)
+        if result.details["stack_count"] > 1:
+            details["stacking"] = result.details
+        return ValidationOut(
+            voucher=single.voucher,
+            discount_amount=single.discount_amount,
+            final_amount=result.final_amount,
+            currency=currency,
+            validation_details=details,
+            applied_to=single.applied_to,
+            conditions_met=single.conditions_met,
+        )
+    merged: dict[str, AppliedItem] = {}
+    for outcome in result.outcomes:
+        for entry in outcome.applied_to:
+            item = merged.setdefault(
+                entry["item_id"],
+                AppliedItem(
+                    item_id=entry["item_id"],
+                    original_price=entry["original_price"],
+                    discount_amount=0,
+                    final_price=entry["original_price"],
+                ),
+            )
+            item.discount_amount += entry["discount_amount"]
+            item.final_price = item.original_price - item.discount_amount
+    conditions: list[str] = []
+    for one in per_voucher:
+        conditions.extend(c for c in one.conditions_met if c not in conditions)
+    return StackValidationOut(
+        vouchers=per_voucher,
+        discount_amount=result.discount_amount,
+        final_amount=result.final_amount,
+        currency=currency,
+        validation_details={"stacking": result.details},
+        applied_to=list(merged.values()),
+        conditions_met=conditions,
+    )
