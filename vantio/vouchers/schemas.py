@@ -156,9 +156,15 @@ def _is_none(value: Any) -> bool:
     return value is None
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    # Left out rather than null: FastAPI's schema of the field shows no default, and the event
+    # catalog's (pydantic's) must be the same schema.
+    schema.pop("default", None)
+
+
 def omitted_when_none() -> Any:
     """A field left out of the body when it is None (as the docs print the object)."""
-    return Field(default=None, exclude_if=_is_none)
+    return Field(default=None, exclude_if=_is_none, json_schema_extra=_no_default)
 
 
 def number(value: float | None) -> int | float | None:
