@@ -14,6 +14,8 @@ from vantio.http.routes import ReferralRoute, VoucherRoute, check_idempotency_sc
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_BODY = {"/api/v1/": "ReferralError", "/v1/": "VoucherError"}
+
+
 @pytest.fixture(scope="module")
 def document(app: Any) -> dict[str, Any]:
     """The document as served, so what is checked is what clients read."""
