@@ -24,12 +24,11 @@ from vantio.campaigns.schemas import (
 from vantio.errors import Conflict, FieldError, VantioError, invalid_input
 from vantio.vouchers import service as voucher_service
 from vantio.vouchers import validation as voucher_validation
+from vantio.vouchers.answers import StackValidationOut, validation_out
 from vantio.vouchers.schemas import (
-    StackValidationOut,
     ValidateRequest,
     VoucherCreate,
     VoucherOut,
-    validation_out,
 )
 
 M = TypeVar("M", bound=BaseModel)

@@ -7,11 +7,10 @@ from pydantic import BaseModel, Field
 from vantio.campaigns.codes import DEFAULT_CHARSET
 from vantio.campaigns.models import Campaign
 from vantio.kit.schemas import Create, Currency, Metadata, Name, ProgramId, Strict, Timestamp
+from vantio.vouchers.answers import StackValidationOut, ValidationOut
 from vantio.vouchers.schemas import (
     Cents,
     Conditions,
-    StackValidationOut,
-    ValidationOut,
     VoucherOut,
     VoucherType,
     number,

@@ -11,25 +11,27 @@ from vantio.http.routes import VoucherRoute, errors, idempotent, rate_class
 from vantio.http.surfaces import voucher_surface
 from vantio.kit.schemas import prefixed
 from vantio.vouchers import redemption, service, validation
+from vantio.vouchers.answers import (
+    ErrorOut,
+    InvalidValidation,
+    StackValidationOut,
+    ValidationOut,
+    validation_out,
+)
 from vantio.vouchers.schemas import (
     ApplicationOut,
     ApplyRequest,
     DeletedVoucher,
-    ErrorOut,
-    InvalidValidation,
     RemoveRequest,
     RollbackOut,
     RollbackRequest,
-    StackValidationOut,
     ValidateRequest,
-    ValidationOut,
     VoucherCreate,
     VoucherList,
     VoucherOut,
     VoucherStatus,
     VoucherType,
     VoucherUpdate,
-    validation_out,
 )
 
 router = APIRouter(prefix="/vouchers", tags=["Vouchers"], route_class=VoucherRoute)
