@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from vantio.campaigns.codes import DEFAULT_CHARSET
 from vantio.campaigns.models import Campaign
 from vantio.kit.schemas import Create, Currency, Metadata, Name, ProgramId, Strict, Timestamp
-from vantio.vouchers.answers import StackValidationOut, ValidationOut
+from vantio.vouchers.answers import ALWAYS_SENT, StackValidationOut, ValidationOut
 from vantio.vouchers.schemas import (
     Cents,
     Conditions,
@@ -110,12 +110,16 @@ class ItemError(BaseModel):
 
 class CreatedItem(BaseModel):
     index: int
+    model_config = ALWAYS_SENT
+
     success: Literal[True] = True
     voucher: VoucherOut
 
 
 class FailedItem(BaseModel):
     index: int
+    model_config = ALWAYS_SENT
+
     success: Literal[False] = False
     error: ItemError
 
@@ -142,6 +146,8 @@ class IndexedStackValidation(StackValidationOut, Indexed):
 
 
 class InvalidItem(Indexed):
+    model_config = ALWAYS_SENT
+
     is_valid: Literal[False] = False
     error: ItemError
 

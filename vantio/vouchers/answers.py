@@ -5,9 +5,12 @@ Shaped from the engine's result (`validation_out`); the batch validate answers t
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from vantio.vouchers.schemas import number, omitted_when_none
+
+# `is_valid` has a default but is always sent: required in the schema, as clients read it.
+ALWAYS_SENT = ConfigDict(json_schema_serialization_defaults_required=True)
 
 if TYPE_CHECKING:  # the engine imports the schemas: only its types are needed here
     from vantio.vouchers.engine import Outcome, StackResult
@@ -55,6 +58,8 @@ class VoucherDiscount(BaseModel):
 class ValidationOut(BaseModel):
     """A valid code (`code` sent): its discount on the order."""
 
+    model_config = ALWAYS_SENT
+
     is_valid: Literal[True] = True
     voucher: VoucherBrief
     discount_amount: int
@@ -67,6 +72,8 @@ class ValidationOut(BaseModel):
 
 class StackValidationOut(BaseModel):
     """A valid stack (`codes` sent): each code's discount and the stack's total."""
+
+    model_config = ALWAYS_SENT
 
     is_valid: Literal[True] = True
     vouchers: list[VoucherDiscount]
@@ -86,6 +93,8 @@ class ErrorOut(BaseModel):
 
 class InvalidValidation(BaseModel):
     """A code that cannot be applied, answered with 200 because `soft` was sent."""
+
+    model_config = ALWAYS_SENT
 
     is_valid: Literal[False] = False
     error: ErrorOut
