@@ -35,15 +35,6 @@ ALLOWED = {
 }
 ALLOWED_DIRECTORIES = ("vantio/migrations/",)
 
-# TEMPORARY, issue 10: files other helpers are rewriting, each of which fixes its own hand-written
-# tenancy there. The founding engineer empties this after merging them; the test below fails
-# for an entry that no longer needs to be here, so it cannot be forgotten.
-TEMPORARY: dict[str, str] = {
-    "vantio/vouchers/service.py": "i10-vouchers",
-    "vantio/voucher_analytics/metrics.py": "i10-vouchers",
-    "vantio/scans/service.py": "i10-vouchers (the Voucher join)",
-}
-
 # Methods that order or name a column without comparing it.
 HARMLESS_METHODS = {"label", "asc", "desc", "nulls_first", "nulls_last", "key"}
 # Functions that compare their arguments (operator.eq, sqlalchemy.sql.operators.is_, ...).
@@ -179,7 +170,6 @@ def test_no_module_compares_account_or_mode_by_hand() -> None:
     found = [
         f"{relative}:{line}: {what}"
         for relative, source in _modules()
-        if relative not in TEMPORARY
         for line, what in violations(source)
     ]
     assert not found, (
@@ -187,15 +177,6 @@ def test_no_module_compares_account_or_mode_by_hand() -> None:
         "is_same_owner / owned_by_account) instead of comparing account_id or livemode by "
         "hand:\n" + "\n".join(found)
     )
-
-
-def test_the_temporary_allowlist_only_holds_files_that_still_need_it() -> None:
-    stale = [
-        f"{relative} ({helper})"
-        for relative, helper in TEMPORARY.items()
-        if not (ROOT / relative).exists() or not list(violations((ROOT / relative).read_text()))
-    ]
-    assert not stale, f"remove from TEMPORARY in {__file__}: " + ", ".join(stale)
 
 
 def test_the_walk_reads_the_whole_package() -> None:

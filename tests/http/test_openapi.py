@@ -14,17 +14,6 @@ from vantio.http.routes import ReferralRoute, VoucherRoute, check_idempotency_sc
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_BODY = {"/api/v1/": "ReferralError", "/v1/": "VoucherError"}
-# TEMPORARY, until the voucher bodies are reshaped into typed models (issue 10, vouchers part):
-# these operations still answer untyped dicts. Remove each entry as it gets a response model;
-# the test fails while an entry is no longer needed.
-UNTYPED_VOUCHER_ANSWERS = {
-    ("POST", "/v1/vouchers/batch"),
-    ("POST", "/v1/vouchers/validate/batch"),
-    ("POST", "/v1/vouchers"),
-    ("POST", "/v1/vouchers/validate"),
-    ("GET", "/v1/vouchers/{id}"),
-    ("PUT", "/v1/vouchers/{id}"),
-}
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +47,7 @@ def test_every_success_has_a_schema_or_a_media_type(document: dict[str, Any]) ->
         for method, path, operation in operations(document)
         if not success_is_described(operation)
     }
-    assert undescribed == UNTYPED_VOUCHER_ANSWERS, (
-        f"no success schema: {sorted(undescribed - UNTYPED_VOUCHER_ANSWERS)}; "
-        f"typed now, remove from UNTYPED_VOUCHER_ANSWERS: "
-        f"{sorted(UNTYPED_VOUCHER_ANSWERS - undescribed)}"
-    )
+    assert not undescribed, f"no success schema: {sorted(undescribed)}"
 
 
 def test_every_api_route_declares_its_errors_in_its_surface_shape(

@@ -11,9 +11,25 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
+from vantio.campaigns.schemas import (
+    BatchCreateOut,
+    BatchValidateOut,
+    CreatedItem,
+    FailedItem,
+    IndexedStackValidation,
+    IndexedValidation,
+    InvalidItem,
+    ItemError,
+)
 from vantio.errors import Conflict, FieldError, VantioError, invalid_input
 from vantio.vouchers import service as voucher_service
-from vantio.vouchers.schemas import ValidateRequest, VoucherCreate, VoucherOut
+from vantio.vouchers import validation as voucher_validation
+from vantio.vouchers.answers import StackValidationOut, validation_out
+from vantio.vouchers.schemas import (
+    ValidateRequest,
+    VoucherCreate,
+    VoucherOut,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,16 +55,14 @@ def items_of(body: Any, *, key: str, maximum: int) -> list[Any]:
     return body
 
 
-def error_body(error: VantioError) -> dict[str, Any]:
+def error_body(error: VantioError) -> ItemError:
     """An item's error as the Voucher API renders errors, with the status it would have had."""
-    body: dict[str, Any] = {
-        "status": error.status,
-        "code": error.code.upper(),
-        "message": error.message,
-    }
-    if error.details is not None:
-        body["details"] = error.details
-    return body
+    return ItemError(
+        status=error.status,
+        code=error.code.upper(),
+        message=error.message,
+        details=error.details,
+    )
 
 
 def _parse(model: type[M], raw: Any) -> M:
@@ -65,8 +79,8 @@ class ItemFailed(Conflict):
 
 async def create_many(
     session: AsyncSession, auth: AuthContext, *, items: list[Any]
-) -> dict[str, Any]:
-    results: list[dict[str, Any]] = []
+) -> BatchCreateOut:
+    results: list[CreatedItem | FailedItem] = []
     for index, raw in enumerate(items):
         try:
             data = _parse(VoucherCreate, raw)
@@ -76,22 +90,22 @@ async def create_many(
             except DBAPIError as exc:
                 raise ItemFailed(details={"reason": type(exc.orig).__name__}) from None
         except VantioError as error:
-            results.append({"index": index, "success": False, "error": error_body(error)})
+            results.append(FailedItem(index=index, error=error_body(error)))
             continue
-        results.append({"index": index, "success": True, "voucher": VoucherOut.of(voucher).wire()})
-    succeeded = sum(1 for r in results if r["success"])
-    return {
-        "results": results,
-        "total": len(results),
-        "succeeded": succeeded,
-        "failed": len(results) - succeeded,
-    }
+        results.append(CreatedItem(index=index, voucher=VoucherOut.of(voucher)))
+    succeeded = sum(1 for r in results if r.success)
+    return BatchCreateOut(
+        results=results,
+        total=len(results),
+        succeeded=succeeded,
+        failed=len(results) - succeeded,
+    )
 
 
 async def validate_many(
     session: AsyncSession, auth: AuthContext, *, items: list[Any]
-) -> dict[str, Any]:
-    validations: list[dict[str, Any]] = []
+) -> BatchValidateOut:
+    validations: list[IndexedValidation | IndexedStackValidation | InvalidItem] = []
     for index, raw in enumerate(items):
         try:
             if isinstance(raw, dict) and ("soft" in raw):
@@ -99,22 +113,26 @@ async def validate_many(
             data = _parse(ValidateRequest, raw)
             try:
                 async with session.begin_nested():
-                    validation = await voucher_service.validate(session, auth, data=data)
+                    validation = await voucher_validation.validate(session, auth, data=data)
             except DBAPIError as exc:
                 raise ItemFailed(details={"reason": type(exc.orig).__name__}) from None
         except VantioError as error:
-            validations.append({"index": index, "is_valid": False, "error": error_body(error)})
+            validations.append(InvalidItem(index=index, error=error_body(error)))
             continue
         if validation.error is not None:
-            validations.append(
-                {"index": index, "is_valid": False, "error": error_body(validation.error)}
-            )
+            validations.append(InvalidItem(index=index, error=error_body(validation.error)))
+            continue
+        body = validation_out(
+            validation.priced(), multiple=validation.multiple, currency=validation.currency
+        )
+        if isinstance(body, StackValidationOut):
+            validations.append(IndexedStackValidation(index=index, **dict(body)))
         else:
-            validations.append({"index": index, **validation.body()})
-    valid = sum(1 for v in validations if v["is_valid"])
-    return {
-        "validations": validations,
-        "total": len(validations),
-        "valid": valid,
-        "invalid": len(validations) - valid,
-    }
+            validations.append(IndexedValidation(index=index, **dict(body)))
+    valid = sum(1 for v in validations if v.is_valid)
+    return BatchValidateOut(
+        validations=validations,
+        total=len(validations),
+        valid=valid,
+        invalid=len(validations) - valid,
+    )

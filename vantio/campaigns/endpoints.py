@@ -3,7 +3,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Query
 
 from vantio.campaigns import batch, service
-from vantio.campaigns.schemas import CampaignCreate, CampaignList, CampaignOut
+from vantio.campaigns.schemas import (
+    BatchCreateOut,
+    BatchValidateOut,
+    CampaignCreate,
+    CampaignList,
+    CampaignOut,
+)
 from vantio.config import RateClass
 from vantio.http.dependencies import AuthDep, SessionDep, VoucherPageDep
 from vantio.http.routes import VoucherRoute, errors, idempotent, rate_class
@@ -18,19 +24,23 @@ CampaignId = Annotated[str, prefixed("camp")]
 BatchBody = Annotated[Any, Body(description="An array of items, or an object holding the array")]
 
 
-@batch_router.post("/batch", response_model=None)
+@batch_router.post("/batch", response_model=BatchCreateOut)
 @rate_class(RateClass.VOUCHERS_CREATE)
 @idempotent("vouchers.create_batch")
-async def create_vouchers_batch(session: SessionDep, auth: AuthDep, body: BatchBody) -> Any:
+async def create_vouchers_batch(
+    session: SessionDep, auth: AuthDep, body: BatchBody
+) -> BatchCreateOut:
     """Create up to 1,000 vouchers; per-item results in input order, failures do not spread."""
     items = batch.items_of(body, key="vouchers", maximum=batch.MAX_CREATE)
     return await batch.create_many(session, auth, items=items)
 
 
-@batch_router.post("/validate/batch", response_model=None)
+@batch_router.post("/validate/batch", response_model=BatchValidateOut)
 @rate_class(RateClass.VOUCHERS_VALIDATE)
 @idempotent("vouchers.validate_batch")
-async def validate_vouchers_batch(session: SessionDep, auth: AuthDep, body: BatchBody) -> Any:
+async def validate_vouchers_batch(
+    session: SessionDep, auth: AuthDep, body: BatchBody
+) -> BatchValidateOut:
     """Validate up to 100 codes against their orders; per-item results in input order."""
     items = batch.items_of(body, key="validations", maximum=batch.MAX_VALIDATE)
     return await batch.validate_many(session, auth, items=items)
@@ -81,7 +91,7 @@ async def list_campaign_codes(
         session, auth, campaign_id=campaign.id, page=page
     )
     return VoucherList(
-        data=[VoucherOut.of(v).wire() for v in rows],
+        data=[VoucherOut.of(v) for v in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,

@@ -1,13 +1,21 @@
 """Request and response shapes of campaigns and of the voucher batch endpoints."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from vantio.campaigns.codes import DEFAULT_CHARSET
 from vantio.campaigns.models import Campaign
 from vantio.kit.schemas import Create, Currency, Metadata, Name, ProgramId, Strict, Timestamp
-from vantio.vouchers.schemas import Cents, Conditions, VoucherType, number
+from vantio.vouchers.answers import ALWAYS_SENT, StackValidationOut, ValidationOut
+from vantio.vouchers.schemas import (
+    Cents,
+    Conditions,
+    VoucherOut,
+    VoucherType,
+    number,
+    omitted_when_none,
+)
 
 MAX_CODES = 1_000_000
 Affix = Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z0-9_-]*$")]
@@ -91,10 +99,63 @@ class CampaignList(BaseModel):
     has_more: bool
 
 
-class BatchResult(BaseModel):
-    """One item of a batch answer: `success` with the object, or the error it met."""
+class ItemError(BaseModel):
+    """A batch item's error, as the Voucher API renders errors, with the status it would have had."""
 
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] | list[Any] | None = omitted_when_none()
+
+
+class CreatedItem(BaseModel):
     index: int
-    success: bool
-    voucher: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
+    model_config = ALWAYS_SENT
+
+    success: Literal[True] = True
+    voucher: VoucherOut
+
+
+class FailedItem(BaseModel):
+    index: int
+    model_config = ALWAYS_SENT
+
+    success: Literal[False] = False
+    error: ItemError
+
+
+class BatchCreateOut(BaseModel):
+    """Per-item results in input order."""
+
+    results: list[Annotated[CreatedItem | FailedItem, Field(discriminator="success")]]
+    total: int
+    succeeded: int
+    failed: int
+
+
+class Indexed(BaseModel):
+    index: int
+
+
+class IndexedValidation(ValidationOut, Indexed):
+    """A valid item (`code`): the index, then the body `POST /v1/vouchers/validate` answers."""
+
+
+class IndexedStackValidation(StackValidationOut, Indexed):
+    """A valid item (`codes`): the index, then the body `POST /v1/vouchers/validate` answers."""
+
+
+class InvalidItem(Indexed):
+    model_config = ALWAYS_SENT
+
+    is_valid: Literal[False] = False
+    error: ItemError
+
+
+class BatchValidateOut(BaseModel):
+    """Per-item results in input order."""
+
+    validations: list[IndexedValidation | IndexedStackValidation | InvalidItem]
+    total: int
+    valid: int
+    invalid: int

@@ -10,6 +10,7 @@ from vantio.dashboard import forms
 from vantio.dashboard.common import page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
+from vantio.flows import programs as program_flow
 from vantio.kit.money import is_currency, to_major
 from vantio.kit.pagination import Page
 from vantio.posters import endpoints as poster_endpoints
@@ -125,7 +126,7 @@ async def create_program(ctx: Ctx) -> Response:
         values, body = body_of(ctx)
         data = ProgramCreate.model_validate(body)
         async with ctx.session.begin_nested():
-            program = await program_service.create_program(ctx.session, ctx.auth, data=data)
+            program = await program_flow.create_program(ctx.session, ctx.auth, data=data)
     except forms.FormInvalid as exc:
         errors = exc.errors
     except ValidationError as exc:
@@ -173,7 +174,7 @@ async def update_program(ctx: Ctx, program_id: str) -> Response:
         values, body = body_of(ctx)
         data = ProgramUpdate.model_validate(body)
         async with ctx.session.begin_nested():
-            await program_service.update_program(
+            await program_flow.update_program(
                 ctx.session, ctx.auth, program_id=program.id, data=data
             )
     except forms.FormInvalid as exc:

@@ -24,6 +24,7 @@ from vantio.kit.pagination import Page
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.referrals import service as referral_service
+from vantio.vouchers import redemption
 from vantio.vouchers import service as voucher_service
 from vantio.vouchers.models import Voucher, VoucherApplication
 from vantio.vouchers.schemas import ApplyRequest
@@ -35,9 +36,9 @@ SOURCE = "voucher"
 
 async def apply_voucher(
     session: AsyncSession, auth: AuthContext, *, data: ApplyRequest
-) -> voucher_service.Applied:
+) -> redemption.Applied:
     """`POST /v1/vouchers/apply`, and the referral credit when the voucher is a program's."""
-    applied = await voucher_service.apply(session, auth, data=data)
+    applied = await redemption.apply(session, auth, data=data)
     if applied.created:
         await credit_referral(session, auth, application=applied.application)
     return applied

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from vantio.errors import NotFound
+from vantio.flows import programs as program_flow
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep
 from vantio.http.routes import ReferralRoute, content, errors, idempotent
 from vantio.kit.schemas import ProgramId
@@ -40,7 +41,7 @@ def to_out(program: Program) -> ProgramOut:
 @idempotent("programs.create")
 async def create_program(session: SessionDep, auth: AuthDep, body: ProgramCreate) -> ProgramOut:
     """Create a program with its landing page, commission and payout rules."""
-    return to_out(await service.create_program(session, auth, data=body))
+    return to_out(await program_flow.create_program(session, auth, data=body))
 
 
 @router.get("", response_model=ProgramList)
@@ -61,7 +62,7 @@ async def update_program(
     session: SessionDep, auth: AuthDep, id: ProgramId, body: ProgramUpdate
 ) -> ProgramOut:
     """Update a program; only the fields sent change, metadata merges."""
-    return to_out(await service.update_program(session, auth, program_id=id, data=body))
+    return to_out(await program_flow.update_program(session, auth, program_id=id, data=body))
 
 
 _IMAGE_BODY: dict[str, Any] = {

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.errors import FieldError, NotFound
+from vantio.errors import NotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.money import percent_of
@@ -17,14 +17,13 @@ from vantio.kit.pagination import Page
 from vantio.programs import logos
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
-from vantio.vouchers.models import Voucher
 
 
 async def create_program(
     session: AsyncSession, auth: AuthContext, *, data: ProgramCreate
 ) -> Program:
-    if data.referee_voucher_id is not None:
-        await _check_referee_voucher(session, auth, voucher_id=data.referee_voucher_id)
+    """Create a program. Its `referee_voucher_id` is checked by `vantio.flows.programs`, which
+    callers go through (programs know no voucher)."""
     program = Program(
         id=new_id("prog"),
         account_id=auth.account_id,
@@ -74,9 +73,8 @@ async def list_programs(
 async def update_program(
     session: AsyncSession, auth: AuthContext, *, program_id: str, data: ProgramUpdate
 ) -> Program:
+    """Update a program; its new `referee_voucher_id` is checked by `vantio.flows.programs`."""
     program = await get_program_or_raise(session, auth, program_id=program_id)
-    if data.referee_voucher_id is not None:
-        await _check_referee_voucher(session, auth, voucher_id=data.referee_voucher_id)
     changes = data.model_dump(exclude_unset=True, exclude={"metadata", "commission"})
     for name, value in changes.items():
         if value is None and name not in data.clearable:
@@ -124,20 +122,6 @@ async def get_logo(session: AsyncSession, auth: AuthContext, *, program: Program
     query = repository.scoped(Program, auth).where(Program.id == program.id)
     content = (await session.scalars(query.with_only_columns(Program.logo))).first()
     return Logo(content, program.logo_media_type) if content else None
-
-
-async def _check_referee_voucher(
-    session: AsyncSession, auth: AuthContext, *, voucher_id: str
-) -> None:
-    """The referee voucher must be a live voucher of the same account and mode."""
-    voucher = await repository.get(session, Voucher, auth, voucher_id)
-    if voucher is None:
-        raise NotFound(
-            f"referee_voucher_id: no voucher with id {voucher_id}",
-            details={"field": "referee_voucher_id"},
-        )
-    if voucher.deleted_at is not None:
-        raise FieldError("referee_voucher_id", f"voucher {voucher_id} was deleted")
 
 
 async def get_program_by_referee_voucher(

@@ -16,6 +16,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from sqlalchemy import Connection, bindparam, func, select
 
+from vantio.db import repository
 from vantio.impressions import service as impression_service
 from vantio.kit.crypto import sha256_hex
 from vantio.kit.ids import new_ids
@@ -223,8 +224,7 @@ _TARGETS = (
     .outerjoin(
         Voucher,
         (Voucher.id == Program.referee_voucher_id)
-        & (Voucher.account_id == Program.account_id)
-        & (Voucher.livemode == Program.livemode)
+        & repository.same_owner(Voucher, Program)
         & (Voucher.status == "active")
         & Voucher.deleted_at.is_(None),
     )

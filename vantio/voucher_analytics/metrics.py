@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
+from vantio.db import repository
 from vantio.errors import BadRequest, FieldError
 from vantio.kit.time import utc_now
 from vantio.vouchers.models import Voucher, VoucherApplication, VoucherValidation
@@ -125,8 +126,7 @@ async def uses_of(
             VoucherApplication.order_data,
         )
         .where(
-            VoucherApplication.account_id == auth.account_id,
-            VoucherApplication.livemode == auth.livemode,
+            repository.owned_by(VoucherApplication, auth),
             VoucherApplication.voucher_id == voucher_id,
             VoucherApplication.status == "applied",
             VoucherApplication.created_at >= window.start,
@@ -155,8 +155,7 @@ async def attempts_of(
             VoucherValidation.is_valid,
             VoucherValidation.customer_segment,
         ).where(
-            VoucherValidation.account_id == auth.account_id,
-            VoucherValidation.livemode == auth.livemode,
+            repository.owned_by(VoucherValidation, auth),
             VoucherValidation.voucher_id == voucher_id,
             VoucherValidation.created_at >= window.start,
             VoucherValidation.created_at < window.end,
@@ -258,8 +257,7 @@ async def customers(
                 func.sum(VoucherApplication.final_amount),
             )
             .where(
-                VoucherApplication.account_id == auth.account_id,
-                VoucherApplication.livemode == auth.livemode,
+                repository.owned_by(VoucherApplication, auth),
                 VoucherApplication.voucher_id == voucher_id,
                 VoucherApplication.status == "applied",
                 VoucherApplication.customer_key.in_(keys),
@@ -325,8 +323,7 @@ async def vouchers_by_id(
 ) -> dict[str, Voucher]:
     rows = await session.scalars(
         select(Voucher).where(
-            Voucher.account_id == auth.account_id,
-            Voucher.livemode == auth.livemode,
+            repository.owned_by(Voucher, auth),
             Voucher.id.in_(set(voucher_ids)),
         )
     )

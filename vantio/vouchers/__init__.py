@@ -20,8 +20,12 @@ Design, for whoever builds on it (campaigns, batch, analytics, the referral loop
 - `VoucherRollback` (`vr_...`) undoes an application once (unique `application_id`).
 - `VoucherValidation` is one recorded validate (not for `preview`): the denominator of
   conversion rates, with the outcome (`is_valid`, `error_code`) and the order and customer.
-- `engine.py` is pure: checks in the documented order and the discount arithmetic, including
-  stacking. `service.py` loads, counts and records; `endpoints.py` only speaks HTTP.
-- Events `voucher.created|updated|deleted|validated|applied|rollback|expired` are rows written
-  in the same transaction (`vantio.events.service.record`).
+- The modules by job: `service.py` defines, reads, changes, deletes and expires vouchers;
+  `validation.py` prices codes against an order and records the attempt; `redemption.py` applies,
+  rolls back and removes. `engine.py` is pure (stacking, and `evaluate`, the entry point) over
+  `cart.py` (what it works on), `eligibility.py` (the checks in the documented order) and
+  `pricing.py` (one function per type, on its typed config from `definitions.py`). `schemas.py`
+  and `answers.py` shape the bodies; `endpoints.py` only speaks HTTP.
+- Events `voucher.created|updated|deleted|validated|applied|rollback|expired` (`EventType`) are
+  rows written in the same transaction (`vantio.events.service.record`).
 """

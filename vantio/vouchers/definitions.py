@@ -7,6 +7,7 @@ the result onto each of its codes.
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -82,7 +83,8 @@ class StackableConfig(Strict):
     priority: int = 0
 
 
-CONFIGS: dict[str, type[Strict]] = {
+AdvancedConfig = BogoConfig | TieredConfig | ConditionalConfig | StackableConfig
+CONFIGS: dict[str, type[AdvancedConfig]] = {
     "bogo": BogoConfig,
     "tiered": TieredConfig,
     "conditional": ConditionalConfig,
@@ -156,6 +158,14 @@ class Definition:
     @property
     def valid_until(self) -> datetime | None:
         return parse_time(self.conditions.get("valid_until"))
+
+    @cached_property
+    def typed_config(self) -> AdvancedConfig | None:
+        """The stored `config` as its type's model (None for the basic types, which have none)."""
+        model = CONFIGS.get(self.type)
+        if model is None or self.config is None:
+            return None
+        return model.model_validate(self.config)
 
 
 def parse_time(value: str | None) -> datetime | None:

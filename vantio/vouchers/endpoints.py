@@ -1,8 +1,8 @@
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from vantio.config import RateClass
 from vantio.flows import referral_loop
@@ -10,7 +10,14 @@ from vantio.http.dependencies import AuthDep, SessionDep, VoucherPageDep
 from vantio.http.routes import VoucherRoute, errors, idempotent, rate_class
 from vantio.http.surfaces import voucher_surface
 from vantio.kit.schemas import prefixed
-from vantio.vouchers import service
+from vantio.vouchers import redemption, service, validation
+from vantio.vouchers.answers import (
+    ErrorOut,
+    InvalidValidation,
+    StackValidationOut,
+    ValidationOut,
+    validation_out,
+)
 from vantio.vouchers.schemas import (
     ApplicationOut,
     ApplyRequest,
@@ -33,12 +40,12 @@ VoucherId = Annotated[str, prefixed("v")]
 ApplicationId = Annotated[str, prefixed("va")]
 
 
-@router.post("", response_model=None)
+@router.post("", response_model=VoucherOut)
 @rate_class(RateClass.VOUCHERS_CREATE)
 @idempotent("vouchers.create")
-async def create_voucher(session: SessionDep, auth: AuthDep, body: VoucherCreate) -> dict[str, Any]:
+async def create_voucher(session: SessionDep, auth: AuthDep, body: VoucherCreate) -> VoucherOut:
     """Create a voucher (a basic or an advanced type)."""
-    return VoucherOut.of(await service.create_voucher(session, auth, data=body)).wire()
+    return VoucherOut.of(await service.create_voucher(session, auth, data=body))
 
 
 @router.get("", response_model=VoucherList)
@@ -66,7 +73,7 @@ async def list_vouchers(
         page=page,
     )
     return VoucherList(
-        data=[VoucherOut.of(v).wire() for v in rows],
+        data=[VoucherOut.of(v) for v in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -74,26 +81,27 @@ async def list_vouchers(
     )
 
 
-@router.post("/validate", response_model=None, responses=errors(404))
+ValidateAnswer = ValidationOut | StackValidationOut | InvalidValidation
+
+
+@router.post("/validate", response_model=ValidateAnswer, responses=errors(404))
 @rate_class(RateClass.VOUCHERS_VALIDATE)
 @idempotent("vouchers.validate")
-async def validate_voucher(session: SessionDep, auth: AuthDep, body: ValidateRequest) -> Response:
+async def validate_voucher(
+    session: SessionDep, auth: AuthDep, body: ValidateRequest
+) -> ValidateAnswer | Response:
     """Check a code (or a stack of codes) against an order and compute the discount."""
-    validation = await service.validate(session, auth, data=body)
-    if validation.error is None:
-        return JSONResponse(validation.body())
+    outcome = await validation.validate(session, auth, data=body)
+    if outcome.error is None:
+        return validation_out(
+            outcome.priced(), multiple=outcome.multiple, currency=outcome.currency
+        )
     if body.soft:
-        error = voucher_surface.render(validation.error)
-        return JSONResponse({"is_valid": False, **_json(error)})
+        return InvalidValidation(
+            error=ErrorOut.model_validate(voucher_surface.body(outcome.error)["error"])
+        )
     # Rendered rather than raised, so that the recorded attempt commits with the answer.
-    return voucher_surface.render(validation.error)
-
-
-def _json(response: Response) -> dict[str, Any]:
-    import json
-
-    body: dict[str, Any] = json.loads(bytes(response.body))
-    return body
+    return voucher_surface.render(outcome.error)
 
 
 @router.post("/apply", response_model=ApplicationOut, responses=errors(404))
@@ -109,10 +117,10 @@ async def apply_voucher(session: SessionDep, auth: AuthDep, body: ApplyRequest) 
 @idempotent("vouchers.remove")
 async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest) -> RollbackOut:
     """Remove an applied code from an order (the SDK's `remove`): a rollback by code and order."""
-    record = await service.remove(
+    record = await redemption.remove(
         session, auth, code=body.code, order_id=body.order_id, reason=body.reason
     )
-    return await service.rollback_out(session, auth, record)
+    return await redemption.rollback_out(session, auth, record)
 
 
 @router.post("/applications/{id}/rollback", response_model=RollbackOut)
@@ -121,35 +129,33 @@ async def rollback_application(
     session: SessionDep, auth: AuthDep, id: ApplicationId, body: RollbackRequest | None = None
 ) -> RollbackOut:
     """Roll back a voucher application, giving its usage back."""
-    record = await service.rollback(
+    record = await redemption.rollback(
         session, auth, application_id=id, reason=body.reason if body else None
     )
-    return await service.rollback_out(session, auth, record)
+    return await redemption.rollback_out(session, auth, record)
 
 
 @router.get("/applications/{id}", response_model=ApplicationOut)
 async def get_application(session: SessionDep, auth: AuthDep, id: ApplicationId) -> ApplicationOut:
     """Retrieve a voucher application."""
-    application = await service.get_application_or_raise(session, auth, application_id=id)
+    application = await redemption.get_application_or_raise(session, auth, application_id=id)
     return ApplicationOut.of(application)
 
 
-@router.get("/{id}", response_model=None)
-async def get_voucher(session: SessionDep, auth: AuthDep, id: VoucherId) -> dict[str, Any]:
+@router.get("/{id}", response_model=VoucherOut)
+async def get_voucher(session: SessionDep, auth: AuthDep, id: VoucherId) -> VoucherOut:
     """Retrieve a voucher with its usage history."""
     voucher = await service.get_voucher_or_raise(session, auth, voucher_id=id)
     history = await service.usage_history(session, auth, voucher_id=voucher.id)
-    return VoucherOut.of(voucher, list(history)).wire()
+    return VoucherOut.of(voucher, list(history))
 
 
-@router.put("/{id}", response_model=None)
+@router.put("/{id}", response_model=VoucherOut)
 async def update_voucher(
     session: SessionDep, auth: AuthDep, id: VoucherId, body: VoucherUpdate
-) -> dict[str, Any]:
+) -> VoucherOut:
     """Update a voucher's value, conditions (merged) or status; code and type are fixed."""
-    return VoucherOut.of(
-        await service.update_voucher(session, auth, voucher_id=id, data=body)
-    ).wire()
+    return VoucherOut.of(await service.update_voucher(session, auth, voucher_id=id, data=body))
 
 
 @router.delete("/{id}", response_model=DeletedVoucher)

@@ -149,6 +149,21 @@ class RemoveRequest(Create):
     reason: Annotated[str, Field(max_length=500)] | None = None
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # Left out rather than null: FastAPI's schema of the field shows no default, and the event
+    # catalog's (pydantic's) must be the same schema.
+    schema.pop("default", None)
+
+
+def omitted_when_none() -> Any:
+    """A field left out of the body when it is None (as the docs print the object)."""
+    return Field(default=None, exclude_if=_is_none, json_schema_extra=_no_default)
+
+
 def number(value: float | None) -> int | float | None:
     """20.0 → 20 on the wire, as the docs print values."""
     if value is None:
@@ -170,7 +185,7 @@ class VoucherOut(BaseModel):
     type: str
     value: int | float | None
     conditions: dict[str, Any]
-    config: dict[str, Any] | None = None
+    config: dict[str, Any] | None = omitted_when_none()
     currency: str | None
     metadata: dict[str, Any]
     status: str
@@ -179,8 +194,8 @@ class VoucherOut(BaseModel):
     program_id: str | None
     created_at: Timestamp
     updated_at: Timestamp
-    deleted_at: Timestamp | None = None
-    usage_history: list[UsageEntry] | None = None
+    deleted_at: Timestamp | None = omitted_when_none()
+    usage_history: list[UsageEntry] | None = omitted_when_none()
 
     @classmethod
     def of(
@@ -217,15 +232,12 @@ class VoucherOut(BaseModel):
         )
 
     def wire(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
-        for optional in ("config", "deleted_at", "usage_history"):
-            if data[optional] is None:
-                del data[optional]
-        return data
+        """The JSON body (an event's data): `config`, `deleted_at`, `usage_history` only if set."""
+        return self.model_dump(mode="json")
 
 
 class VoucherList(BaseModel):
-    data: list[dict[str, Any]]
+    data: list[VoucherOut]
     total: int
     limit: int
     offset: int

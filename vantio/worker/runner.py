@@ -1,10 +1,8 @@
 """The worker: claims due job rows, runs each in its own transaction, retries, schedules periodics.
 
-Claiming is one short transaction: `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (so several
-workers never take the same row), the same statement under SQLite's single writer lock; the rows
-get a lease (`locked_until`) that a heartbeat extends while the job runs. A worker that dies stops
-extending its leases, and its jobs are claimed again when they expire: at least once, never lost.
-A job is removed in the same transaction as its work, and only by the worker holding its lease.
+This module is the loop and its supervision; claiming and leases are `leases`, running one
+claimed job is `execution`. A job is removed in the same transaction as its work, and only by
+the worker holding its lease (see `leases`).
 
 The worker never dies of an error. Every step of its loop (claim, schedule, heartbeat, listen)
 catches what it meets, backs off with jitter, and tries again; an outage is logged once when it
@@ -19,22 +17,16 @@ import contextlib
 import logging
 import os
 import socket
-import time
-import traceback
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
-
 from vantio.db.engine import is_database_unavailable
-from vantio.db.session import transaction
 from vantio.kit.ids import new_id
 from vantio.kit.outage import Outage, backoff
-from vantio.kit.time import utc_now
 from vantio.worker import jobs
-from vantio.worker.models import FAILED, QUEUED, Job
+from vantio.worker.execution import run_claimed
+from vantio.worker.leases import Claim, LeaseLost, Leases
 from vantio.worker.periodics import ensure_schedules, schedule_due_periodics
 
 if TYPE_CHECKING:
@@ -50,19 +42,7 @@ __all__ = ["Claim", "LeaseLost", "Worker", "run_claimed", "run_due", "schedule_d
 MAX_BACKOFF_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    name: str
-    payload: dict[str, Any]
-    attempt: int
-
-
-class LeaseLost(Exception):
-    """Another worker took this job over (our lease expired): our work is rolled back."""
-
-
-class Worker:
+class Worker(Leases):
     """One worker: `await worker.run()` until `worker.stop()`; running jobs finish first (drain)."""
 
     def __init__(
@@ -250,52 +230,7 @@ class Worker:
                     await close()
         self.resources.clear()
 
-    # -- claiming and running --------------------------------------------------------------
-
-    def _names(self) -> set[str]:
-        known = self.jobs.names()
-        return known & self.only if self.only is not None else known
-
-    async def _claim(self, limit: int) -> list[Claim]:
-        names = self._names()
-        if not names:
-            return []
-        started = time.monotonic()
-        async with transaction(self.runtime.sessionmaker) as session:
-            now = utc_now()
-            rows = (
-                await session.scalars(
-                    select(Job)
-                    .where(
-                        Job.state == QUEUED,
-                        Job.run_at <= now,
-                        Job.name.in_(names),
-                        or_(Job.locked_until.is_(None), Job.locked_until < now),
-                    )
-                    .order_by(Job.run_at)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return []
-            await session.execute(
-                update(Job)
-                .where(Job.id.in_([row.id for row in rows]))
-                .values(
-                    locked_until=now + self.lease,
-                    locked_by=self.id,
-                    attempts=Job.attempts + 1,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            claims = [Claim(row.id, row.name, dict(row.payload), row.attempts + 1) for row in rows]
-        for claim in claims:
-            self.lease_deadlines[claim.id] = started + self.lease.total_seconds()
-        return claims
-
-    def lease_remaining(self, job_id: str) -> float:
-        return self.lease_deadlines.get(job_id, 0.0) - time.monotonic()
+    # -- running claimed jobs ---------------------------------------------------------------
 
     def _start(self, claim: Claim) -> None:
         task = asyncio.create_task(self._run(claim), name=f"job {claim.name} {claim.id}")
@@ -320,134 +255,6 @@ class Worker:
                 self.unreleased[claim.id] = claim
             else:
                 log.exception("job %s %s crashed the runner", claim.name, claim.id)
-
-    async def _release(self, claim: Claim) -> None:
-        """Give a job back at once (we are shutting down before it finished)."""
-        with contextlib.suppress(Exception):
-            await self._give_back([claim.id])
-
-    async def _give_back(self, job_ids: list[str]) -> None:
-        async with transaction(self.runtime.sessionmaker) as session:
-            await session.execute(
-                update(Job)
-                .where(Job.id.in_(job_ids), Job.locked_by == self.id)
-                .values(locked_until=None, locked_by=None, attempts=Job.attempts - 1)
-                .execution_options(synchronize_session=False)
-            )
-
-    async def _release_unreleased(self) -> None:
-        ids = list(self.unreleased)
-        await self._give_back(ids)
-        for job_id in ids:
-            self.unreleased.pop(job_id, None)
-
-    async def _heartbeat(self) -> None:
-        """Extend the leases of the running jobs, so only a dead (or long stalled) worker's jobs
-        expire: a lease lasts six heartbeats."""
-        interval = max(self.lease.total_seconds() / 6, 0.05)
-        while True:
-            await asyncio.sleep(interval)
-            ids = list(self.running)
-            if not ids:
-                continue
-            started = time.monotonic()
-            try:
-                async with transaction(self.runtime.sessionmaker) as session:
-                    extended = (
-                        await session.scalars(
-                            update(Job)
-                            .where(Job.id.in_(ids), Job.locked_by == self.id)
-                            .values(locked_until=utc_now() + self.lease)
-                            .returning(Job.id)
-                        )
-                    ).all()
-            except Exception as exc:
-                self.failed("heartbeat", exc)
-                continue
-            self.succeeded("heartbeat")
-            for job_id in extended:
-                if job_id in self.lease_deadlines:
-                    self.lease_deadlines[job_id] = started + self.lease.total_seconds()
-
-    async def reschedule(
-        self, claim: Claim, *, delay: timedelta, error: str | None, count_attempt: bool
-    ) -> None:
-        kind_max = self.jobs.max_attempts(claim.name)
-        async with transaction(self.runtime.sessionmaker) as session:
-            values: dict[str, Any] = {
-                "run_at": utc_now() + delay,
-                "locked_until": None,
-                "locked_by": None,
-            }
-            if error is not None:
-                values["last_error"] = error[-4000:]
-            if not count_attempt:
-                values["attempts"] = Job.attempts - 1
-            elif claim.attempt >= kind_max:
-                values.update(state=FAILED, dedupe_key=None)
-                log.error("job %s %s failed for good: %s", claim.name, claim.id, error)
-            await session.execute(
-                update(Job).where(Job.id == claim.id, Job.locked_by == self.id).values(**values)
-            )
-
-    def backoff(self, attempt: int) -> timedelta:
-        return timedelta(seconds=min(self.retry_base_seconds * 2 ** (attempt - 1), 3600.0))
-
-
-async def run_claimed(worker: Worker, claim: Claim) -> None:
-    """Run one claimed job in its own transaction; remove it in that transaction if it succeeds."""
-    runtime = worker.runtime
-    session = runtime.sessionmaker()
-    ctx = jobs.JobContext(
-        runtime=runtime,
-        session=session,
-        job_id=claim.id,
-        name=claim.name,
-        attempt=claim.attempt,
-        worker_id=worker.id,
-        resources=worker.resources,
-        lease_remaining=lambda: worker.lease_remaining(claim.id),
-    )
-    try:
-        try:
-            registry = worker.jobs
-            if claim.name in registry.periodics:
-                due_at = datetime.fromisoformat(claim.payload["due_at"])
-                await registry.periodics[claim.name].fn(ctx, due_at)
-            else:
-                await registry.handlers[claim.name].fn(ctx, claim.payload)
-            result = await session.execute(
-                delete(Job).where(Job.id == claim.id, Job.locked_by == worker.id)
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                raise LeaseLost(claim.id)
-            await session.commit()
-        except jobs.RetryLater as retry:
-            await session.rollback()
-            await worker.reschedule(
-                claim, delay=retry.delay, error=None, count_attempt=retry.count_attempt
-            )
-        except (LeaseLost, jobs.LeaseExpired):
-            await session.rollback()
-            log.warning("job %s %s: lease lost, its work was rolled back", claim.name, claim.id)
-        except asyncio.CancelledError:
-            await session.rollback()
-            raise
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                await session.rollback()
-            if is_database_unavailable(exc):
-                raise  # not the job's fault: the worker gives it back once the database is back
-            error = traceback.format_exc()
-            log.warning(
-                "job %s %s failed (attempt %d)", claim.name, claim.id, claim.attempt, exc_info=True
-            )
-            await worker.reschedule(
-                claim, delay=worker.backoff(claim.attempt), error=error, count_attempt=True
-            )
-    finally:
-        with contextlib.suppress(Exception):
-            await session.close()
 
 
 async def run_due(

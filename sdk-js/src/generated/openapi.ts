@@ -1440,6 +1440,20 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * AppliedItem
+         * @description One order item's share of the discount.
+         */
+        AppliedItem: {
+            /** Item Id */
+            item_id: string;
+            /** Original Price */
+            original_price: number;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Price */
+            final_price: number;
+        };
         /** ApplyRequest */
         ApplyRequest: {
             /** Idempotency Key */
@@ -1454,6 +1468,34 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * BatchCreateOut
+         * @description Per-item results in input order.
+         */
+        BatchCreateOut: {
+            /** Results */
+            results: (components["schemas"]["CreatedItem"] | components["schemas"]["FailedItem"])[];
+            /** Total */
+            total: number;
+            /** Succeeded */
+            succeeded: number;
+            /** Failed */
+            failed: number;
+        };
+        /**
+         * BatchValidateOut
+         * @description Per-item results in input order.
+         */
+        BatchValidateOut: {
+            /** Validations */
+            validations: (components["schemas"]["IndexedValidation"] | components["schemas"]["IndexedStackValidation"] | components["schemas"]["InvalidItem"])[];
+            /** Total */
+            total: number;
+            /** Valid */
+            valid: number;
+            /** Invalid */
+            invalid: number;
         };
         /** CampaignCreate */
         CampaignCreate: {
@@ -1616,6 +1658,17 @@ export interface components {
         Create: {
             /** Idempotency Key */
             idempotency_key?: string | null;
+        };
+        /** CreatedItem */
+        CreatedItem: {
+            /** Index */
+            index: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            success: "true";
+            voucher: components["schemas"]["VoucherOut"];
         };
         /**
          * Customer
@@ -1798,6 +1851,21 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /** ErrorOut */
+        ErrorOut: {
+            /**
+             * Code
+             * @description A stable UPPER_SNAKE code
+             * @example VOUCHER_EXPIRED
+             */
+            code: string;
+            /** Message */
+            message: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | unknown[] | null;
+        };
         /** EventList */
         EventList: {
             /** Events */
@@ -1876,6 +1944,17 @@ export interface components {
             error?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** FailedItem */
+        FailedItem: {
+            /** Index */
+            index: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            success: "false";
+            error: components["schemas"]["ItemError"];
         };
         /** FieldProblem */
         FieldProblem: {
@@ -2005,6 +2084,106 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * IndexedStackValidation
+         * @description A valid item (`codes`): the index, then the body `POST /v1/vouchers/validate` answers.
+         */
+        IndexedStackValidation: {
+            /** Index */
+            index: number;
+            /**
+             * Is Valid
+             * @default true
+             * @constant
+             */
+            is_valid: true;
+            /** Vouchers */
+            vouchers: components["schemas"]["VoucherDiscount"][];
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Amount */
+            final_amount: number;
+            /** Currency */
+            currency: string;
+            /** Validation Details */
+            validation_details: {
+                [key: string]: unknown;
+            };
+            /** Applied To */
+            applied_to: components["schemas"]["AppliedItem"][];
+            /** Conditions Met */
+            conditions_met: string[];
+        };
+        /**
+         * IndexedValidation
+         * @description A valid item (`code`): the index, then the body `POST /v1/vouchers/validate` answers.
+         */
+        IndexedValidation: {
+            /** Index */
+            index: number;
+            /**
+             * Is Valid
+             * @default true
+             * @constant
+             */
+            is_valid: true;
+            voucher: components["schemas"]["VoucherBrief"];
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Amount */
+            final_amount: number;
+            /** Currency */
+            currency: string;
+            /** Validation Details */
+            validation_details: {
+                [key: string]: unknown;
+            };
+            /** Applied To */
+            applied_to: components["schemas"]["AppliedItem"][];
+            /** Conditions Met */
+            conditions_met: string[];
+        };
+        /** InvalidItem */
+        InvalidItem: {
+            /** Index */
+            index: number;
+            /**
+             * Is Valid
+             * @default false
+             * @constant
+             */
+            is_valid: false;
+            error: components["schemas"]["ItemError"];
+        };
+        /**
+         * InvalidValidation
+         * @description A code that cannot be applied, answered with 200 because `soft` was sent.
+         */
+        InvalidValidation: {
+            /**
+             * Is Valid
+             * @default false
+             * @constant
+             */
+            is_valid: false;
+            error: components["schemas"]["ErrorOut"];
+        };
+        /**
+         * ItemError
+         * @description A batch item's error, as the Voucher API renders errors, with the status it would have had.
+         */
+        ItemError: {
+            /** Status */
+            status: number;
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | unknown[] | null;
         };
         /** LeaderboardOut */
         LeaderboardOut: {
@@ -2633,6 +2812,34 @@ export interface components {
              */
             reason?: "below_minimum";
         };
+        /**
+         * StackValidationOut
+         * @description A valid stack (`codes` sent): each code's discount and the stack's total.
+         */
+        StackValidationOut: {
+            /**
+             * Is Valid
+             * @default true
+             * @constant
+             */
+            is_valid: true;
+            /** Vouchers */
+            vouchers: components["schemas"]["VoucherDiscount"][];
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Amount */
+            final_amount: number;
+            /** Currency */
+            currency: string;
+            /** Validation Details */
+            validation_details: {
+                [key: string]: unknown;
+            };
+            /** Applied To */
+            applied_to: components["schemas"]["AppliedItem"][];
+            /** Conditions Met */
+            conditions_met: string[];
+        };
         /** Tier */
         Tier: {
             /** Min Referrals */
@@ -2708,6 +2915,19 @@ export interface components {
             /** Trends */
             trends: components["schemas"]["TrendPoint"][];
             summary: components["schemas"]["TrendSummary"];
+        };
+        /** UsageEntry */
+        UsageEntry: {
+            /** Id */
+            id: string;
+            /** Order Id */
+            order_id: string;
+            /** Discount Amount */
+            discount_amount: number;
+            /** Applied At */
+            applied_at: string;
+            /** Status */
+            status: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -2797,6 +3017,44 @@ export interface components {
              */
             soft?: boolean;
         };
+        /**
+         * ValidationOut
+         * @description A valid code (`code` sent): its discount on the order.
+         */
+        ValidationOut: {
+            /**
+             * Is Valid
+             * @default true
+             * @constant
+             */
+            is_valid: true;
+            voucher: components["schemas"]["VoucherBrief"];
+            /** Discount Amount */
+            discount_amount: number;
+            /** Final Amount */
+            final_amount: number;
+            /** Currency */
+            currency: string;
+            /** Validation Details */
+            validation_details: {
+                [key: string]: unknown;
+            };
+            /** Applied To */
+            applied_to: components["schemas"]["AppliedItem"][];
+            /** Conditions Met */
+            conditions_met: string[];
+        };
+        /** VoucherBrief */
+        VoucherBrief: {
+            /** Id */
+            id: string;
+            /** Code */
+            code: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: number | null;
+        };
         /** VoucherCreate */
         VoucherCreate: {
             /** Idempotency Key */
@@ -2830,6 +3088,23 @@ export interface components {
             program_id?: string | null;
         };
         /**
+         * VoucherDiscount
+         * @description What one code of a stack came to.
+         */
+        VoucherDiscount: {
+            voucher: components["schemas"]["VoucherBrief"];
+            /** Discount Amount */
+            discount_amount: number;
+            /** Validation Details */
+            validation_details: {
+                [key: string]: unknown;
+            };
+            /** Applied To */
+            applied_to: components["schemas"]["AppliedItem"][];
+            /** Conditions Met */
+            conditions_met: string[];
+        };
+        /**
          * VoucherError
          * @description An error of the Voucher API (`/v1`).
          */
@@ -2857,9 +3132,7 @@ export interface components {
         /** VoucherList */
         VoucherList: {
             /** Data */
-            data: {
-                [key: string]: unknown;
-            }[];
+            data: components["schemas"]["VoucherOut"][];
             /** Total */
             total: number;
             /** Limit */
@@ -2868,6 +3141,47 @@ export interface components {
             offset: number;
             /** Has More */
             has_more: boolean;
+        };
+        /** VoucherOut */
+        VoucherOut: {
+            /** Id */
+            id: string;
+            /** Code */
+            code: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: number | null;
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            };
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** Currency */
+            currency: string | null;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Status */
+            status: string;
+            /** Usage Count */
+            usage_count: number;
+            /** Campaign Id */
+            campaign_id: string | null;
+            /** Program Id */
+            program_id: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Usage History */
+            usage_history?: components["schemas"]["UsageEntry"][] | null;
         };
         /** VoucherRef */
         VoucherRef: {
@@ -3332,19 +3646,6 @@ export interface components {
             livemode: boolean;
             data: components["schemas"]["ReferralStatusChange"];
         };
-        /** UsageEntry */
-        UsageEntry: {
-            /** Id */
-            id: string;
-            /** Order Id */
-            order_id: string;
-            /** Discount Amount */
-            discount_amount: number;
-            /** Applied At */
-            applied_at: string;
-            /** Status */
-            status: string;
-        };
         /** VoucherApplication */
         VoucherApplication: {
             /** Id */
@@ -3508,56 +3809,6 @@ export interface components {
             /** Livemode */
             livemode: boolean;
             data: components["schemas"]["VoucherExpired"];
-        };
-        /** VoucherOut */
-        VoucherOut: {
-            /** Id */
-            id: string;
-            /** Code */
-            code: string;
-            /** Type */
-            type: string;
-            /** Value */
-            value: number | null;
-            /** Conditions */
-            conditions: {
-                [key: string]: unknown;
-            };
-            /**
-             * Config
-             * @default null
-             */
-            config?: {
-                [key: string]: unknown;
-            } | null;
-            /** Currency */
-            currency: string | null;
-            /** Metadata */
-            metadata: {
-                [key: string]: unknown;
-            };
-            /** Status */
-            status: string;
-            /** Usage Count */
-            usage_count: number;
-            /** Campaign Id */
-            campaign_id: string | null;
-            /** Program Id */
-            program_id: string | null;
-            /** Created At */
-            created_at: string;
-            /** Updated At */
-            updated_at: string;
-            /**
-             * Deleted At
-             * @default null
-             */
-            deleted_at?: string | null;
-            /**
-             * Usage History
-             * @default null
-             */
-            usage_history?: components["schemas"]["UsageEntry"][] | null;
         };
         /** VoucherRollback */
         VoucherRollback: {
@@ -6724,7 +6975,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BatchCreateOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -6793,7 +7044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BatchValidateOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -6922,7 +7173,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VoucherOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -6991,7 +7242,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ValidationOut"] | components["schemas"]["StackValidationOut"] | components["schemas"]["InvalidValidation"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -7361,7 +7612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VoucherOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -7423,7 +7674,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VoucherOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */

@@ -1,0 +1,383 @@
+"""Redeeming codes: apply one to an order, roll an application back, remove a code by order.
+
+Counters are the database's job: an application bumps `usage_count` with one conditional UPDATE
+(`usage_count < max_uses`) and the customer's counter row the same way, checked by row count, so
+limits hold under any concurrency. Everything a call changes, its events included, is written in
+the caller's transaction.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from vantio.auth.context import AuthContext
+from vantio.db import repository
+from vantio.db.types import is_unique_violation
+from vantio.errors import FieldError
+from vantio.events import service as event_service
+from vantio.kit import metadata as metadata_rules
+from vantio.kit.ids import new_id
+from vantio.kit.time import isoformat, utc_now
+from vantio.vouchers import engine, validation
+from vantio.vouchers.errors import (
+    AlreadyRolledBack,
+    ApplicationNotFound,
+    VoucherAlreadyApplied,
+    VoucherNotFound,
+)
+from vantio.vouchers.models import (
+    Voucher,
+    VoucherApplication,
+    VoucherCustomerUsage,
+    VoucherOrder,
+    VoucherRollback,
+    VoucherValidation,
+)
+from vantio.vouchers.schemas import ApplicationOut, ApplyRequest, Customer, Order, RollbackOut
+from vantio.vouchers.service import get_voucher_by_code
+from vantio.webhooks.schemas import EventType
+
+
+def request_hash(order: Order | None, customer: Customer | None) -> str:
+    canonical = json.dumps(
+        {
+            "order": order.model_dump(mode="json", exclude_none=True) if order else None,
+            "customer": customer.model_dump(mode="json", exclude_none=True) if customer else None,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Applied:
+    application: VoucherApplication
+    created: bool  # False: the stored application of an identical earlier apply
+
+
+async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest) -> Applied:
+    """Re-validate and redeem: one application per (code, order), usage consumed atomically."""
+    voucher = await get_voucher_by_code(session, auth, code=data.code)
+    if voucher is None:
+        raise VoucherNotFound(f"No voucher with the code {data.code}", details={"code": data.code})
+    await _lock_order(session, auth, order_id=data.order_id)
+    digest = request_hash(data.order, data.customer)
+    standing = await _standing_application(session, voucher_id=voucher.id, order_id=data.order_id)
+    if standing is not None:
+        return _replay(standing, data, digest)
+    order, customer = data.order, data.customer
+    if order is None:
+        order, remembered = await _remembered_order(
+            session, auth, voucher=voucher, order_id=data.order_id
+        )
+        customer = customer or remembered
+    key = validation.customer_key(customer)
+    if voucher.customer_limit is not None and key is None:
+        raise FieldError(
+            "customer", "this voucher has a customer_limit: send customer.id or customer.email"
+        )
+    cart = validation.cart_of(order, customer, voucher.currency)
+    candidates = await validation.candidates_of(session, auth, vouchers=[voucher], customer=key)
+    others = await validation.standing_on(session, auth, order_id=data.order_id, exclude=[voucher])
+    result = engine.evaluate(others + candidates, cart, utc_now())
+    outcome = result.outcomes[0]
+    now = utc_now()
+    application = VoucherApplication(
+        id=new_id("va"),
+        account_id=auth.account_id,
+        livemode=auth.livemode,
+        created_at=now,
+        voucher_id=voucher.id,
+        code=voucher.code,
+        voucher_type=voucher.type,
+        campaign_id=voucher.campaign_id,
+        order_id=data.order_id,
+        active_order_id=data.order_id,
+        customer_id=customer.id if customer else None,
+        customer_email=customer.email if customer else None,
+        customer_key=key,
+        customer_segment=customer.segment if customer else None,
+        request_hash=digest,
+        order_data=order.model_dump(mode="json", exclude_none=True),
+        order_value=cart.value,
+        discount_amount=outcome.discount_amount,
+        final_amount=result.final_amount,
+        currency=cart.currency,
+        breakdown=outcome.breakdown(),
+        status="applied",
+        metadata_=metadata_rules.check(data.metadata),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(application)
+            # The event first: the counter UPDATE below locks the voucher's row (PostgreSQL)
+            # until commit, so everything else is done before it.
+            await event_service.record(
+                session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
+            )
+            await session.flush()
+            await _consume(session, voucher=voucher, customer=key)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        # A concurrent apply of the same code to the same order won the race.
+        standing = await _standing_application(
+            session, voucher_id=voucher.id, order_id=data.order_id
+        )
+        if standing is None:
+            raise
+        return _replay(standing, data, digest)
+    return Applied(application, created=True)
+
+
+async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
+    """Hold the order's row until commit: concurrent applies to one order take turns, so each
+    sees the applications the previous ones left (stacking rules hold under concurrency)."""
+    where = (repository.owned_by(VoucherOrder, auth), VoucherOrder.order_id == order_id)
+    if await session.scalar(select(VoucherOrder.id).where(*where)) is None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    VoucherOrder(
+                        id=new_id("vord"),
+                        account_id=auth.account_id,
+                        livemode=auth.livemode,
+                        order_id=order_id,
+                        applies=0,
+                    )
+                )
+                await session.flush()
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise  # else a concurrent first apply created it: lock that one
+    await session.execute(
+        update(VoucherOrder)
+        .where(*where)
+        .values(applies=VoucherOrder.applies + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _replay(standing: VoucherApplication, data: ApplyRequest, digest: str) -> Applied:
+    if (data.order is None and data.customer is None) or standing.request_hash == digest:
+        return Applied(standing, created=False)
+    raise VoucherAlreadyApplied(
+        details={
+            "order_id": data.order_id,
+            "voucher_id": standing.voucher_id,
+            "application_id": standing.id,
+        }
+    )
+
+
+async def _standing_application(
+    session: AsyncSession, *, voucher_id: str, order_id: str
+) -> VoucherApplication | None:
+    query = select(VoucherApplication).where(
+        VoucherApplication.voucher_id == voucher_id,
+        VoucherApplication.active_order_id == order_id,
+    )
+    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+
+
+async def _remembered_order(
+    session: AsyncSession, auth: AuthContext, *, voucher: Voucher, order_id: str
+) -> tuple[Order, Customer | None]:
+    """The order (and customer) of the latest recorded validate of this code with this order id."""
+    query = (
+        repository.scoped(VoucherValidation, auth)
+        .where(
+            VoucherValidation.voucher_id == voucher.id,
+            VoucherValidation.order_id == order_id,
+            VoucherValidation.context.is_not(None),
+        )
+        .order_by(VoucherValidation.id.desc())
+        .limit(1)
+    )
+    latest = (await session.scalars(query)).first()
+    if latest is None or not latest.context:
+        raise FieldError(
+            "order",
+            "send the order, or validate this code first with order.id set to this order_id",
+        )
+    customer = latest.context.get("customer")
+    return (
+        Order.model_validate(latest.context["order"]),
+        Customer.model_validate(customer) if customer else None,
+    )
+
+
+async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | None) -> None:
+    """Count one use, or raise USAGE_LIMIT_EXCEEDED: the WHERE clause is the limit."""
+    bumped = await session.execute(
+        update(Voucher)
+        .where(
+            Voucher.id == voucher.id,
+            (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
+        )
+        .values(usage_count=Voucher.usage_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        used = await session.scalar(select(Voucher.usage_count).where(Voucher.id == voucher.id))
+        raise engine.usage_exceeded(voucher.max_uses or 0, used or 0, "total_uses")
+    if customer is None:
+        return
+    await _ensure_customer_counter(session, voucher_id=voucher.id, customer=customer)
+    condition: ColumnElement[bool] = (
+        VoucherCustomerUsage.usage_count < voucher.customer_limit
+        if voucher.customer_limit is not None
+        else true()
+    )
+    bumped = await session.execute(
+        update(VoucherCustomerUsage)
+        .where(
+            VoucherCustomerUsage.voucher_id == voucher.id,
+            VoucherCustomerUsage.customer_key == customer,
+            condition,
+        )
+        .values(usage_count=VoucherCustomerUsage.usage_count + 1, updated_at=utc_now())
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        raise engine.usage_exceeded(
+            voucher.customer_limit or 0, voucher.customer_limit or 0, "per_customer"
+        )
+
+
+async def _ensure_customer_counter(
+    session: AsyncSession, *, voucher_id: str, customer: str
+) -> None:
+    exists = await session.scalar(
+        select(VoucherCustomerUsage.id).where(
+            VoucherCustomerUsage.voucher_id == voucher_id,
+            VoucherCustomerUsage.customer_key == customer,
+        )
+    )
+    if exists is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(
+                VoucherCustomerUsage(
+                    id=new_id("vcu"), voucher_id=voucher_id, customer_key=customer, usage_count=0
+                )
+            )
+            await session.flush()
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise  # a concurrent first use created it: fine
+
+
+def _application_event(application: VoucherApplication) -> dict[str, Any]:
+    data = ApplicationOut.of(application).model_dump(mode="json")
+    data["voucher_id"] = application.voucher_id
+    data["customer_email"] = application.customer_email
+    return data
+
+
+async def get_application_or_raise(
+    session: AsyncSession, auth: AuthContext, *, application_id: str
+) -> VoucherApplication:
+    application = await repository.get(session, VoucherApplication, auth, application_id)
+    if application is None:
+        raise ApplicationNotFound(details={"application_id": application_id})
+    return application
+
+
+async def rollback(
+    session: AsyncSession, auth: AuthContext, *, application_id: str, reason: str | None = None
+) -> VoucherRollback:
+    """Undo an application: its usage is given back exactly, once."""
+    application = await get_application_or_raise(session, auth, application_id=application_id)
+    now = utc_now()
+    voided = await session.execute(
+        update(VoucherApplication)
+        .where(VoucherApplication.id == application.id, VoucherApplication.status == "applied")
+        .values(status="rolled_back", active_order_id=None, rolled_back_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if voided.rowcount != 1:  # type: ignore[attr-defined]
+        await session.refresh(application)
+        raise AlreadyRolledBack(
+            details={
+                "application_id": application.id,
+                "rolled_back_at": isoformat(application.rolled_back_at),
+            }
+        )
+    await session.execute(
+        update(Voucher)
+        .where(Voucher.id == application.voucher_id, Voucher.usage_count > 0)
+        .values(usage_count=Voucher.usage_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if application.customer_key is not None:
+        await session.execute(
+            update(VoucherCustomerUsage)
+            .where(
+                VoucherCustomerUsage.voucher_id == application.voucher_id,
+                VoucherCustomerUsage.customer_key == application.customer_key,
+                VoucherCustomerUsage.usage_count > 0,
+            )
+            .values(usage_count=VoucherCustomerUsage.usage_count - 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    record = VoucherRollback(
+        id=new_id("vr"),
+        account_id=auth.account_id,
+        livemode=auth.livemode,
+        created_at=now,
+        application_id=application.id,
+        voucher_id=application.voucher_id,
+        order_id=application.order_id,
+        discount_amount=application.discount_amount,
+        currency=application.currency,
+        reason=reason,
+    )
+    session.add(record)
+    await session.flush()
+    await session.refresh(application)
+    data = RollbackOut.of(record, application.code).model_dump(mode="json")
+    data["voucher_id"] = application.voucher_id
+    await event_service.record(session, auth, type=EventType.VOUCHER_ROLLBACK, data=data)
+    return record
+
+
+async def remove(
+    session: AsyncSession, auth: AuthContext, *, code: str, order_id: str, reason: str | None = None
+) -> VoucherRollback:
+    """The SDK's `remove({code, order_id})`: roll back that code's application on that order."""
+    voucher = await get_voucher_by_code(session, auth, code=code)
+    if voucher is None:
+        raise VoucherNotFound(f"No voucher with the code {code}", details={"code": code})
+    latest = (
+        await session.scalars(
+            repository.scoped(VoucherApplication, auth)
+            .where(
+                VoucherApplication.voucher_id == voucher.id, VoucherApplication.order_id == order_id
+            )
+            .order_by(VoucherApplication.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is None:
+        raise ApplicationNotFound(
+            f"The code {code} is not applied to order {order_id}",
+            details={"code": code, "order_id": order_id},
+        )
+    return await rollback(session, auth, application_id=latest.id, reason=reason)
+
+
+async def rollback_out(
+    session: AsyncSession, auth: AuthContext, record: VoucherRollback
+) -> RollbackOut:
+    application = await get_application_or_raise(
+        session, auth, application_id=record.application_id
+    )
+    return RollbackOut.of(record, application.code)
