@@ -18,7 +18,6 @@ from vantio.kit.time import isoformat
 from vantio.vouchers.errors import InvalidConditions, InvalidConfiguration
 from vantio.vouchers.schemas import Cents, Conditions, Count, DiscountType, IdList, VoucherType
 
-BASIC_TYPES = ("percentage", "fixed", "free_shipping")
 ADVANCED_TYPES = ("bogo", "tiered", "conditional", "stackable")
 Percent = Annotated[float, Field(gt=0, le=100)]
 Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in"]
