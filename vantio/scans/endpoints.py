@@ -8,6 +8,7 @@ it in OpenAPI and answers the same way when a request reaches it.
 
 import io
 import re
+import secrets
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
@@ -30,6 +31,12 @@ from vantio.scans.writer import writer_of
 router = APIRouter(tags=["Scans"], route_class=DocumentedRoute)
 
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The device cookie: first-party, on the scan URLs only, random (128 bits), kept for 400 days
+# (the longest a browser keeps a cookie); a repeat scan of a device is recognised by it.
+DEVICE_COOKIE = "vantio_device"
+_DEVICE_COOKIE_PREFIX = f"{DEVICE_COOKIE}="
+_DEVICE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+_DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 _HTML = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")]
 _NOT_FOUND_PAGE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>Poster not found</title></head>"
@@ -53,12 +60,17 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
     """Record the scan of `code` that `scope` (an HTTP GET or HEAD) carries and say what to answer."""
     if _CODE.fullmatch(code) is None:
         return Answer(404, _HTML, _NOT_FOUND_PAGE)
-    user_agent = referrer = None
+    user_agent = referrer = device = None
     for name, value in scope["headers"]:
         if name == b"user-agent":
             user_agent = value.decode("latin-1")
         elif name == b"referer":
             referrer = value.decode("latin-1")
+        elif name == b"cookie" and device is None:
+            device = _device_of(value.decode("latin-1"))
+    device_known = device is not None
+    if device is None:
+        device = secrets.token_urlsafe(16)
     client = scope.get("client")
     query_string: bytes = scope.get("query_string", b"")
     query: Sequence[tuple[str, str]] = (
@@ -72,6 +84,8 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
         query=query,
         count=scope["method"] == "GET",
         at=utc_now(),
+        device=device,
+        device_known=device_known,
     )
     try:
         outcome = await writer_of(app).record(visit)
@@ -80,11 +94,36 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
     if outcome is None:
         return Answer(404, _HTML, _NOT_FOUND_PAGE)
     location = quote(outcome.location, safe=":/%#?=@[]!$&'()*+,;~").encode("latin-1")
-    return Answer(
-        302,
-        [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")],
-        b"",
-    )
+    headers = [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")]
+    if not device_known:
+        cookie = f"{_DEVICE_COOKIE_PREFIX}{device}".encode("ascii") + _cookie_attributes(app)
+        headers.append((b"set-cookie", cookie))
+    return Answer(302, headers, b"")
+
+
+def _device_of(cookie_header: str) -> str | None:
+    """The device cookie's value in a `Cookie` header, if it has a sane one."""
+    start = cookie_header.find(_DEVICE_COOKIE_PREFIX)
+    while start != -1:
+        if start == 0 or cookie_header[start - 1] in "; ":
+            value = cookie_header[start + len(_DEVICE_COOKIE_PREFIX) :].split(";", 1)[0].strip()
+            return value if _DEVICE.fullmatch(value) else None
+        start = cookie_header.find(_DEVICE_COOKIE_PREFIX, start + 1)
+    return None
+
+
+def _cookie_attributes(app: Any) -> bytes:
+    """`Set-Cookie`'s value after the cookie's own: `Secure` when the public URL is https."""
+    attributes: bytes | None = getattr(app.state, "scan_cookie_attributes", None)
+    if attributes is None:
+        settings = app.state.runtime.settings
+        secure = settings.public_base_url().startswith("https://")
+        attributes = (
+            f"; Max-Age={_DEVICE_COOKIE_MAX_AGE}; Path=/s; HttpOnly; SameSite=Lax"
+            + ("; Secure" if secure else "")
+        ).encode("ascii")
+        app.state.scan_cookie_attributes = attributes
+    return attributes
 
 
 class ScanFastPath:
