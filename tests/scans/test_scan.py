@@ -261,7 +261,7 @@ async def test_the_documented_route_answers_like_the_fast_path(
     poster = await poster_for(api)
     app = create_app(settings, runtime)
     assert "/s/{code}" in app.openapi()["paths"]
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not ScanFastPath]
+    app.front_middleware.remove(ScanFastPath)
     async with scanner(app) as client:
         found = await client.get(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
         head = await client.head(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
@@ -761,6 +761,28 @@ async def test_stopping_the_writer_records_the_waiting_scans_and_leaves_no_task(
     after = {t for t in asyncio.all_tasks() if t.get_name() == "vantio-scan-writer"}
     assert after == before
     assert not writer.running
+
+
+async def test_a_bug_in_the_scan_answers_an_error_page_with_the_request_id(
+    api: Api, served: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path answers in front of the middleware stack: it adds their headers itself."""
+    poster = await poster_for(api)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "record_scans", broken)
+    response = await scan(served, poster["code"], **{"user-agent": IPHONE})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-request-id"] in response.text
+    assert "location" not in response.headers
+    monkeypatch.undo()
+    ok = await scan(served, poster["code"], **{"user-agent": IPHONE, "x-request-id": "scan-42"})
+    assert (ok.status_code, ok.headers["x-request-id"]) == (302, "scan-42")
+    assert ok.headers["x-content-type-options"] == "nosniff"
 
 
 # -- QR codes ------------------------------------------------------------------------------------

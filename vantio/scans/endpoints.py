@@ -15,11 +15,14 @@ from urllib.parse import parse_qsl, quote
 
 import segno
 from fastapi import APIRouter, Request
+from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vantio.db.session import transaction
 from vantio.http.dependencies import runtime_of
+from vantio.http.errors import error_of, error_page
+from vantio.http.middleware import REQUEST_ID_HEADER, assign_request_id
 from vantio.http.routes import DocumentedRoute, content
 from vantio.kit.time import utc_now
 from vantio.posters import service as poster_service
@@ -127,7 +130,15 @@ def _cookie_attributes(app: Any) -> bytes:
 
 
 class ScanFastPath:
-    """Answers `GET|HEAD /s/{code}` before FastAPI's stack; everything else passes through."""
+    """Answers `GET|HEAD /s/{code}` in front of the whole stack (`Application.front_middleware`);
+    everything else passes through.
+
+    Each layer of the stack wraps `send` in a closure of its own, and together they cost more
+    than the scan's own work, so this answers alone and adds what they would have: the request
+    id (`RequestId`), `X-Content-Type-Options: nosniff` (`ResponseHeaders`; its rewriting of a
+    redirect to the request's own host does not apply: the landing page is configured, never
+    built from `Host`), and an error page for an unexpected failure (`ErrorBoundary`).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -136,13 +147,23 @@ class ScanFastPath:
         if scope["type"] == "http" and scope["path"].startswith("/s/"):
             code = scope["path"][3:]
             if "/" not in code and scope["method"] in ("GET", "HEAD"):
-                status, headers, body = await answer_scan(scope["app"], scope, code)
-                if body:
-                    headers = [*headers, (b"content-length", str(len(body)).encode())]
+                request_id = assign_request_id(scope).encode("ascii")
+                try:
+                    status, headers, body = await answer_scan(scope["app"], scope, code)
+                except Exception as exc:
+                    page = error_page(error_of(exc, HTTPConnection(scope)))
+                    status, headers, body = page.status_code, page.raw_headers, bytes(page.body)
+                else:
+                    if body:
+                        headers = [*headers, (b"content-length", str(len(body)).encode())]
+                headers = [*headers, _NOSNIFF, (REQUEST_ID_HEADER, request_id)]
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 NO_POSTER = content("No poster has this code: a page saying so", "text/html")
