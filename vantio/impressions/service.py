@@ -5,11 +5,11 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Connection, Table, bindparam, insert, select, union_all
+from sqlalchemy import BindParameter, Connection, Table, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
-from vantio.db import repository
+from vantio.db import bulk, repository
 from vantio.db.types import UTCDateTime
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
@@ -89,7 +89,7 @@ async def create_impression(
 
 
 # The statements of the scan's batches, built once (building one costs more than running it).
-_INSERT_IMPRESSIONS = insert(cast(Table, Impression.__table__))
+_IMPRESSIONS = cast(Table, Impression.__table__)
 _SINCE = bindparam("since", type_=UTCDateTime)
 _POSTERS: BindParameter[list[str]] = bindparam("posters", expanding=True)
 # A device's latest impressions: by its IP and user agent (a scan without the device cookie) or by
@@ -151,7 +151,7 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     The hot path of the scan: one executemany per table however many rows, where `add` costs an
     ORM object and a flush per impression; the events go through the one event writer.
     """
-    connection.execute(_INSERT_IMPRESSIONS, list(rows))
+    bulk.insert_many(connection, _IMPRESSIONS, rows)
     event_service.write(
         connection,
         [

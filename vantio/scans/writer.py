@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Connection, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,8 +60,11 @@ class ScanWriter:
         self._dedupe = timedelta(seconds=settings.scan_dedupe_seconds)
         self.new_devices = NewDeviceLimit(settings.scan_new_devices_per_minute)
         self._max_batch = settings.scan_batch_max
-        # SQLite: each batch runs on the loop's thread through a blocking connection (`_write`).
+        # SQLite: each batch runs on the loop's thread through a blocking connection (`_write`),
+        # kept from one batch to the next (a checkout from the pool and its reset on return cost
+        # more than a small batch's statements).
         self._engine: Engine | None = None
+        self._connection: Connection | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._checkpointed_at = 0.0
         # PostgreSQL takes several transactions at once: while one batch waits for its commit's
@@ -114,6 +117,7 @@ class ScanWriter:
             await self._task
         finally:
             self._task = None
+            self._drop_connection()
             engine, self._engine = self._engine, None
             if self._checkpoint is not None:
                 await asyncio.gather(self._checkpoint, return_exceptions=True)
@@ -240,16 +244,29 @@ class ScanWriter:
         delay = 0.0005
         while True:
             try:
-                with engine.begin() as connection:
+                connection = self._connection
+                if connection is None or connection.closed or connection.invalidated:
+                    connection = self._connection = engine.connect()
+                with connection.begin():
                     return service.record_scans(
                         connection, visits=visits, dedupe=self._dedupe, admit=admit
                     )
             except OperationalError as exc:
+                if not is_sqlite_busy(exc):
+                    self._drop_connection()  # a disk or file failure: open afresh next time
                 if not is_sqlite_busy(exc) or loop.time() > deadline:
                     raise
                 admit.undo()  # the retry decides again
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception as exc:  # closing a broken connection must not hide why it broke
+                log.debug("closing the scan writer's connection failed: %r", exc)
 
     def _checkpoint_soon(self, engine: Engine) -> None:
         """Checkpoint the WAL about once a second, in a thread: its fsync must not block the loop."""
