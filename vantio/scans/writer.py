@@ -41,6 +41,8 @@ from vantio.scans.service import Outcome, Visit
 log = logging.getLogger("vantio.scans")
 # As long as the server's other connections wait for SQLite's write lock (busy_timeout).
 _LOCK_WAIT_SECONDS = 30.0
+# The SQLite page cache of the writer's connection (KiB).
+_CACHE_KIB = 64 * 1024
 
 
 # A device is (poster code, IP, user agent) and, when it has one, (poster code, its cookie).
@@ -247,6 +249,11 @@ class ScanWriter:
                 connection = self._connection
                 if connection is None or connection.closed or connection.invalidated:
                     connection = self._connection = engine.connect()
+                    # Each new impression adds to two indexes at a random place (the hashes of
+                    # device and cookie); with a large table SQLite's default 2 MB page cache
+                    # makes each of those a read: keep more of them in memory.
+                    connection.exec_driver_sql(f"PRAGMA cache_size = -{_CACHE_KIB}")
+                    connection.commit()  # ends the transaction the PRAGMA began
                 with connection.begin():
                     return service.record_scans(
                         connection, visits=visits, dedupe=self._dedupe, admit=admit
