@@ -9,6 +9,15 @@ the database holds an impression for every 302 wrk counted.
 
     .venv/bin/python bench/scan.py                       # SQLite and PostgreSQL, 3 rounds of 10 s
     .venv/bin/python bench/scan.py --backend sqlite --rounds 5 --duration 10
+    .venv/bin/python bench/scan.py --impressions 1000000 # with 1M impressions stored first
+    .venv/bin/python bench/scan.py --profile /tmp/scan.raw  # and py-spy's profile of a round
+
+Each request comes from its own client IP (`X-Forwarded-For`, honoured by uvicorn from
+127.0.0.1), so the limit of new devices per IP and poster is checked on every scan without
+refusing any. `--impressions N` stores N impressions of the benchmark's poster (spread over the
+last 30 days, each its own device) before measuring: the de-duplication's look-ups then run
+against a large table. The run ends with one line per backend:
+`<backend> GET /s/{code}: ratio R (p99 X ms)` (the medians over the rounds).
 
 Needs `wrk` (apt-get install -y wrk) and, for PostgreSQL, a server at VANTIO_BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432) where a fresh database is created and dropped.
@@ -216,6 +225,72 @@ def count_impressions(database_url: str, prefix: str) -> int:
     return asyncio.run(run())
 
 
+def seed_impressions(database_url: str, code: str, count: int) -> float:
+    """Store `count` impressions of the poster `code` (one device each, over the last 30 days)
+    and refresh the planner's statistics; returns the seconds it took."""
+    started = time.monotonic()
+    chunk = 100_000
+    if database_url.startswith("sqlite"):
+        path = database_url.split("///", 1)[1]
+        with sqlite3.connect(path, timeout=60) as connection:
+            for first in range(0, count, chunk):
+                n = min(chunk, count - first)
+                connection.execute(
+                    """
+                    WITH RECURSIVE seq(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM seq
+                                              WHERE x < ?)
+                    INSERT INTO impressions (id, account_id, livemode, poster_id, program_id,
+                        student_id, scanned_at, created_at, user_agent, ip_address, fingerprint,
+                        device_fingerprint, metadata)
+                    SELECT printf('imp_seed%018d', x), p.account_id, p.livemode, p.id,
+                        p.program_id, p.student_id, t, t,
+                        'Mozilla/5.0 (seeded) ' || x, '10.200.' || (x / 256 % 256) || '.' || (x % 256),
+                        lower(hex(randomblob(32))), lower(hex(randomblob(32))),
+                        '{"device_type": "mobile", "referrer": "direct"}'
+                    FROM (SELECT x, strftime('%Y-%m-%d %H:%M:%S', 'now', '-' || (x * 2.592 % 2592000)
+                          || ' seconds') || '.000000' AS t FROM seq), posters p
+                    WHERE p.code = ?
+                    """,
+                    (first, first + n - 1, code),
+                )
+                connection.commit()
+            connection.execute("ANALYZE")
+        return time.monotonic() - started
+
+    async def run() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        try:
+            for first in range(0, count, chunk):
+                n = min(chunk, count - first)
+                await connection.execute(
+                    """
+                    INSERT INTO impressions (id, account_id, livemode, poster_id, program_id,
+                        student_id, scanned_at, created_at, user_agent, ip_address, fingerprint,
+                        device_fingerprint, metadata)
+                    SELECT 'imp_seed' || lpad(x::text, 18, '0'), p.account_id, p.livemode, p.id,
+                        p.program_id, p.student_id, t, t, 'Mozilla/5.0 (seeded) ' || x,
+                        '10.200.' || (x / 256 % 256) || '.' || (x % 256),
+                        md5(x::text || random()::text) || md5(random()::text),
+                        md5(random()::text) || md5(x::text),
+                        '{"device_type": "mobile", "referrer": "direct"}'::jsonb
+                    FROM (SELECT x, now() - (x * 2.592 % 2592000) * interval '1 second' AS t
+                          FROM generate_series($1::bigint, $2::bigint) AS x) s, posters p
+                    WHERE p.code = $3
+                    """,
+                    first,
+                    first + n - 1,
+                    code,
+                )
+            await connection.execute("ANALYZE impressions")
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+    return time.monotonic() - started
+
+
 def pg_admin(sql: str) -> None:
     async def run() -> None:
         import asyncpg
@@ -242,7 +317,7 @@ def database(backend: str, directory: Path) -> Iterator[str]:
         pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
+def bench_backend(backend: str, args: argparse.Namespace) -> str:
     vantio = shutil.which("vantio", path=str(Path(sys.executable).parent)) or "vantio"
     with tempfile.TemporaryDirectory() as tmp, database(backend, Path(tmp)) as database_url:
         directory = Path(tmp)
@@ -266,6 +341,9 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
             if key is None:
                 sys.exit(f"no key printed on first start:\n{server_log.read_text()}")
             code = create_poster(f"http://127.0.0.1:{port}", key.group(1))
+            if args.impressions:
+                took = seed_impressions(database_url, code, args.impressions)
+                print(f"   stored {args.impressions} impressions of the poster in {took:.0f} s")
             scan_url = f"http://127.0.0.1:{port}/s/{code}"
             bare_url = f"http://127.0.0.1:{bare_port}/s/{code}"
             print(
@@ -275,8 +353,11 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
             # Warm both up (imports, connection pool, SQLite page cache).
             wrk(bare_url, duration=2, connections=args.connections, prefix="warm-bare")
             wrk(scan_url, duration=2, connections=args.connections, prefix="warm")
+            if args.profile:
+                profile(server.pid, scan_url, args)
             ratios: list[float] = []
             cpu_ratios: list[float] = []
+            p99s: list[float] = []
             for round_ in range(1, args.rounds + 1):
                 prefix = f"r{round_}-{secrets.token_hex(3)}"
                 options = {"duration": args.duration, "connections": args.connections}
@@ -287,6 +368,7 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
                 redirects = scan.requests - scan.errors
                 ratio = scan.rps / base.rps
                 ratios.append(ratio)
+                p99s.append(scan.p99_ms)
                 cpu_ratios.append(base.cpu_us / scan.cpu_us)
                 print(
                     f"round {round_}: bare {base.rps:8.0f} req/s p50 {base.p50_ms:6.2f} ms "
@@ -314,7 +396,60 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[float]:
                 f"(min {min(ratios):.2f}, max {max(ratios):.2f}) over {len(ratios)} rounds; "
                 f"CPU-per-request ratio median {statistics.median(cpu_ratios):.2f}"
             )
-            return ratios
+            return (
+                f"{backend} GET /s/{{code}}: ratio {statistics.median(ratios):.2f} "
+                f"(p99 {statistics.median(p99s):.1f} ms)"
+            )
+
+
+def profile(pid: int, url: str, args: argparse.Namespace) -> None:
+    """py-spy's raw (collapsed) stacks of the server under the same load, and their top frames."""
+    output = Path(args.profile)
+    spy = subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "-f",
+            "raw",
+            "-o",
+            str(output),
+            "--nonblocking",
+            "-d",
+            str(args.duration + 1),
+            "-r",
+            "250",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    wrk(url, duration=args.duration, connections=args.connections, prefix="profile")
+    spy.wait()
+    print(f"   profile: {output}")
+    print_top(output)
+
+
+def print_top(path: Path, count: int = 25) -> None:
+    """The frames with the most samples at the top of the stack (self) and anywhere (total)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not stack:
+            continue
+        n = int(number)
+        samples += n
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + n
+    for title, table in (("self", own), ("total", total)):
+        print(f"   top {title}:")
+        for frame, n in sorted(table.items(), key=lambda item: -item[1])[:count]:
+            print(f"     {100 * n / max(samples, 1):5.1f}%  {frame}")
 
 
 def main() -> None:
@@ -323,6 +458,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--impressions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="store N impressions of the poster before measuring (e.g. 1000000)",
+    )
+    parser.add_argument(
+        "--profile", metavar="FILE", help="also record the server with py-spy (raw) under load"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
@@ -331,8 +476,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    for backend in backends:
-        bench_backend(backend, args)
+    summaries = [bench_backend(backend, args) for backend in backends]
+    print()
+    for summary in summaries:
+        print(summary)
 
 
 if __name__ == "__main__":

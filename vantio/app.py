@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     app.state.runtime = runtime
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ScanFastPath)  # the scan is the hot path
+    # The scan is the hot path: answered in front of every other layer (it adds their headers).
+    app.front_middleware.append(ScanFastPath)
     app.add_middleware(ErrorBoundary)  # whatever escapes: the surface's shape, with the request id
     app.add_middleware(RequestId)  # every answer carries its request id
     app.add_middleware(ResponseHeaders)  # outermost: nosniff, no Host echoed in a redirect

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     idempotency_lease_seconds: float = 10.0
 
     scan_dedupe_seconds: int = 30 * 60
+    # New devices counted per poster and client IP in any minute; more are redirected without
+    # being counted (rotating user agents from one IP). 0: no limit.
+    scan_new_devices_per_minute: int = 30
     # Group commit: at most this many scans share one transaction.
     scan_batch_max: int = 1000
     # PostgreSQL: how many batches may be written at once (SQLite writes one at a time).

@@ -53,7 +53,10 @@ async def test_what_the_services_record_matches_the_catalog(
     """Every event type but `webhook_endpoint.disabled` (see test_webhooks), recorded through
     the API, read back and parsed by its model: no field missing, none extra, none retyped."""
     funnel = await make_funnel(api, minimum_payout=100)
-    scanned = await client.get(f"/s/{funnel.poster['code']}", headers={"user-agent": "Catalog/1"})
+    # A browser's user agent: an HTTP library's is redirected without being counted.
+    scanned = await client.get(
+        f"/s/{funnel.poster['code']}", headers={"user-agent": "Mozilla/5.0 Catalog/1"}
+    )
     assert scanned.status_code == 302  # impression.created by the scan's writer (Core)
     referral = await make_referral(api, funnel.impression["id"])  # and by the API (ORM)
     await api.ok("PUT", f"/api/v1/referrals/{referral['id']}", {"status": "converted"})

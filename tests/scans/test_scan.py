@@ -3,7 +3,9 @@
 import asyncio
 import json
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -56,8 +58,16 @@ BOTS = [
 
 
 def scanner(app: FastAPI, ip: str = "203.0.113.7", **headers: str) -> httpx.AsyncClient:
+    """A client that keeps no cookie: the requests of one client may be several devices (a
+    test's device that has a cookie sends it in its headers)."""
     transport = httpx.ASGITransport(app=app, client=(ip, 4321))
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers)
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        headers=headers,
+        cookies=httpx.Cookies(no_cookies),
+    )
 
 
 async def scan(
@@ -152,7 +162,7 @@ async def test_scan_uses_the_posters_own_destination(api: Api, served: FastAPI) 
         (IPAD, "tablet"),
         (ANDROID_TABLET, "tablet"),
         (DESKTOP, "desktop"),
-        ("", "unknown"),
+        ("Mozilla/5.0", "desktop"),
     ],
 )
 async def test_device_type(api: Api, served: FastAPI, agent: str, device: str) -> None:
@@ -251,7 +261,7 @@ async def test_the_documented_route_answers_like_the_fast_path(
     poster = await poster_for(api)
     app = create_app(settings, runtime)
     assert "/s/{code}" in app.openapi()["paths"]
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not ScanFastPath]
+    app.front_middleware.remove(ScanFastPath)
     async with scanner(app) as client:
         found = await client.get(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
         head = await client.head(f"/s/{poster['code']}", headers={"user-agent": IPHONE})
@@ -326,6 +336,224 @@ async def test_without_the_lifespan_each_scan_is_its_own_transaction(
     assert impression["poster_id"] == poster["id"]
 
 
+# -- inflation: who counts, the device cookie, the limit of new devices per IP -------------------
+
+NON_BROWSERS = [
+    "curl/8.5.0",
+    "Wget/1.21.4",
+    "python-requests/2.31.0",
+    "python-httpx/0.27.0",
+    "Python-urllib/3.12",
+    "Go-http-client/1.1",
+    "Go-http-client/2.0",
+    "okhttp/4.12.0",
+    "Java/17.0.2",
+    "Apache-HttpClient/4.5.14 (Java/17.0.2)",
+    "axios/1.6.7",
+    "node-fetch/1.0 (+https://github.com/bitinn/node-fetch)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0 Headless",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 PhantomJS/2.1.1 Safari/538.1",
+    "",  # no User-Agent header at all
+]
+
+
+@pytest.mark.parametrize("agent", NON_BROWSERS)
+async def test_non_browser_clients_are_redirected_but_not_counted(
+    api: Api, served: FastAPI, agent: str
+) -> None:
+    poster = await poster_for(api)
+    async with scanner(served) as client:
+        headers = [(b"user-agent", agent.encode())] if agent else []
+        response = await client.get(f"/s/{poster['code']}", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["location"] == "https://example.com/signup?ref=campus&x=1"
+    assert await impressions_of(api, poster["id"]) == []
+    assert await impression_events_of(api, poster["id"]) == []
+
+
+async def impression_events_of(api: Api, poster_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while True:
+        page = await api.ok(
+            "GET", "/api/v1/events", type="impression.created", limit=100, offset=len(found)
+        )
+        found.extend(page["events"])
+        if not page["has_more"]:
+            return [e for e in found if e["data"]["poster_id"] == poster_id]
+
+
+def device_cookie_of(response: httpx.Response) -> str:
+    [cookie] = response.headers.get_list("set-cookie")
+    match = re.fullmatch(r"vantio_device=([A-Za-z0-9_-]{22}); (.*)", cookie)
+    assert match is not None, cookie
+    return match.group(1)
+
+
+def new_device() -> dict[str, str]:
+    return {"cookie": f"vantio_device={secrets.token_urlsafe(16)}"}
+
+
+async def test_the_redirect_hands_out_a_long_lived_first_party_device_cookie(
+    api: Api, served: FastAPI
+) -> None:
+    poster = await poster_for(api)
+    first = await scan(served, poster["code"], **{"user-agent": IPHONE})
+    [cookie] = first.headers.get_list("set-cookie")
+    device = device_cookie_of(first)
+    attributes = cookie.split("; ")[1:]
+    assert attributes == ["Max-Age=34560000", "Path=/s", "HttpOnly", "SameSite=Lax"]
+    # Not https here: no `Secure`. A device that sent its cookie is not given another one; a bot
+    # and a HEAD get one too (they are redirected like anyone).
+    again = await scan(
+        served, poster["code"], **{"user-agent": IPHONE, "cookie": f"vantio_device={device}"}
+    )
+    assert "set-cookie" not in again.headers
+    assert impression_id_of(again) == impression_id_of(first)
+    bot = await scan(served, poster["code"], **{"user-agent": BOTS[0]})
+    assert bot.status_code == 302
+    device_cookie_of(bot)
+
+
+async def test_the_device_cookie_is_secure_when_the_public_url_is_https(
+    api: Api, database_url: str
+) -> None:
+    poster = await poster_for(api)
+    settings = make_settings(database_url, public_url="https://scan.example.org")
+    runtime = Runtime.create(settings)
+    app = create_app(settings, runtime)
+    try:
+        async with app.router.lifespan_context(app):
+            response = await scan(app, poster["code"], **{"user-agent": IPHONE})
+    finally:
+        await runtime.close()
+    [cookie] = response.headers.get_list("set-cookie")
+    assert cookie.endswith("; Path=/s; HttpOnly; SameSite=Lax; Secure"), cookie
+
+
+async def test_a_repeat_scan_is_recognised_by_the_device_cookie_from_another_network(
+    api: Api, served: FastAPI
+) -> None:
+    poster = await poster_for(api)
+    first = await scan(served, poster["code"], ip="198.51.100.1", **{"user-agent": IPHONE})
+    device = {"user-agent": IPHONE, "cookie": f"vantio_device={device_cookie_of(first)}"}
+    # The phone left the campus wifi for its mobile network: another IP, the same cookie.
+    moved = await scan(served, poster["code"], ip="192.0.2.200", **device)
+    assert impression_id_of(moved) == impression_id_of(first)
+    # A malformed cookie is no cookie: recognised by IP and user agent, and given a new cookie.
+    odd = await scan(
+        served, poster["code"], ip="198.51.100.1", **{**device, "cookie": "vantio_device=x"}
+    )
+    assert impression_id_of(odd) == impression_id_of(first)
+    device_cookie_of(odd)
+    assert len(await impressions_of(api, poster["id"])) == 1
+
+
+async def test_300_user_agents_from_one_ip_in_a_second_count_at_most_the_limit(
+    api: Api, served: FastAPI
+) -> None:
+    """The audit's finding: rotating the User-Agent gave 300 impressions in 0.9 s from one IP."""
+    poster = await poster_for(api)
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    with freeze(start):
+        responses = await asyncio.gather(
+            *(
+                scan(
+                    served, poster["code"], ip="198.51.100.66", **{"user-agent": f"{IPHONE} r/{n}"}
+                )
+                for n in range(300)
+            )
+        )
+    assert [r.status_code for r in responses] == [302] * 300  # everyone is redirected
+    counted = [r for r in responses if "impression_id" in r.headers["location"]]
+    assert len(counted) == 30
+    assert all(
+        r.headers["location"] == "https://example.com/signup?ref=campus&x=1"
+        for r in responses
+        if r not in counted
+    )
+    stored = await impressions_of(api, poster["id"])
+    assert sorted(i["id"] for i in stored) == sorted(impression_id_of(r) for r in counted)
+    # No event (and so no webhook) for a scan that was not counted.
+    assert len(await impression_events_of(api, poster["id"])) == 30
+    # Another IP is not held back; this one counts again once its minute has passed.
+    with freeze(start + timedelta(seconds=1)):
+        other = await scan(served, poster["code"], ip="192.0.2.77", **{"user-agent": IPHONE})
+        assert "impression_id" in other.headers["location"]
+    with freeze(start + timedelta(seconds=60, microseconds=1)):
+        later = await scan(served, poster["code"], ip="198.51.100.66", **{"user-agent": IPAD})
+        assert "impression_id" in later.headers["location"]
+    assert len(await impressions_of(api, poster["id"])) == 32
+
+
+async def test_20_students_behind_one_nat_each_on_their_own_phone_all_count(
+    api: Api, served: FastAPI
+) -> None:
+    """A class behind the campus NAT: one IP, identical phones (one user agent), one cookie each,
+    scanning over three minutes; then each scans again and keeps its impression."""
+    poster = await poster_for(api)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    phones = [{"user-agent": IPHONE, **new_device()} for _ in range(20)]
+    first: list[str] = []
+    for n, phone in enumerate(phones):
+        with freeze(start + timedelta(seconds=9 * n)):
+            first.append(
+                impression_id_of(await scan(served, poster["code"], ip="203.0.113.99", **phone))
+            )
+    assert len(set(first)) == 20
+    with freeze(start + timedelta(minutes=5)):
+        again = [
+            impression_id_of(await scan(served, poster["code"], ip="203.0.113.99", **phone))
+            for phone in phones
+        ]
+    assert again == first
+    assert len(await impressions_of(api, poster["id"])) == 20
+    assert len(await impression_events_of(api, poster["id"])) == 20
+
+
+@pytest.mark.parametrize(("limit", "counted"), [(5, 5), (0, 40)])
+async def test_the_limit_of_new_devices_is_a_setting(
+    api: Api, database_url: str, limit: int, counted: int
+) -> None:
+    poster = await poster_for(api)
+    settings = make_settings(database_url, scan_new_devices_per_minute=limit)
+    runtime = Runtime.create(settings)
+    app = create_app(settings, runtime)
+    try:
+        async with app.router.lifespan_context(app):
+            responses = await asyncio.gather(
+                *(scan(app, poster["code"], **{"user-agent": f"{IPHONE} n/{n}"}) for n in range(40))
+            )
+    finally:
+        await runtime.close()
+    assert sum("impression_id" in r.headers["location"] for r in responses) == counted
+    assert len(await impressions_of(api, poster["id"])) == counted
+
+
+def test_the_new_device_window_slides() -> None:
+    from vantio.scans.limits import NewDeviceLimit
+
+    limit = NewDeviceLimit(3)
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    at = [start + timedelta(seconds=s) for s in (0, 20, 40, 50, 60, 61, 79, 80)]
+    assert [limit("pst_1", "192.0.2.1", t) for t in at] == [
+        True,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
+    # Per poster and per IP.
+    assert limit("pst_2", "192.0.2.1", at[-1])
+    assert limit("pst_1", "192.0.2.2", at[-1])
+    # Windows idle for a minute are dropped.
+    limit("pst_3", None, start + timedelta(hours=1))
+    assert len(limit) == 1
+
+
 # -- group commit ------------------------------------------------------------------------------
 
 
@@ -335,13 +563,13 @@ async def test_concurrent_scans_share_transactions_and_every_redirect_is_stored(
     poster = await poster_for(api)
     writer = writer_of(served)
     batches_before = writer.batches
-    async with scanner(served) as client:
-        responses = await asyncio.gather(
-            *(
-                client.get(f"/s/{poster['code']}", headers={"user-agent": f"{IPHONE} n/{n}"})
-                for n in range(200)
-            )
+    # 200 people, each on their own network (one IP adds at most 30 new devices a minute).
+    responses = await asyncio.gather(
+        *(
+            scan(served, poster["code"], ip=f"198.51.100.{n}", **{"user-agent": f"{IPHONE} n/{n}"})
+            for n in range(200)
         )
+    )
     redirected = [impression_id_of(r) for r in responses]
     assert len(set(redirected)) == 200
     stored = await impressions_of(api, poster["id"])
@@ -512,7 +740,7 @@ async def test_stopping_the_writer_records_the_waiting_scans_and_leaves_no_task(
                 writer.record(
                     service.visit(
                         poster["code"],
-                        user_agent=f"drain/{n}",
+                        user_agent=f"{IPHONE} drain/{n}",
                         ip_address="192.0.2.3",
                         referrer=None,
                         query=(),
@@ -533,6 +761,28 @@ async def test_stopping_the_writer_records_the_waiting_scans_and_leaves_no_task(
     after = {t for t in asyncio.all_tasks() if t.get_name() == "vantio-scan-writer"}
     assert after == before
     assert not writer.running
+
+
+async def test_a_bug_in_the_scan_answers_an_error_page_with_the_request_id(
+    api: Api, served: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path answers in front of the middleware stack: it adds their headers itself."""
+    poster = await poster_for(api)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "record_scans", broken)
+    response = await scan(served, poster["code"], **{"user-agent": IPHONE})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-request-id"] in response.text
+    assert "location" not in response.headers
+    monkeypatch.undo()
+    ok = await scan(served, poster["code"], **{"user-agent": IPHONE, "x-request-id": "scan-42"})
+    assert (ok.status_code, ok.headers["x-request-id"]) == (302, "scan-42")
+    assert ok.headers["x-content-type-options"] == "nosniff"
 
 
 # -- QR codes ------------------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from vantio.auth.context import AuthContext
-from vantio.db import repository
+from vantio.db import bulk, repository
 from vantio.errors import NotFound
 from vantio.events.models import Event
 from vantio.kit.ids import new_ids
@@ -31,7 +31,7 @@ from vantio.webhooks.schemas import EVENT_TYPES, HIGH_VOLUME
 from vantio.worker import jobs
 
 _KNOWN_TYPES = frozenset(EVENT_TYPES)
-_INSERT_EVENTS = insert(cast(Table, Event.__table__))  # built once: the scan writes per batch
+_EVENTS = cast(Table, Event.__table__)
 
 
 class NewEvent(NamedTuple):
@@ -87,7 +87,7 @@ def write(connection: Connection, events: Sequence[NewEvent]) -> Written:
             for endpoint_id in endpoint_ids
         )
     if rows:
-        connection.execute(_INSERT_EVENTS, rows)
+        bulk.insert_many(connection, _EVENTS, rows)  # the scan writes a batch at a time
     jobs.add_many(connection, deliveries)
     return Written(event_ids, len(deliveries))
 

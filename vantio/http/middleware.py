@@ -84,9 +84,7 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _given_request_id(scope) or new_id("req")
-        scope.setdefault("state", {})["request_id"] = request_id
-        header = (REQUEST_ID_HEADER, request_id.encode("ascii"))
+        header = (REQUEST_ID_HEADER, assign_request_id(scope).encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -94,6 +92,13 @@ class RequestId:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+def assign_request_id(scope: Scope) -> str:
+    """Give the request its id (the client's own when sane, else a new one) and return it."""
+    request_id = _given_request_id(scope) or new_id("req")
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
 
 
 def request_id_of(scope: Scope) -> str | None:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 # What FastAPI adds to every operation with parameters: a 422 with its own error body. This API
 # answers bad input with a 400 in the surface's shape, which every route declares instead.
@@ -12,11 +13,22 @@ _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 class Application(FastAPI):
     """FastAPI, with an OpenAPI document free of the 422 answers the API never gives, completed
-    by `openapi_additions` (the composition adds what no route describes: the webhooks sent)."""
+    by `openapi_additions` (the composition adds what no route describes: the webhooks sent).
+
+    `front_middleware` wraps the whole stack, outside even Starlette's `ServerErrorMiddleware`:
+    for a hot path that answers on its own (the scan), and then owes its answers what the
+    middleware inside would have added."""
 
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         self.openapi_additions: list[Callable[[dict[str, Any]], None]] = []
+        self.front_middleware: list[Callable[[ASGIApp], ASGIApp]] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        for wrap in reversed(self.front_middleware):
+            stack = wrap(stack)
+        return stack
 
     def openapi(self) -> dict[str, Any]:
         fresh = self.openapi_schema is None

@@ -15,6 +15,7 @@ class Impression(TenantMixin, Base):
     __table_args__ = (
         Index("ix_impressions_poster_fingerprint", "poster_id", "fingerprint", "scanned_at"),
         Index("ix_impressions_program_scanned", "program_id", "scanned_at"),
+        Index("ix_impressions_poster_device", "poster_id", "device_fingerprint", "scanned_at"),
     )
 
     poster_id: Mapped[str] = mapped_column(ForeignKey("posters.id"))
@@ -25,4 +26,8 @@ class Impression(TenantMixin, Base):
     ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # A hash of poster, IP and user agent: repeat scans of one device within the window reuse the impression.
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # A hash of poster and the device's cookie (`vantio_device`): a repeat scan of one device is
+    # recognised by it even from another network; hashed with the poster so that the stored
+    # values cannot link one device's scans of different posters.
+    device_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)

@@ -5,11 +5,11 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import BindParameter, Connection, Table, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
-from vantio.db import repository
+from vantio.db import bulk, repository
 from vantio.db.types import UTCDateTime
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
@@ -89,11 +89,26 @@ async def create_impression(
 
 
 # The statements of the scan's batches, built once (building one costs more than running it).
-_INSERT_IMPRESSIONS = insert(cast(Table, Impression.__table__))
-_RECENT = select(Impression.fingerprint, Impression.id, Impression.scanned_at).where(
-    Impression.poster_id.in_(bindparam("posters", expanding=True)),
-    Impression.fingerprint.in_(bindparam("fingerprints", expanding=True)),
-    Impression.scanned_at >= bindparam("since", type_=UTCDateTime),
+_IMPRESSIONS = cast(Table, Impression.__table__)
+_SINCE = bindparam("since", type_=UTCDateTime)
+_POSTERS: BindParameter[list[str]] = bindparam("posters", expanding=True)
+# A device's latest impressions: by its IP and user agent (a scan without the device cookie) or by
+# its cookie. Two index range scans (one per index) in one statement, one round trip.
+_RECENT = union_all(
+    select(
+        Impression.fingerprint, Impression.device_fingerprint, Impression.id, Impression.scanned_at
+    ).where(
+        Impression.poster_id.in_(_POSTERS),
+        Impression.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        Impression.scanned_at >= _SINCE,
+    ),
+    select(
+        Impression.fingerprint, Impression.device_fingerprint, Impression.id, Impression.scanned_at
+    ).where(
+        Impression.poster_id.in_(_POSTERS),
+        Impression.device_fingerprint.in_(bindparam("devices", expanding=True)),
+        Impression.scanned_at >= _SINCE,
+    ),
 )
 
 
@@ -109,6 +124,7 @@ def scanned_row(
     user_agent: str | None,
     ip_address: str | None,
     fingerprint: str,
+    device_fingerprint: str | None,
     metadata: dict[str, Any],
 ) -> dict[str, Any]:
     """The column values of an impression recorded by the public scan, for `add_many`."""
@@ -124,6 +140,7 @@ def scanned_row(
         "user_agent": user_agent,
         "ip_address": ip_address,
         "fingerprint": fingerprint,
+        "device_fingerprint": device_fingerprint,
         "metadata": metadata,
     }
 
@@ -134,7 +151,7 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     The hot path of the scan: one executemany per table however many rows, where `add` costs an
     ORM object and a flush per impression; the events go through the one event writer.
     """
-    connection.execute(_INSERT_IMPRESSIONS, list(rows))
+    bulk.insert_many(connection, _IMPRESSIONS, rows)
     event_service.write(
         connection,
         [
@@ -160,22 +177,32 @@ def add_many(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
+Recent = dict[str, tuple[str, datetime]]
+
+
 def find_recent_many(
     connection: Connection,
     *,
     poster_ids: Collection[str],
     fingerprints: Collection[str],
+    devices: Collection[str],
     since: datetime,
-) -> dict[str, tuple[str, datetime]]:
-    """The latest impression since `since` of each device, by fingerprint: (id, scanned_at)."""
-    latest: dict[str, tuple[str, datetime]] = {}
-    parameters = {"posters": list(poster_ids), "fingerprints": list(fingerprints), "since": since}
-    for fingerprint, impression_id, scanned_at in connection.execute(_RECENT, parameters):
-        if fingerprint is None:
-            continue
-        if fingerprint not in latest or scanned_at > latest[fingerprint][1]:
-            latest[fingerprint] = (impression_id, scanned_at)
-    return latest
+) -> tuple[Recent, Recent]:
+    """The latest impression since `since` of each device, (id, scanned_at), by fingerprint (IP
+    and user agent) and by device fingerprint (cookie)."""
+    by_fingerprint: Recent = {}
+    by_device: Recent = {}
+    parameters = {
+        "posters": list(poster_ids),
+        "fingerprints": list(fingerprints),
+        "devices": list(devices),
+        "since": since,
+    }
+    for fingerprint, device, impression_id, scanned_at in connection.execute(_RECENT, parameters):
+        for key, latest in ((fingerprint, by_fingerprint), (device, by_device)):
+            if key is not None and (key not in latest or scanned_at > latest[key][1]):
+                latest[key] = (impression_id, scanned_at)
+    return by_fingerprint, by_device
 
 
 async def get_impression(

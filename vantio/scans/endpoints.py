@@ -8,17 +8,21 @@ it in OpenAPI and answers the same way when a request reaches it.
 
 import io
 import re
+import secrets
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, quote
 
 import segno
 from fastapi import APIRouter, Request
+from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vantio.db.session import transaction
 from vantio.http.dependencies import runtime_of
+from vantio.http.errors import error_of, error_page
+from vantio.http.middleware import REQUEST_ID_HEADER, assign_request_id
 from vantio.http.routes import DocumentedRoute, content
 from vantio.kit.time import utc_now
 from vantio.posters import service as poster_service
@@ -30,6 +34,12 @@ from vantio.scans.writer import writer_of
 router = APIRouter(tags=["Scans"], route_class=DocumentedRoute)
 
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The device cookie: first-party, on the scan URLs only, random (128 bits), kept for 400 days
+# (the longest a browser keeps a cookie); a repeat scan of a device is recognised by it.
+DEVICE_COOKIE = "vantio_device"
+_DEVICE_COOKIE_PREFIX = f"{DEVICE_COOKIE}="
+_DEVICE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+_DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 _HTML = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")]
 _NOT_FOUND_PAGE = (
     b"<!doctype html><html><head><meta charset='utf-8'><title>Poster not found</title></head>"
@@ -53,12 +63,17 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
     """Record the scan of `code` that `scope` (an HTTP GET or HEAD) carries and say what to answer."""
     if _CODE.fullmatch(code) is None:
         return Answer(404, _HTML, _NOT_FOUND_PAGE)
-    user_agent = referrer = None
+    user_agent = referrer = device = None
     for name, value in scope["headers"]:
         if name == b"user-agent":
             user_agent = value.decode("latin-1")
         elif name == b"referer":
             referrer = value.decode("latin-1")
+        elif name == b"cookie" and device is None:
+            device = _device_of(value.decode("latin-1"))
+    device_known = device is not None
+    if device is None:
+        device = secrets.token_urlsafe(16)
     client = scope.get("client")
     query_string: bytes = scope.get("query_string", b"")
     query: Sequence[tuple[str, str]] = (
@@ -72,6 +87,8 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
         query=query,
         count=scope["method"] == "GET",
         at=utc_now(),
+        device=device,
+        device_known=device_known,
     )
     try:
         outcome = await writer_of(app).record(visit)
@@ -80,15 +97,48 @@ async def answer_scan(app: Any, scope: Scope, code: str) -> Answer:
     if outcome is None:
         return Answer(404, _HTML, _NOT_FOUND_PAGE)
     location = quote(outcome.location, safe=":/%#?=@[]!$&'()*+,;~").encode("latin-1")
-    return Answer(
-        302,
-        [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")],
-        b"",
-    )
+    headers = [(b"location", location), (b"content-length", b"0"), (b"cache-control", b"no-store")]
+    if not device_known:
+        cookie = f"{_DEVICE_COOKIE_PREFIX}{device}".encode("ascii") + _cookie_attributes(app)
+        headers.append((b"set-cookie", cookie))
+    return Answer(302, headers, b"")
+
+
+def _device_of(cookie_header: str) -> str | None:
+    """The device cookie's value in a `Cookie` header, if it has a sane one."""
+    start = cookie_header.find(_DEVICE_COOKIE_PREFIX)
+    while start != -1:
+        if start == 0 or cookie_header[start - 1] in "; ":
+            value = cookie_header[start + len(_DEVICE_COOKIE_PREFIX) :].split(";", 1)[0].strip()
+            return value if _DEVICE.fullmatch(value) else None
+        start = cookie_header.find(_DEVICE_COOKIE_PREFIX, start + 1)
+    return None
+
+
+def _cookie_attributes(app: Any) -> bytes:
+    """`Set-Cookie`'s value after the cookie's own: `Secure` when the public URL is https."""
+    attributes: bytes | None = getattr(app.state, "scan_cookie_attributes", None)
+    if attributes is None:
+        settings = app.state.runtime.settings
+        secure = settings.public_base_url().startswith("https://")
+        attributes = (
+            f"; Max-Age={_DEVICE_COOKIE_MAX_AGE}; Path=/s; HttpOnly; SameSite=Lax"
+            + ("; Secure" if secure else "")
+        ).encode("ascii")
+        app.state.scan_cookie_attributes = attributes
+    return attributes
 
 
 class ScanFastPath:
-    """Answers `GET|HEAD /s/{code}` before FastAPI's stack; everything else passes through."""
+    """Answers `GET|HEAD /s/{code}` in front of the whole stack (`Application.front_middleware`);
+    everything else passes through.
+
+    Each layer of the stack wraps `send` in a closure of its own, and together they cost more
+    than the scan's own work, so this answers alone and adds what they would have: the request
+    id (`RequestId`), `X-Content-Type-Options: nosniff` (`ResponseHeaders`; its rewriting of a
+    redirect to the request's own host does not apply: the landing page is configured, never
+    built from `Host`), and an error page for an unexpected failure (`ErrorBoundary`).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -97,13 +147,23 @@ class ScanFastPath:
         if scope["type"] == "http" and scope["path"].startswith("/s/"):
             code = scope["path"][3:]
             if "/" not in code and scope["method"] in ("GET", "HEAD"):
-                status, headers, body = await answer_scan(scope["app"], scope, code)
-                if body:
-                    headers = [*headers, (b"content-length", str(len(body)).encode())]
+                request_id = assign_request_id(scope).encode("ascii")
+                try:
+                    status, headers, body = await answer_scan(scope["app"], scope, code)
+                except Exception as exc:
+                    page = error_page(error_of(exc, HTTPConnection(scope)))
+                    status, headers, body = page.status_code, page.raw_headers, bytes(page.body)
+                else:
+                    if body:
+                        headers = [*headers, (b"content-length", str(len(body)).encode())]
+                headers = [*headers, _NOSNIFF, (REQUEST_ID_HEADER, request_id)]
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
 
 
 NO_POSTER = content("No poster has this code: a page saying so", "text/html")

@@ -24,9 +24,10 @@ from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.vouchers.models import Voucher
 
-# Lower-case fragments of the user agents of crawlers and of the link previewers of chat apps and
-# social networks: they fetch the URL without a person behind it. Substring tests, because one
-# regular expression with these alternatives costs more than the rest of a scan (~20 µs).
+# Lower-case fragments of the user agents of crawlers, link previewers of chat apps and social
+# networks, headless browsers and HTTP libraries: they fetch the URL without a person behind it.
+# Substring tests, because one regular expression with these alternatives costs more than the
+# rest of a scan (~20 µs).
 _BOT_MARKERS = (
     "bot",  # Googlebot, bingbot, Slackbot, Twitterbot, TelegramBot, Discordbot, LinkedInBot, ...
     "spider",
@@ -46,14 +47,33 @@ _BOT_MARKERS = (
     "vkshare",
     "outbrain",
     "iframely",
-    "headlesschrome",
+    "headless",  # HeadlessChrome, and Firefox's and others' headless modes
+    "phantomjs",
+    "puppeteer",
+    "playwright",
+    "selenium",
     "lighthouse",
     "google-inspectiontool",
     "yandex",
     "duckduckgo",
     "ahrefs",
     "semrush",
+    "curl",
+    "wget",
+    "python",  # python-requests, python-urllib, python-httpx, aiohttp's Python/3.x
+    "go-http-client",
+    "okhttp",
+    "java/",
+    "httpclient",  # Apache-HttpClient, .NET's HttpClient
+    "libwww",
+    "axios",
+    "node-fetch",
+    "scrapy",
 )
+# Every browser a person scans with (Safari, Chrome, Firefox, Edge, Samsung Internet, the in-app
+# browsers of Instagram, Facebook, WeChat, the QR scanner apps' web views) starts its user agent
+# with "Mozilla/"; "Opera/" is Opera before 2013.
+_BROWSER_PREFIXES = ("mozilla/", "opera/")
 _TABLET_MARKERS = ("ipad", "tablet", "kindle", "silk/", "playbook")
 _MOBILE_MARKERS = (
     "mobi",
@@ -71,9 +91,13 @@ _REFERRER_MAX = 2048
 
 
 def is_bot(user_agent: str | None) -> bool:
+    """Not a person's browser: no user agent, one that is not a browser's, or a bot's, a
+    headless browser's or an HTTP library's (curl, wget, python-requests, Go-http-client, ...)."""
     if not user_agent:
-        return False
+        return True
     agent = user_agent.lower()
+    if not agent.startswith(_BROWSER_PREFIXES):
+        return True
     return any(marker in agent for marker in _BOT_MARKERS)
 
 
@@ -121,6 +145,10 @@ class Scan:
     ip_address: str | None
     referrer: str | None
     utm: dict[str, str] = field(default_factory=dict)
+    # The device's cookie (`vantio_device`), and whether the request carried it (False: the
+    # redirect hands it out now, and the device is recognised by its IP and user agent).
+    device: str | None = None
+    device_known: bool = False
 
     @property
     def is_bot(self) -> bool:
@@ -132,6 +160,9 @@ class Scan:
 
     def fingerprint(self, poster_id: str) -> str:
         return sha256_hex(f"{poster_id}|{self.ip_address or ''}|{self.user_agent or ''}")
+
+    def device_fingerprint(self, poster_id: str) -> str | None:
+        return sha256_hex(f"{poster_id}|{self.device}") if self.device else None
 
     def metadata(self, poster: _Located) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -194,8 +225,12 @@ def visit(
     query: Sequence[tuple[str, str]],
     count: bool,
     at: datetime,
+    device: str | None = None,
+    device_known: bool = False,
 ) -> Visit:
-    """A visit of `/s/{code}`; not counted when `count` is false or the user agent is a bot's."""
+    """A visit of `/s/{code}`; not counted when `count` is false or the user agent is not a
+    person's browser. `device` is the device cookie the request carried (`device_known`) or the
+    one its redirect hands out."""
     if not count or is_bot(user_agent):
         return Visit(code=code, scan=None, at=at)
     scan = Scan(
@@ -203,6 +238,8 @@ def visit(
         ip_address=clean(ip_address, 64),
         referrer=clean(referrer, _REFERRER_MAX),
         utm=utm_values(query) if query else {},
+        device=device,
+        device_known=device_known and device is not None,
     )
     return Visit(code=code, scan=scan, at=at)
 
@@ -249,39 +286,70 @@ def find_targets(connection: Connection, *, codes: Collection[str]) -> dict[str,
     }
 
 
+class Admit(Protocol):
+    """Whether one more new device of this poster and IP may be counted at `at` (the limit)."""
+
+    def __call__(self, poster_id: str, ip_address: str | None, at: datetime) -> bool: ...
+
+
 def record_scans(
-    connection: Connection, *, visits: Sequence[Visit], dedupe: timedelta
+    connection: Connection,
+    *,
+    visits: Sequence[Visit],
+    dedupe: timedelta,
+    admit: Admit | None = None,
 ) -> list[Outcome | None]:
     """The outcome of each visit, in order (None: unknown poster), with new impressions added.
 
-    A device (poster, IP, user agent) that scanned within `dedupe` before gets its impression
-    back, whether that scan is in the database or earlier in the same batch.
+    A device that scanned the poster within `dedupe` before gets its impression back, whether
+    that scan is in the database or earlier in the same batch. A device is recognised by its
+    cookie when the request carried one, else by its IP and user agent: devices with one cookie
+    each are told apart even behind one NAT with identical user agents. A new device is counted
+    only when `admit` lets it (the limit of new devices per poster and IP); one it refuses is
+    redirected without an impression.
     """
     targets = find_targets(connection, codes={v.code for v in visits})
     counted = [
-        (index, v.scan, target, v.scan.fingerprint(target.poster_id), v.at)
+        (
+            index,
+            v.scan,
+            target,
+            v.scan.fingerprint(target.poster_id),
+            v.scan.device_fingerprint(target.poster_id),
+            v.at,
+        )
         for index, v in enumerate(visits)
         if v.scan is not None and (target := targets.get(v.code)) is not None
     ]
-    recent: dict[str, tuple[str, datetime]] = {}
+    by_fingerprint: dict[str, tuple[str, datetime]] = {}
+    by_device: dict[str, tuple[str, datetime]] = {}
     if counted:
-        recent = impression_service.find_recent_many(
+        by_fingerprint, by_device = impression_service.find_recent_many(
             connection,
-            poster_ids={target.poster_id for _, _, target, _, _ in counted},
-            fingerprints={fingerprint for _, _, _, fingerprint, _ in counted},
-            since=min(at for *_, at in counted) - dedupe,
+            poster_ids={c[2].poster_id for c in counted},
+            fingerprints={c[3] for c in counted if not c[1].device_known},
+            devices={c[4] for c in counted if c[1].device_known and c[4] is not None},
+            since=min(c[5] for c in counted) - dedupe,
         )
     credited: dict[int, str] = {}
     rows: list[dict[str, Any]] = []
     ids = iter(new_ids("imp", len(counted)))
-    for index, scan, target, fingerprint, at in counted:
-        previous = recent.get(fingerprint)
+    for index, scan, target, fingerprint, device, at in counted:
+        previous = (
+            by_device.get(device)
+            if scan.device_known and device is not None
+            else by_fingerprint.get(fingerprint)
+        )
         if previous is not None and previous[1] >= at - dedupe:
             credited[index] = previous[0]
             continue
+        if admit is not None and not admit(target.poster_id, scan.ip_address, at):
+            continue  # one new device too many from this IP: redirected, not counted
         impression_id = next(ids)
         credited[index] = impression_id
-        recent[fingerprint] = (impression_id, at)
+        by_fingerprint[fingerprint] = (impression_id, at)
+        if device is not None:
+            by_device[device] = (impression_id, at)
         rows.append(
             impression_service.scanned_row(
                 impression_id=impression_id,
@@ -294,6 +362,7 @@ def record_scans(
                 user_agent=scan.user_agent,
                 ip_address=scan.ip_address,
                 fingerprint=fingerprint,
+                device_fingerprint=device,
                 metadata=scan.metadata(target),
             )
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Connection, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,14 +35,18 @@ from vantio.db.engine import (
 from vantio.kit.outage import Outage
 from vantio.scans import service
 from vantio.scans.errors import ScanNotRecorded
+from vantio.scans.limits import Admissions, NewDeviceLimit
 from vantio.scans.service import Outcome, Visit
 
 log = logging.getLogger("vantio.scans")
 # As long as the server's other connections wait for SQLite's write lock (busy_timeout).
 _LOCK_WAIT_SECONDS = 30.0
+# The SQLite page cache of the writer's connection (KiB).
+_CACHE_KIB = 64 * 1024
 
 
-_Device = tuple[str, str | None, str | None]
+# A device is (poster code, IP, user agent) and, when it has one, (poster code, its cookie).
+_Device = tuple[str, str | None, str | None] | tuple[str, str]
 
 
 @dataclass(slots=True)
@@ -56,9 +60,13 @@ class ScanWriter:
         self._settings = settings
         self._async_engine = engine
         self._dedupe = timedelta(seconds=settings.scan_dedupe_seconds)
+        self.new_devices = NewDeviceLimit(settings.scan_new_devices_per_minute)
         self._max_batch = settings.scan_batch_max
-        # SQLite: each batch runs on the loop's thread through a blocking connection (`_write`).
+        # SQLite: each batch runs on the loop's thread through a blocking connection (`_write`),
+        # kept from one batch to the next (a checkout from the pool and its reset on return cost
+        # more than a small batch's statements).
         self._engine: Engine | None = None
+        self._connection: Connection | None = None
         self._checkpoint: asyncio.Future[None] | None = None
         self._checkpointed_at = 0.0
         # PostgreSQL takes several transactions at once: while one batch waits for its commit's
@@ -111,6 +119,7 @@ class ScanWriter:
             await self._task
         finally:
             self._task = None
+            self._drop_connection()
             engine, self._engine = self._engine, None
             if self._checkpoint is not None:
                 await asyncio.gather(self._checkpoint, return_exceptions=True)
@@ -131,7 +140,7 @@ class ScanWriter:
                 if self._concurrency == 1:
                     await self._flush(batch)
                     continue
-                devices = {d for waiting in batch if (d := _device(waiting.visit)) is not None}
+                devices = {d for waiting in batch for d in _devices(waiting.visit)}
                 self._busy_devices.update(devices)
                 task = asyncio.create_task(self._flush(batch))
                 self._writing.add(task)
@@ -150,7 +159,9 @@ class ScanWriter:
             return batch
         batch, later = [], []
         for waiting in self._waiting:
-            if len(batch) < self._max_batch and _device(waiting.visit) not in self._busy_devices:
+            if len(batch) < self._max_batch and self._busy_devices.isdisjoint(
+                _devices(waiting.visit)
+            ):
                 batch.append(waiting)
             else:
                 later.append(waiting)
@@ -209,17 +220,23 @@ class ScanWriter:
 
     async def _write(self, visits: list[Visit]) -> list[Outcome | None]:
         """Record a batch in one transaction; returns after its commit."""
-        if self._engine is not None:
-            outcomes = await self._write_sqlite(self._engine, visits)
-            self._checkpoint_soon(self._engine)
-            return outcomes
-        async with self._async_engine.begin() as connection:
-            outcomes = await connection.run_sync(
-                service.record_scans, visits=visits, dedupe=self._dedupe
-            )
-        return outcomes
+        admit = self.new_devices.batch()
+        try:
+            if self._engine is not None:
+                outcomes = await self._write_sqlite(self._engine, visits, admit)
+                self._checkpoint_soon(self._engine)
+                return outcomes
+            async with self._async_engine.begin() as connection:
+                return await connection.run_sync(
+                    service.record_scans, visits=visits, dedupe=self._dedupe, admit=admit
+                )
+        except BaseException:
+            admit.undo()  # nothing of the batch was counted
+            raise
 
-    async def _write_sqlite(self, engine: Engine, visits: list[Visit]) -> list[Outcome | None]:
+    async def _write_sqlite(
+        self, engine: Engine, visits: list[Visit], admit: Admissions
+    ) -> list[Outcome | None]:
         """The batch on the loop's own thread: SQLite is a library, a batch is about a millisecond
         of CPU, and a thread (aiosqlite's or ours) costs a wake-up and a GIL handoff per call,
         which on a busy machine take longer than the batch. The connection never waits for
@@ -229,13 +246,34 @@ class ScanWriter:
         delay = 0.0005
         while True:
             try:
-                with engine.begin() as connection:
-                    return service.record_scans(connection, visits=visits, dedupe=self._dedupe)
+                connection = self._connection
+                if connection is None or connection.closed or connection.invalidated:
+                    connection = self._connection = engine.connect()
+                    # Each new impression adds to two indexes at a random place (the hashes of
+                    # device and cookie); with a large table SQLite's default 2 MB page cache
+                    # makes each of those a read: keep more of them in memory.
+                    connection.exec_driver_sql(f"PRAGMA cache_size = -{_CACHE_KIB}")
+                    connection.commit()  # ends the transaction the PRAGMA began
+                with connection.begin():
+                    return service.record_scans(
+                        connection, visits=visits, dedupe=self._dedupe, admit=admit
+                    )
             except OperationalError as exc:
+                if not is_sqlite_busy(exc):
+                    self._drop_connection()  # a disk or file failure: open afresh next time
                 if not is_sqlite_busy(exc) or loop.time() > deadline:
                     raise
+                admit.undo()  # the retry decides again
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception as exc:  # closing a broken connection must not hide why it broke
+                log.debug("closing the scan writer's connection failed: %r", exc)
 
     def _checkpoint_soon(self, engine: Engine) -> None:
         """Checkpoint the WAL about once a second, in a thread: its fsync must not block the loop."""
@@ -259,11 +297,14 @@ def _in_memory(url: str) -> bool:
     return parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
 
 
-def _device(visit: Visit) -> _Device | None:
-    """Who scanned what (poster code, IP, user agent); None for a visit that is not counted."""
-    if visit.scan is None:
-        return None
-    return (visit.code, visit.scan.ip_address, visit.scan.user_agent)
+def _devices(visit: Visit) -> tuple[_Device, ...]:
+    """Who scanned what: (poster code, IP, user agent) and (poster code, cookie); none for a visit
+    that is not counted."""
+    scan = visit.scan
+    if scan is None:
+        return ()
+    by_agent = (visit.code, scan.ip_address, scan.user_agent)
+    return (by_agent, (visit.code, scan.device)) if scan.device else (by_agent,)
 
 
 def _resolve(batch: Sequence[_Waiting], outcomes: Sequence[Outcome | None]) -> None:
