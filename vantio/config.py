@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     rate_limit_vouchers_validate: str = "200/minute"
     rate_limit_vouchers_apply: str = "100/minute"
     rate_limit_enabled: bool = True
+    # A key found valid is trusted for this long without asking the database again. A key
+    # revoked in this process is refused at once; one revoked by another process (the CLI,
+    # another server) within this many seconds. 0 asks the database on every request.
+    api_key_cache_seconds: float = 2.0
 
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a request with the key of a running request waits for it before answering 409.
