@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # The background worker (`vantio worker`, or in-process under `vantio serve`).
     worker_concurrency: int = 32
     worker_poll_seconds: float = 0.5
+    # SQLite: how often an idle worker checks whether another process committed jobs (a stat()
+    # of the file beside the database that such a commit touches; PostgreSQL has NOTIFY).
+    worker_signal_check_seconds: float = 0.02
     worker_lease_seconds: float = 30.0
     worker_drain_seconds: float = 30.0
     worker_retry_base_seconds: float = 5.0
