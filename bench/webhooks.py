@@ -7,8 +7,9 @@ idle worker running, events are committed one by one and each commit is timed to
 (same clock: the receiver runs in this process). The baseline, measured in the same run, is the
 same receiver loaded directly by one httpx client (32 concurrent POSTs of the same body): the
 ceiling for any number of workers on this machine. On PostgreSQL an idle worker wakes on the
-NOTIFY of the committing transaction; on SQLite a worker of another process polls
-(`VANTIO_WORKER_POLL_SECONDS`, 0.5 s), while the worker inside `vantio serve` wakes at once.
+NOTIFY of the committing transaction; on SQLite the commit touches a file beside the database
+that idle workers of other processes stat every `VANTIO_WORKER_SIGNAL_CHECK_SECONDS` (0.02 s),
+while the worker inside `vantio serve` wakes at once.
 
     .venv/bin/python bench/webhooks.py                      # PostgreSQL, 2000 events
     .venv/bin/python bench/webhooks.py --backend sqlite --events 1000
