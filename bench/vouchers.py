@@ -43,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from scan import database, free_port, process, wait_ready  # noqa: E402
+from summary import line  # noqa: E402
 
 LUA = r"""
 local prefix, key, body = "run", "", "{}"
@@ -284,18 +285,30 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
             run(echo_url, validate_body, "warm", args.connections, 2)
             run(validate_url, validate_body, "warm", args.latency_connections, 2)
             run(apply_url, apply_body, f"warm-{secrets.token_hex(3)}", args.connections, 2)
-            ratios: dict[str, list[float]] = {"validate": [], "apply": []}
+            ratios: dict[str, list[float]] = {"validate": [], "validate-1conn": [], "apply": []}
+            p99s: dict[str, list[float]] = {name: [] for name in ratios}
             for round_ in range(1, args.rounds + 1):
                 lc = args.latency_connections
                 echo_v = run(echo_url, validate_body, "e", lc, args.duration)
                 valid = run(validate_url, validate_body, "v", lc, args.duration)
                 ratios["validate"].append(valid.rps / echo_v.rps)
+                p99s["validate"].append(valid.p99_ms)
                 print(
                     f"round {round_} validate ({lc} conn, 10 items, 3 codes): "
                     f"echo {echo_v.rps:7.0f} req/s p50 {echo_v.p50_ms:6.2f} ms p99 "
                     f"{echo_v.p99_ms:6.2f} ms | vantio {valid.rps:7.0f} req/s p50 "
                     f"{valid.p50_ms:6.2f} ms p99 {valid.p99_ms:6.2f} ms | ratio "
-                    f"{valid.rps / echo_v.rps:.2f} | errors {valid.errors}"
+                    f"{valid.rps / echo_v.rps:.3f} | errors {valid.errors}"
+                )
+                echo_1 = run(echo_url, validate_body, "e1", 1, args.duration)
+                single = run(validate_url, validate_body, "v1", 1, args.duration)
+                ratios["validate-1conn"].append(single.rps / echo_1.rps)
+                p99s["validate-1conn"].append(single.p99_ms)
+                print(
+                    f"round {round_} validate (1 conn): echo {echo_1.rps:7.0f} req/s p50 "
+                    f"{echo_1.p50_ms:6.2f} ms | vantio {single.rps:7.0f} req/s p50 "
+                    f"{single.p50_ms:6.2f} ms p99 {single.p99_ms:6.2f} ms | ratio "
+                    f"{single.rps / echo_1.rps:.3f} | errors {single.errors}"
                 )
                 prefix = f"r{round_}-{secrets.token_hex(3)}"
                 echo_a = run(echo_url, apply_body, prefix + "e", args.connections, args.duration)
@@ -303,21 +316,20 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
                 time.sleep(1)  # let the requests in flight when wrk stopped finish
                 stored = count_applications(database_url, prefix)
                 ratios["apply"].append(applied.rps / echo_a.rps)
+                p99s["apply"].append(applied.p99_ms)
                 ok = applied.requests - applied.errors
                 verdict = "ok" if 0 <= stored - ok <= args.connections else "MISMATCH"
                 print(
                     f"round {round_} apply ({args.connections} conn): echo {echo_a.rps:7.0f} "
                     f"req/s | vantio {applied.rps:7.0f} applies/s p50 {applied.p50_ms:6.2f} ms "
-                    f"p99 {applied.p99_ms:6.2f} ms | ratio {applied.rps / echo_a.rps:.2f} | "
+                    f"p99 {applied.p99_ms:6.2f} ms | ratio {applied.rps / echo_a.rps:.3f} | "
                     f"200s {ok}, applications stored {stored}, errors {applied.errors}: {verdict}"
                 )
-                if verdict != "ok" or applied.errors or valid.errors:
+                if verdict != "ok" or applied.errors or valid.errors or single.errors:
                     sys.exit(f"errors under load; server log:\n{server_log.read_text()[-3000:]}")
+            # The median round's ratio, and the worst round's p99.
             for name, values in ratios.items():
-                print(
-                    f"{backend} {name}: ratio to echo median {statistics.median(values):.2f} "
-                    f"(min {min(values):.2f}, max {max(values):.2f}) over {len(values)} rounds"
-                )
+                print(line(backend, name, statistics.median(values), max(p99s[name])))
             return ratios
 
 
