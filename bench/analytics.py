@@ -24,9 +24,11 @@ import random
 import secrets
 import statistics
 import string
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -39,6 +41,9 @@ from vantio.config import Settings
 from vantio.db.migrate import upgrade
 from vantio.db.session import transaction
 from vantio.runtime import Runtime
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from summary import line, percentile
 
 POSTGRES_URL = os.environ.get("VANTIO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -518,6 +523,19 @@ async def measure(
             else ("   goal < 100 ms: " + ("met" if statistics.median(times) < 100 else "NOT met"))
         )
         print(f"  with rollups                  {label:<12} {summary(times)}{goal}")
+    summaries = [
+        line(
+            "postgresql",
+            f"analytics {label}",
+            # funnel, leaderboard: the raw count's median over the rollups'; posters has no
+            # raw baseline here: the goal (100 ms) over its p95.
+            statistics.median(baseline[label]) / statistics.median(times)
+            if label in baseline
+            else 100.0 / percentile(times, 95),
+            percentile(times, 99),
+        )
+        for label, times in measured.items()
+    ]
     print(
         f"  rollup catch-up: {folded:,} impressions folded in {catch_up:.1f} s (once, {rollups.BATCH:,} per transaction)"
     )
@@ -558,6 +576,7 @@ async def measure(
         f"  background refresh: {fresh:,} new impressions folded in {refresh_cost * 1000:.0f} ms "
         f"({refresh_cost * 1e6 / max(fresh, 1):.1f} us each, off the request path)"
     )
+    print("\n" + "\n".join(summaries))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import re
 import secrets
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,9 @@ from vantio.programs.models import Program
 from vantio.referrals.models import Referral
 from vantio.runtime import Runtime
 from vantio.users.models import User
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from summary import line, percentile
 
 POSTGRES_URL = os.environ.get("VANTIO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -150,7 +154,7 @@ async def timed(client: httpx.AsyncClient, url: str, repeat: int, **kw: Any) -> 
     return times
 
 
-def line(name: str, times: list[float]) -> str:
+def row(name: str, times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return f"{name:<46} median {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms"
@@ -217,8 +221,16 @@ async def main(args: argparse.Namespace) -> None:
                 ("overview, 90 days", f"/dashboard/?from={(END - timedelta(days=89)).date()}", {}),
                 ("overview, default 30 days", "/dashboard/", {}),
             ]  # fmt: skip
+            measured = {}
             for name, url_path, kw in cases:
-                print(line(name, await timed(client, url_path, args.repeat, **kw)))
+                measured[name] = times = await timed(client, url_path, args.repeat, **kw)
+                print(row(name, times))
+            # Per page: the API's list (baseline) median over the page's median, its p99.
+            backend = "postgresql" if args.postgresql else "sqlite"
+            base = statistics.median(measured[cases[0][0]])
+            for name, times in list(measured.items())[1:]:
+                path = "dashboard " + name.replace(",", "").replace("'", "")
+                print(line(backend, path, base / statistics.median(times), percentile(times, 99)))
     finally:
         await runtime.close()
         shutil.rmtree(directory, ignore_errors=True)

@@ -40,6 +40,10 @@ from vantio.db.session import transaction
 from vantio.posters import pdf, renderer
 from vantio.runtime import Runtime
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from summary import line as summary_line
+from summary import percentile
+
 
 def rss_mb(pid: str = "self", field: str = "VmRSS") -> float:
     """A process's RSS now (VmRSS) or at its peak so far (VmHWM), from /proc (Linux)."""
@@ -227,6 +231,17 @@ async def main(posters: int, thread: bool) -> None:
             print(
                 f"baseline, {posters} QR codes as PNG:     {pngs_s:6.2f} s   "
                 f"(GET /s/{{code}}/qr.png, one by one)"
+            )
+            # Ratio: the QR codes one by one over the whole PDF (higher: the PDF is cheaper);
+            # then the other requests while it draws: idle median over busy median, busy p99.
+            print(summary_line("sqlite", "posters pdf", pngs_s / whole_s, whole_s * 1000))
+            print(
+                summary_line(
+                    "sqlite",
+                    "requests while drawing",
+                    statistics.median(idle) / statistics.median(busy),
+                    percentile(busy, 99),
+                )
             )
     finally:
         await runtime.close()

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     rate_limit_vouchers_validate: str = "200/minute"
     rate_limit_vouchers_apply: str = "100/minute"
     rate_limit_enabled: bool = True
+    # A key found valid is trusted for this long without asking the database again. A key
+    # revoked in this process is refused at once; one revoked by another process (the CLI,
+    # another server) within this many seconds. 0 asks the database on every request.
+    api_key_cache_seconds: float = 2.0
 
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a request with the key of a running request waits for it before answering 409.
@@ -66,6 +70,9 @@ class Settings(BaseSettings):
     # The background worker (`vantio worker`, or in-process under `vantio serve`).
     worker_concurrency: int = 32
     worker_poll_seconds: float = 0.5
+    # SQLite: how often an idle worker checks whether another process committed jobs (a stat()
+    # of the file beside the database that such a commit touches; PostgreSQL has NOTIFY).
+    worker_signal_check_seconds: float = 0.02
     worker_lease_seconds: float = 30.0
     worker_drain_seconds: float = 30.0
     worker_retry_base_seconds: float = 5.0

@@ -1,18 +1,22 @@
 """API keys: 401 in the documented shape for missing, malformed, unknown and revoked keys; only
 hashes stored; live and test keys see their own mode."""
 
+import contextlib
 import re
 import secrets
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from tests.helpers import Api, Tenant, make_program
 from vantio.api_keys import service as api_key_service
 from vantio.db.session import transaction
 from vantio.kit.crypto import sha256_hex
+from vantio.kit.time import freeze, utc_now
 from vantio.runtime import Runtime
 
 PARAM = re.compile(r"\{[^}]+\}")
@@ -74,6 +78,81 @@ async def test_revoked_key_gets_401(tenant: Tenant, runtime: Runtime) -> None:
     )
     # The account's other key still works.
     assert (await tenant.live.get("/api/v1/programs")).status_code == 200
+
+
+@contextlib.contextmanager
+def statements(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL this runtime's engine runs inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    sync_engine = runtime.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", note)
+
+
+async def test_a_key_found_active_is_not_looked_up_again(tenant: Tenant, runtime: Runtime) -> None:
+    """Issue 13: every request opened a transaction of its own to look its key up; a key found
+    active moments ago is taken from this process's memory."""
+    api = tenant.test
+    assert (await api.get("/api/v1/programs")).status_code == 200
+    with statements(runtime) as seen:
+        assert (await api.get("/api/v1/programs")).status_code == 200
+    assert seen, "the request ran no SQL at all"
+    assert not [s for s in seen if "api_keys" in s], seen
+
+
+async def test_a_remembered_key_is_refused_once_revoked_in_this_process(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    api = tenant.test
+    assert (await api.get("/api/v1/programs")).status_code == 200
+    assert (await api.get("/api/v1/programs")).status_code == 200  # from memory
+    async with transaction(runtime.sessionmaker) as session:
+        await api_key_service.revoke_key(session, key_id=tenant.test_key_id)
+    assert_unauthorized(await api.get("/api/v1/programs"), "invalid_api_key")
+
+
+async def test_a_lookup_that_read_the_key_before_its_revocation_does_not_remember_it(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    """A request that read the key while a revocation was committing must not keep it."""
+
+    def revoked_meanwhile(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM api_keys" in statement:
+            api_key_service.forget_keys()  # what a revocation committing now does
+
+    api_key_service.forget_keys()
+    sync_engine = runtime.engine.sync_engine
+    event.listen(sync_engine, "after_cursor_execute", revoked_meanwhile)
+    try:
+        async with transaction(runtime.sessionmaker) as session:
+            found = await api_key_service.find_active_key(
+                session, secret=tenant.test.key, remember_seconds=60
+            )
+    finally:
+        event.remove(sync_engine, "after_cursor_execute", revoked_meanwhile)
+    assert found is not None
+    assert api_key_service.remembered_key(tenant.test.key) is None
+
+
+async def test_last_used_at_is_still_written_once_a_minute(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    api = tenant.test
+    assert (await api.get("/api/v1/programs")).status_code == 200
+    later = utc_now() + timedelta(minutes=2)
+    with freeze(later):
+        assert (await api.get("/api/v1/programs")).status_code == 200
+    async with transaction(runtime.sessionmaker) as session:
+        keys = await api_key_service.list_keys(session)
+    key = next(k for k in keys if k.id == tenant.test_key_id)
+    assert key.last_used_at == later
 
 
 async def test_scheme_is_case_insensitive(api: Api) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.conftest import BACKEND, POSTGRES_URL, _pg_admin, make_settings
 from vantio.app import create_app
 from vantio.cli import main as cli
 from vantio.config import Settings
+from vantio.kit.time import freeze, utc_now
 from vantio.runtime import Runtime
 
 VANTIO = str(Path(sys.executable).parent / "vantio")
@@ -203,7 +205,10 @@ async def test_keys_create_list_revoke(empty_database: str, open_app: Any) -> No
 
         revoked = run_cli(empty_database, "keys", "revoke", key_id)
         assert revoked.returncode == 0, revoked.stderr
-        refused = await client.get("/api/v1/programs", headers=headers)
+        # Revoked by another process: refused once this process's memory of the key expires.
+        later = utc_now() + timedelta(seconds=Settings().api_key_cache_seconds + 1)
+        with freeze(later):
+            refused = await client.get("/api/v1/programs", headers=headers)
         assert refused.status_code == 401
         assert refused.json()["code"] == "invalid_api_key"
         live_headers = {"Authorization": f"Bearer {live_secret}"}

@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.helpers import Tenant, new_tenant
 from vantio.auth.context import AuthContext
@@ -161,3 +161,44 @@ async def test_a_delivery_goes_only_to_an_endpoint_of_the_event_owner(
     assert found[own].body.startswith(f'{{"id":"{event_id}","type":"referral.created"'.encode())
     assert found[live] is None
     assert found[foreign] is None
+
+
+def statements_of(runtime: Runtime) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    return seen, note
+
+
+async def test_who_subscribes_is_remembered_until_an_endpoint_changes(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    """Issue 13: every event asked the database who subscribes to it; the answer is remembered
+    per account and mode, and forgotten when an endpoint is created, changed or deleted."""
+    first = await endpoint(tenant, ["referral.created"])
+    seen, note = statements_of(runtime)
+    sync_engine = runtime.engine.sync_engine
+
+    async def write_one(n: int) -> list[tuple[str, str]]:
+        async with runtime.engine.begin() as connection:
+            written = await connection.run_sync(
+                event_service.write, [new_event(tenant, "referral.created", n)]
+            )
+        return await deliveries_of(runtime, written.event_ids)
+
+    assert len(await write_one(1)) == 1
+    event.listen(sync_engine, "before_cursor_execute", note)
+    try:
+        assert len(await write_one(2)) == 1
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", note)
+    assert not [s for s in seen if "webhook_endpoints" in s], seen
+
+    second = await endpoint(tenant, ["*"])  # created: the next event goes to both
+    assert sorted(e for _, e in await write_one(3)) == sorted([first, second])
+    await tenant.test.ok("PUT", f"/api/v1/webhook_endpoints/{first}", {"disabled": True})
+    assert [e for _, e in await write_one(4)] == [second]
+    await tenant.test.ok("DELETE", f"/api/v1/webhook_endpoints/{second}")
+    assert await write_one(5) == []

@@ -214,6 +214,24 @@ async def test_three_workers_on_postgresql_deliver_500_events_never_twice_at_onc
         await runtime.close()
 
 
+async def test_an_idle_worker_of_another_process_wakes_when_jobs_commit(
+    suite_backend_url: str, receiver: Receiver, processes: Processes
+) -> None:
+    """Issue 13 point 5: on SQLite a worker of another process found a committed job only at its
+    next poll (0.5 s by default). It now wakes when the commit happens (PostgreSQL: NOTIFY;
+    SQLite: the signal file). Its poll here is an hour: only a wake-up delivers in time."""
+    url = suite_backend_url
+    runtime, _secret = await _setup(url, receiver.url())
+    try:
+        processes.worker(url, VANTIO_WORKER_POLL_SECONDS="3600")
+        (first,) = await _record_events(runtime, 1)  # found by the worker's first claim
+        await _until(lambda: first in _delivered_ids(receiver), 30, "the first event", processes)
+        (second,) = await _record_events(runtime, 1)  # committed while the worker is idle
+        await _until(lambda: second in _delivered_ids(receiver), 30, "a wake-up", processes)
+    finally:
+        await runtime.close()
+
+
 async def test_sigkill_mid_delivery_loses_nothing(
     suite_backend_url: str, receiver: Receiver, processes: Processes
 ) -> None:

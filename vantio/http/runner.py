@@ -17,7 +17,7 @@ from starlette.responses import Response
 from vantio.auth.context import AuthContext
 from vantio.auth.dependencies import authenticate
 from vantio.config import RateClass
-from vantio.db.session import commit, transaction
+from vantio.db.session import commit
 from vantio.errors import Unauthorized
 from vantio.http.dependencies import runtime_of
 from vantio.http.errors import database_outage, error_of
@@ -47,8 +47,11 @@ async def run_request(request: Request, endpoint: Handler, operation: Operation)
         auth: AuthContext | None = None
         refusal: Unauthorized | None = None
         try:
-            async with transaction(runtime.sessionmaker) as session:
-                auth = await authenticate(session, request)
+            auth = await authenticate(
+                runtime.sessionmaker,
+                request,
+                remember_seconds=runtime.settings.api_key_cache_seconds,
+            )
         except Unauthorized as exc:
             refusal = exc
         host = request.client.host if request.client else "unknown"

@@ -65,11 +65,32 @@ EarningId = Annotated[str, prefixed("earn")]
 EventId = Annotated[str, prefixed("evt")]
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether any string (key or value) holds a NUL: `find_nul`'s check without building the
+    path of every element (every request body is checked; almost none holds one)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            for key in item:
+                if isinstance(key, str) and "\x00" in key:
+                    return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def find_nul(value: Any) -> str | None:
     """The path of the first string (key or value) holding a NUL character, if any.
 
     Iterative, so that a deeply nested body cannot exhaust the stack.
     """
+    if not _holds_nul(value):
+        return None
     stack: list[tuple[str, Any]] = [("", value)]
     while stack:
         path, item = stack.pop()

@@ -267,6 +267,7 @@ async def _count_failure(
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
+    webhook_service.endpoints_changed(session)
     await session.refresh(endpoint)
     return endpoint
 

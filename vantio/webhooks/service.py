@@ -1,12 +1,14 @@
 """Webhook endpoints: the URLs an account's events go to, and their signing secrets."""
 
 import asyncio
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
@@ -56,6 +58,7 @@ async def create_endpoint(
         metadata_=data.metadata or {},
     )
     session.add(endpoint)
+    endpoints_changed(session)
     await session.flush()
     return endpoint
 
@@ -115,6 +118,7 @@ async def update_endpoint(
     if data.metadata is not None:
         endpoint.metadata_ = metadata_rules.merge(endpoint.metadata_, data.metadata)
     endpoint.updated_at = utc_now()
+    endpoints_changed(session)
     await session.flush()
     return endpoint
 
@@ -123,6 +127,7 @@ async def delete_endpoint(session: AsyncSession, auth: AuthContext, *, endpoint_
     """Delete an endpoint; its queued deliveries find it gone and stop. Attempts stay in history."""
     endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id)
     await session.delete(endpoint)
+    endpoints_changed(session)
     await session.flush()
 
 
@@ -178,13 +183,55 @@ class Subscriptions:
         return found
 
 
+# Who subscribes, remembered per account and mode for a short while: every event asks, and the
+# answer changes only when an endpoint does. A change made in this process forgets at once (when
+# made and again when it commits); one made by another process is seen within this many seconds.
+# Remembering "subscribed" a moment too long costs nothing (the delivery finds the endpoint gone
+# or disabled and stops); a new endpoint, or new event types, of another process's making receive
+# this process's events from at most this many seconds after they commit.
+SUBSCRIPTIONS_CACHE_SECONDS = 2.0
+_remembered: dict[tuple[str, bool], tuple[Subscriptions, float]] = {}
+_generation = 0
+_MAX_REMEMBERED = 10_000
+
+
+def forget_subscriptions() -> None:
+    """Forget every remembered subscription (an endpoint changed in this process)."""
+    global _generation
+    _generation += 1
+    _remembered.clear()
+
+
+def _forget_at_commit(_session: Session) -> None:
+    forget_subscriptions()
+
+
+def endpoints_changed(session: AsyncSession) -> None:
+    """An endpoint changed in this session: forget subscriptions now and when it commits."""
+    forget_subscriptions()
+    if not event.contains(session.sync_session, "after_commit", _forget_at_commit):
+        event.listen(session.sync_session, "after_commit", _forget_at_commit)
+
+
 def subscriptions(connection: Connection, owner: repository.Owner) -> Subscriptions:
     """The subscriptions of an account and mode, in the connection's transaction (blocking Core:
-    the event writer runs it in the scan's batches and in request transactions alike)."""
+    the event writer runs it in the scan's batches and in request transactions alike), or as
+    this process remembers them (see SUBSCRIPTIONS_CACHE_SECONDS)."""
+    key = (owner.account_id, owner.livemode)
+    now = time.monotonic()
+    found = _remembered.get(key)
+    if found is not None and found[1] > now:
+        return found[0]
+    generation = _generation
     rows = connection.execute(
         _SUBSCRIPTIONS, {"account_id": owner.account_id, "livemode": owner.livemode}
     )
-    return Subscriptions([(row.id, row.events) for row in rows])
+    result = Subscriptions([(row.id, row.events) for row in rows])
+    if generation == _generation:
+        if len(_remembered) >= _MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered[key] = (result, now + SUBSCRIPTIONS_CACHE_SECONDS)
+    return result
 
 
 async def redelivery_targets(

@@ -4,14 +4,17 @@ See the package docstring (`vantio.worker`) for the usage.
 """
 
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from time import time_ns
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, event, insert, select, text
+from sqlalchemy import Connection, Table, event, insert, make_url, select, text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -273,14 +276,47 @@ def add_many(connection: Connection, jobs: Sequence[tuple[str, dict[str, Any]]])
         connection.execute(_NOTIFY)
 
 
-# Workers of this process wake at once when a transaction that enqueued a job commits;
-# workers of other processes find it at their next poll.
+# Workers of this process wake at once when a transaction that enqueued a job commits. Workers
+# of other processes: on PostgreSQL the NOTIFY wakes them; on SQLite the commit touches a signal
+# file beside the database (`sqlite_signal_path`), whose modification time they watch.
 _local_wakers: set[Callable[[], None]] = set()
+_signal_paths: dict[str | URL, str | None] = {}
 
 
-def _on_commit(_session: Session) -> None:
+def sqlite_signal_path(database_url: str | URL) -> str | None:
+    """The file beside a SQLite database that a commit enqueuing jobs touches (None: not a
+    SQLite file)."""
+    found = _signal_paths.get(database_url)
+    if found is None and database_url not in _signal_paths:
+        url = make_url(database_url)
+        database = url.database
+        if url.get_backend_name() == "sqlite" and database and database != ":memory:":
+            found = f"{database}-jobs"
+        _signal_paths[database_url] = found
+    return found
+
+
+def signal_other_processes(database_url: str | URL) -> None:
+    """Tell workers of other processes that jobs were committed (SQLite; a no-op otherwise)."""
+    path = sqlite_signal_path(database_url)
+    if path is None:
+        return
+    try:
+        with open(path, "ab"):
+            # An explicit time, to the nanosecond: the kernel's own stamps move once a tick,
+            # so two commits within one tick would look like one.
+            stamp = time_ns()
+            os.utime(path, ns=(stamp, stamp))
+    except OSError as exc:  # they still find the jobs at their next poll
+        log.debug("could not touch %s: %r", path, exc)
+
+
+def _on_commit(session: Session) -> None:
     for wake in list(_local_wakers):
         wake()
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "sqlite":
+        signal_other_processes(bind.engine.url)
 
 
 NOTIFY_CHANNEL = "vantio_jobs"

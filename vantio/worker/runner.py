@@ -100,6 +100,12 @@ class Worker(Leases):
         helpers = [asyncio.create_task(self._heartbeat(), name=f"worker {self.id} heartbeat")]
         if not self.runtime.settings.is_sqlite:
             helpers.append(asyncio.create_task(self._listen(), name=f"worker {self.id} listen"))
+        else:
+            signal = jobs.sqlite_signal_path(self.runtime.settings.database_url)
+            if signal is not None:
+                helpers.append(
+                    asyncio.create_task(self._watch(signal), name=f"worker {self.id} watch")
+                )
         try:
             await self._loop_until_stopped(self._loop)
             await self._drain()
@@ -203,6 +209,18 @@ class Worker(Leases):
             with contextlib.suppress(Exception):
                 await connection.close()
 
+    async def _watch(self, path: str) -> None:
+        """On SQLite, wake up when another process commits a transaction that enqueued a job:
+        it touches `path` (`jobs.signal_other_processes`); one stat() per check, no database."""
+        every = self.runtime.settings.worker_signal_check_seconds
+        seen = _modified(path)
+        while True:
+            await asyncio.sleep(every)
+            now = _modified(path)
+            if now != seen:
+                seen = now
+                self._wake.set()
+
     async def _idle(self, seconds: float) -> None:
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
         done_tasks = list(self.running.values())
@@ -279,3 +297,10 @@ async def run_due(
             count += 1
     finally:
         await worker._close_resources()
+
+
+def _modified(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
