@@ -3,7 +3,6 @@
 Every figure comes from the analytics service (the same numbers as /api/v1/analytics).
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter
@@ -11,21 +10,12 @@ from starlette.responses import Response
 
 from vantio.analytics import periods
 from vantio.analytics import service as analytics
-from vantio.dashboard import charts
+from vantio.dashboard import charts, insight
 from vantio.dashboard.common import all_programs, query
 from vantio.dashboard.web import PREFIX, Ctx, DashboardRoute, render
 from vantio.kit.money import to_major
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
-TOP = 5
-
-
-@dataclass(frozen=True)
-class Ranked:
-    id: str
-    label: str
-    detail: str
-    count: int
 
 
 @router.get("/")
@@ -60,25 +50,9 @@ async def overview(ctx: Ctx) -> Response:
         cut.date().isoformat(): {"scans": figures.impressions, "signups": figures.referrals}
         for cut, figures in zip(funnel.cuts, funnel.intervals, strict=False)
     }
-    leaders = await analytics.leaderboard(
-        ctx.session, ctx.auth, program_id=program_id, currency=currency, period=period
+    top_ambassadors, top_posters = await insight.top_lists(
+        ctx, program_id=program_id, currency=currency, period=period
     )
-    places = await analytics.posters(ctx.session, ctx.auth, program_id=program_id, period=period)
-    # The API's rankings (GET /api/v1/analytics/leaderboard and /posters), without the zeros.
-    top_ambassadors = [
-        Ranked(
-            a.user.id, f"{a.user.first_name} {a.user.last_name}", a.user.email, a.figures.referrals
-        )
-        for a in analytics.rank_ambassadors(leaders, "referrals")
-        if a.figures.referrals
-    ][:TOP]
-    top_posters = [
-        Ranked(
-            p.poster.id, p.poster.location or "(no location)", p.poster.code, p.figures.impressions
-        )
-        for p in analytics.rank_posters(places)
-        if p.figures.impressions
-    ][:TOP]
     return render(
         ctx,
         "overview.html",
