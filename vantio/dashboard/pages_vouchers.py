@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.dashboard import actions, forms
 from vantio.dashboard.common import all_programs, page_of, parse_day, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -187,10 +187,27 @@ async def voucher(ctx: Ctx, voucher_id: str) -> Response:
 
 @router.post("/vouchers/{voucher_id}/status")
 async def voucher_status(ctx: Ctx, voucher_id: str) -> Response:
-    """Turn a voucher on or off through the voucher service."""
-    data = VoucherUpdate.model_validate({"status": ctx.field("status") or None})
-    await voucher_service.update_voucher(ctx.session, ctx.auth, voucher_id=voucher_id, data=data)
-    return redirect(f"{PREFIX}/vouchers/{voucher_id}")
+    """Turn a voucher on or off through the voucher service; turning it off asks first."""
+    found = await voucher_service.get_voucher_or_raise(ctx.session, ctx.auth, voucher_id=voucher_id)
+    status = ctx.field("status")
+    back = f"{PREFIX}/vouchers/{found.id}"
+    if status == "inactive" and not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title=f"Deactivate {found.code}?",
+            message=f"Customers can no longer use {found.code} from now on. You can activate it "
+            "again later.",
+            button="Yes, deactivate",
+            back=back,
+        )
+
+    async def change() -> None:
+        data = VoucherUpdate.model_validate({"status": status or None})
+        await voucher_service.update_voucher(ctx.session, ctx.auth, voucher_id=found.id, data=data)
+
+    error = await actions.attempt(ctx, change)
+    words = "Voucher deactivated." if status == "inactive" else "Voucher activated."
+    return actions.done(ctx, back, words, error)
 
 
 @router.post("/vouchers/{voucher_id}/applications/{application_id}/rollback")

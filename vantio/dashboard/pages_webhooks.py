@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.dashboard import actions, forms
 from vantio.dashboard.common import page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -153,9 +153,21 @@ async def rotate_webhook_secret(ctx: Ctx, endpoint_id: str) -> Response:
 
 @router.post("/webhooks/{endpoint_id}/delete")
 async def delete_webhook(ctx: Ctx, endpoint_id: str) -> Response:
-    """Delete an endpoint (its past attempts stay in the event log)."""
-    await webhook_service.delete_endpoint(ctx.session, ctx.auth, endpoint_id=endpoint_id)
-    return redirect(f"{PREFIX}/webhooks")
+    """Delete an endpoint, after asking (its past attempts stay in the event log)."""
+    endpoint = await webhook_service.get_endpoint_or_raise(
+        ctx.session, ctx.auth, endpoint_id=endpoint_id
+    )
+    if not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title="Delete this endpoint?",
+            message=f"No more events are sent to {endpoint.url}. Its past deliveries stay in "
+            "the event log. This cannot be undone.",
+            button="Yes, delete",
+            back=f"{PREFIX}/webhooks/{endpoint.id}",
+        )
+    await webhook_service.delete_endpoint(ctx.session, ctx.auth, endpoint_id=endpoint.id)
+    return redirect(f"{PREFIX}/webhooks", flash=("ok", f"Endpoint {endpoint.url} deleted."))
 
 
 @router.get("/events")
