@@ -4,8 +4,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from vantio.auth.context import AuthContext
 from vantio.dashboard import actions
 from vantio.dashboard.actions import selected
 from vantio.dashboard.common import (
@@ -50,7 +52,7 @@ def final(workflow: Any, status: str) -> bool:
     return status in workflow.statuses and not workflow.allowed(status)
 
 
-async def _filters(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
+async def filters_of(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
     period, dates = period_of(ctx)
     programs = await all_programs(ctx)
     status = query(ctx, "status")
@@ -71,16 +73,16 @@ async def _filters(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-async def referral_rows(
-    ctx: Context, found: dict[str, Any], page: Page
+async def referral_rows_in(
+    session: AsyncSession, auth: AuthContext, found: dict[str, Any], page: Page
 ) -> tuple[Sequence[Referral], bool]:
     """The referrals the list's filters select (the page and its CSV share them)."""
     f, pick, period = found["filters"], found["pick"], found["period"]
     if pick.unmatched:
         return [], False
     return await referral_service.list_referrals(
-        ctx.session,
-        ctx.auth,
+        session,
+        auth,
         program_id=f["program"] or None,
         student_id=pick.user_id,
         status=f["status"] or None,
@@ -90,16 +92,16 @@ async def referral_rows(
     )
 
 
-async def earning_rows(
-    ctx: Context, found: dict[str, Any], page: Page
+async def earning_rows_in(
+    session: AsyncSession, auth: AuthContext, found: dict[str, Any], page: Page
 ) -> tuple[Sequence[Earning], bool]:
     """The earnings the list's filters select (the page and its CSV share them)."""
     f, pick, period = found["filters"], found["pick"], found["period"]
     if pick.unmatched:
         return [], False
     return await earning_service.list_earnings(
-        ctx.session,
-        ctx.auth,
+        session,
+        auth,
         referral_id=None,
         program_id=f["program"] or None,
         student_id=pick.user_id,
@@ -114,8 +116,8 @@ async def earning_rows(
 async def referrals(ctx: Ctx) -> Response:
     """Referrals, filtered by program, ambassador, status and date."""
     page = page_of(ctx)
-    found = await _filters(ctx, REFERRAL_STATUSES)
-    rows, has_more = await referral_rows(ctx, found, page)
+    found = await filters_of(ctx, REFERRAL_STATUSES)
+    rows, has_more = await referral_rows_in(ctx.session, ctx.auth, found, page)
     found.pop("period")
     names = await ambassador_names(ctx, {r.student_id for r in rows})
     workflow = referral_service.WORKFLOW
@@ -192,8 +194,8 @@ async def referral_status(ctx: Ctx, referral_id: str) -> Response:
 async def earnings(ctx: Ctx) -> Response:
     """Earnings, filtered by program, ambassador, status and date."""
     page = page_of(ctx)
-    found = await _filters(ctx, EARNING_STATUSES)
-    rows, has_more = await earning_rows(ctx, found, page)
+    found = await filters_of(ctx, EARNING_STATUSES)
+    rows, has_more = await earning_rows_in(ctx.session, ctx.auth, found, page)
     found.pop("period")
     names = await ambassador_names(ctx, {e.student_id for e in rows})
     workflow = earning_service.WORKFLOW
