@@ -50,6 +50,17 @@ async def test_reject_asks_first_then_returns_to_the_filtered_list_with_a_messag
     assert flash((await signed_in.get(here)).text) is None  # shown once
 
 
+async def test_the_row_forms_carry_the_lists_filters(signed_in: Browser, api: Api) -> None:
+    """The forms on a filtered list post it back as `next` (the header's navigation once
+    shadowed it with the bare path)."""
+    funnel = await make_funnel(api)
+    await make_referral(api, funnel.impression["id"])
+    page = await signed_in.get("/dashboard/referrals", status="pending", program="")
+    assert 'name="next" value="/dashboard/referrals?status=pending&amp;program="' in page.text
+    listing = page.text[page.text.index('class="listing-main"') :]
+    assert 'name="next" value="/dashboard/referrals"' not in listing
+
+
 async def test_a_move_that_is_not_final_needs_no_confirmation(signed_in: Browser, api: Api) -> None:
     funnel = await make_funnel(api)
     referral = await make_referral(api, funnel.impression["id"])

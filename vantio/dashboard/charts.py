@@ -40,11 +40,12 @@ def series_svg(
 ) -> Markup:
     """One line a series over the days, with the first and last day and the peak labelled
     (`fmt` writes the peak, e.g. an amount in minor units as money)."""
-    width, height, left, bottom, top_pad = 640, 220, 40, 30, 14
+    width, height, bottom, top_pad = 640, 220, 30, 14
     keys = list(days)
     if not keys:
         return Markup(f'<p class="muted">{escape(empty)}</p>')  # noqa: S704 -- escaped
     peak = max((days[d][n] for d in keys for n in names), default=0) or 1
+    left = max(40, 8 * len(fmt(peak)) + 10)  # room for the peak's label
     plot_w, plot_h = width - left - 10, height - bottom - top_pad
 
     def x(i: int) -> float:
