@@ -57,3 +57,13 @@ document.addEventListener("change", (event) => {
 if (window.matchMedia("(min-width: 641px)").matches) {
   document.querySelectorAll("details[data-open-wide]").forEach((box) => { box.open = true; });
 }
+
+// The new-voucher form shows only the chosen type's fields (all show without this file).
+const voucherType = document.querySelector('select[name="type"]');
+if (voucherType) {
+  const show = () => document.querySelectorAll("fieldset.guided").forEach((box) => {
+    box.hidden = box.dataset.for !== voucherType.value;
+  });
+  voucherType.addEventListener("change", show);
+  show();
+}
