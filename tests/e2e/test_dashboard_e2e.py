@@ -495,6 +495,29 @@ def test_results_workflows_downloads_and_the_endpoint_page(
     expect(page.locator("#confirm-dialog")).to_be_visible()  # type: ignore[attr-defined]
     page.locator("#confirm-dialog").get_by_role("button", name="Cancel").click()  # type: ignore[attr-defined]
 
+    # A tiered voucher from its rows, shown in words, edited through its form.
+    page.goto(f"{server.base}/dashboard/vouchers/new")  # type: ignore[attr-defined]
+    page.locator("#f-code").fill("SPRING-TIERS")  # type: ignore[attr-defined]
+    page.locator("#f-type").select_option("tiered")  # type: ignore[attr-defined]
+    expect(page.locator('fieldset[data-for="bogo"]')).to_be_hidden()  # type: ignore[attr-defined]
+    page.locator("#f-currency").fill("USD")  # type: ignore[attr-defined]
+    page.get_by_label("Tier 1: orders from").fill("25")  # type: ignore[attr-defined]
+    page.get_by_label("Tier 1: up to").fill("74.99")  # type: ignore[attr-defined]
+    page.get_by_label("Tier 1: percentage off").fill("10")  # type: ignore[attr-defined]
+    page.get_by_label("Tier 2: orders from").fill("75")  # type: ignore[attr-defined]
+    page.get_by_label("Tier 2: percentage off").fill("20")  # type: ignore[attr-defined]
+    page.get_by_label("Uses in total").fill("500")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Create voucher").click()  # type: ignore[attr-defined]
+    expect(page.locator("#voucher-words")).to_have_text(  # type: ignore[attr-defined]
+        "Tiered: 10% off on orders from $25.00 to $74.99; 20% off on orders from $75.00, "
+        "0 of 500 uses"
+    )
+    page.get_by_label("Valid until (included)").fill("2027-06-30")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Save voucher").click()  # type: ignore[attr-defined]
+    expect(page.locator("#flash")).to_have_text("Voucher saved.")  # type: ignore[attr-defined]
+    expect(page.locator("#voucher-words")).to_contain_text("valid until 2027-06-30")  # type: ignore[attr-defined]
+    shot(page, "voucher-editor")
+
     # On a phone the list comes first; the filters fold away below it.
     phone = chromium.new_context(  # type: ignore[attr-defined]
         user_agent=PHONE_UA, viewport={"width": 390, "height": 844},
