@@ -126,3 +126,27 @@ async def test_a_foreign_ambassador_filter_exports_nothing(
     await make_user(api, mine.program["id"])
     rows = table(await signed_in.get("/dashboard/referrals.csv", ambassador=funnel.user["id"]))
     assert rows == []
+
+
+async def test_voucher_applications_csv_reads_every_application_in_chunks(
+    signed_in: Browser, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard.test_dashboard_money import VOUCHER_FORM, new_code
+
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    code = new_code()
+    created = await signed_in.post("/dashboard/vouchers/new", {**VOUCHER_FORM, "code": code})
+    voucher_id = created.headers["location"].rsplit("/", 1)[1]
+    for number in range(5):
+        applied = await api.post(
+            "/v1/vouchers/apply",
+            {"code": code, "order_id": f"=o-{number}", "order": {"value": 1999, "currency": "USD"}},
+        )
+        assert applied.status_code == 200, applied.text
+    rows = table(await signed_in.get(f"/dashboard/vouchers/{voucher_id}/applications.csv"))
+    assert [r["order_id"] for r in rows] == [f"'=o-{n}" for n in reversed(range(5))]
+    assert {(r["order_value"], r["discount"], r["final_amount"]) for r in rows} == {
+        ("19.99", "4.00", "15.99")
+    }
+    page = await signed_in.get(f"/dashboard/vouchers/{voucher_id}")
+    assert f'href="/dashboard/vouchers/{voucher_id}/applications.csv"' in page.text

@@ -26,6 +26,7 @@ from vantio.payouts import service as payout_service
 from vantio.posters import service as poster_service
 from vantio.runtime import Runtime
 from vantio.users import service as user_service
+from vantio.vouchers import service as voucher_service
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
@@ -229,3 +230,31 @@ async def posters_csv(ctx: Ctx) -> Response:
               "program_id", "program", "scans", "referrals", "converted",
               "scan_to_signup_rate", "created_at")  # fmt: skip
     return download(ctx.runtime, "posters", header, fetch)
+
+
+@router.get("/vouchers/{voucher_id}/applications.csv")
+async def applications_csv(ctx: Ctx, voucher_id: str) -> Response:
+    """Every application of a voucher, newest first (amounts in major units)."""
+    voucher = await voucher_service.get_voucher_or_raise(
+        ctx.session, ctx.auth, voucher_id=voucher_id
+    )
+    auth = ctx.auth
+
+    async def fetch(session: AsyncSession, page: Page) -> tuple[Rows, str | None, bool]:
+        rows = await voucher_service.usage_history(
+            session, auth, voucher_id=voucher.id, limit=page.limit + 1, before_id=page.before_id
+        )
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        cells: Rows = [
+            (a.id, voucher.code, a.order_id, a.customer_email or a.customer_id or "",
+             to_major(a.order_value, a.currency), to_major(a.discount_amount, a.currency),
+             to_major(a.final_amount, a.currency), a.currency, a.status,
+             _time(a.created_at), _time(a.rolled_back_at))
+            for a in rows
+        ]  # fmt: skip
+        return cells, rows[-1].id if rows else None, more
+
+    header = ("id", "code", "order_id", "customer", "order_value", "discount", "final_amount",
+              "currency", "status", "applied_at", "rolled_back_at")  # fmt: skip
+    return download(ctx.runtime, f"applications-{voucher.code}", header, fetch)
