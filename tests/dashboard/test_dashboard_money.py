@@ -52,13 +52,19 @@ async def test_run_payouts_mark_paid_and_download_csv(signed_in: Browser, api: A
     assert csv.text == api_csv.text  # the same code writes both
     assert "Maya Okafor" in csv.text
 
-    paid = await signed_in.post(f"/dashboard/payouts/{payout_id}/status", {"status": "paid"})
+    paid = await signed_in.post(
+        f"/dashboard/payouts/{payout_id}/status", {"status": "paid", "confirm": "yes"}
+    )
     assert paid.status_code == 303
+    assert "Payout marked paid." in (await signed_in.get(paid.headers["location"])).text
     assert (await api.ok("GET", f"/api/v1/payouts/{payout_id}"))["status"] == "paid"
     assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == "paid"
-    again = await signed_in.post(f"/dashboard/payouts/{payout_id}/status", {"status": "failed"})
-    assert again.status_code == 400
-    assert "cannot go from 'paid' to 'failed'" in unescape(again.text)
+    again = await signed_in.post(
+        f"/dashboard/payouts/{payout_id}/status", {"status": "failed", "confirm": "yes"}
+    )
+    assert again.status_code == 303
+    shown = await signed_in.get(again.headers["location"])
+    assert "cannot go from 'paid' to 'failed'" in unescape(shown.text)
     listing = await signed_in.get("/dashboard/payouts", status="paid")
     assert 'name="status"' not in row_of(listing.text, payout_id)
     assert (await signed_in.get("/dashboard/payouts", status="failed")).text.count(
@@ -79,7 +85,13 @@ async def test_payout_can_be_marked_failed(signed_in: Browser, api: Api) -> None
     funnel, earning = await earned(api)
     await signed_in.post("/dashboard/payouts", {"program_id": funnel.program["id"]})
     payout_id = (await api.ok("GET", "/api/v1/payouts"))["payouts"][0]["id"]
-    await signed_in.post(f"/dashboard/payouts/{payout_id}/status", {"status": "failed"})
+    asked = await signed_in.post(f"/dashboard/payouts/{payout_id}/status", {"status": "failed"})
+    assert asked.status_code == 200
+    assert "Mark this payout failed?" in asked.text  # a final move asks first
+    assert (await api.ok("GET", f"/api/v1/payouts/{payout_id}"))["status"] == "processing"
+    await signed_in.post(
+        f"/dashboard/payouts/{payout_id}/status", {"status": "failed", "confirm": "yes"}
+    )
     assert (await api.ok("GET", f"/api/v1/payouts/{payout_id}"))["status"] == "failed"
     assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == "failed"
 
@@ -202,7 +214,9 @@ async def test_voucher_applications_and_rollback(signed_in: Browser, api: Api) -
         f"/dashboard/vouchers/{voucher_id}/applications/{application_id.group(1)}/rollback"
     )
     assert twice.status_code >= 400
-    off = await signed_in.post(f"/dashboard/vouchers/{voucher_id}/status", {"status": "inactive"})
+    off = await signed_in.post(
+        f"/dashboard/vouchers/{voucher_id}/status", {"status": "inactive", "confirm": "yes"}
+    )
     assert off.status_code == 303
     assert (await api.ok("GET", f"/v1/vouchers/{voucher_id}"))["status"] == "inactive"
 
@@ -243,7 +257,7 @@ async def test_webhook_endpoint_secret_once_rotate_and_edit(signed_in: Browser, 
         f"/dashboard/webhooks/{endpoint_id}", {"url": "https://x.example", "events": ["nope"]}
     )
     assert "Unknown event type" in (error_of(bad.text, "events") or "")
-    deleted = await signed_in.post(f"/dashboard/webhooks/{endpoint_id}/delete")
+    deleted = await signed_in.post(f"/dashboard/webhooks/{endpoint_id}/delete", {"confirm": "yes"})
     assert deleted.status_code == 303
     assert (await api.get(f"/api/v1/webhook_endpoints/{endpoint_id}")).status_code == 404
 

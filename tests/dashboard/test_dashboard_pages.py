@@ -249,12 +249,16 @@ async def test_referral_status_changes_only_where_allowed(signed_in: Browser, ap
     assert re.findall(r'name="status" value="(\w+)"', row) == ["rejected", "verified"]
     # A transition the workflow does not allow is refused by the service, in words.
     refused = await signed_in.post(
-        f"/dashboard/referrals/{referral['id']}/status", {"status": "pending"}
+        f"/dashboard/referrals/{referral['id']}/status", {"status": "pending", "next": here}
     )
-    assert refused.status_code == 400
-    assert "cannot go from 'converted' to 'pending'" in html_unescape(refused.text)
+    assert refused.status_code == 303
+    assert refused.headers["location"] == here
+    shown = await signed_in.get(refused.headers["location"])
+    assert "cannot go from 'converted' to 'pending'" in html_unescape(shown.text)
     assert (await api.ok("GET", f"/api/v1/referrals/{referral['id']}"))["status"] == "converted"
-    await signed_in.post(f"/dashboard/referrals/{referral['id']}/status", {"status": "rejected"})
+    await signed_in.post(
+        f"/dashboard/referrals/{referral['id']}/status", {"status": "rejected", "confirm": "yes"}
+    )
     row = (await signed_in.get("/dashboard/referrals")).text
     row = row[row.index(f'id="row-{referral["id"]}"') :].split("</tr>")[0]
     assert "final" in row
@@ -313,12 +317,15 @@ async def test_earnings_list_and_status_changes(signed_in: Browser, api: Api) ->
     row = page.text[page.text.index(f'id="row-{earning["id"]}"') :].split("</tr>")[0]
     assert re.findall(r'name="status" value="(\w+)"', row) == ["failed", "processing"]
     await signed_in.post(f"/dashboard/earnings/{earning['id']}/status", {"status": "processing"})
-    await signed_in.post(f"/dashboard/earnings/{earning['id']}/status", {"status": "paid"})
+    await signed_in.post(
+        f"/dashboard/earnings/{earning['id']}/status", {"status": "paid", "confirm": "yes"}
+    )
     assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == "paid"
     refused = await signed_in.post(
         f"/dashboard/earnings/{earning['id']}/status", {"status": "pending"}
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 303
+    assert "cannot go from" in html_unescape((await signed_in.get("/dashboard/earnings")).text)
     assert (await signed_in.get("/dashboard/earnings", status="pending")).text.count(
         'id="row-earn_'
     ) == 0
@@ -373,7 +380,11 @@ async def test_api_keys_create_shown_once_and_revoke(
     assert "never" not in row  # last used just now
     key_id = re.search(r"/dashboard/keys/(key_[0-9a-z]+)/revoke", row)
     assert key_id
-    revoked = await signed_in.post(f"/dashboard/keys/{key_id.group(1)}/revoke")
+    asked = await signed_in.post(f"/dashboard/keys/{key_id.group(1)}/revoke")
+    assert asked.status_code == 200
+    assert "Revoke the key “Website backend”?" in asked.text
+    assert (await api.get("/api/v1/programs")).status_code == 200  # not yet
+    revoked = await signed_in.post(f"/dashboard/keys/{key_id.group(1)}/revoke", {"confirm": "yes"})
     assert revoked.status_code == 303
     assert (await api.get("/api/v1/programs")).status_code == 401
     # Only this mode's keys are listed: the tenant's live key is not on the test page.
@@ -390,7 +401,9 @@ async def test_a_key_of_the_other_mode_is_revoked_from_this_one(
         [live_key] = await api_key_service.list_keys(
             session, owner=repository.Tenant(tenant.account_id, livemode=True)
         )
-    revoked = await signed_in.post(f"/dashboard/keys/{live_key.id}/revoke")
+    asked = await signed_in.post(f"/dashboard/keys/{live_key.id}/revoke")
+    assert asked.status_code == 200
+    revoked = await signed_in.post(f"/dashboard/keys/{live_key.id}/revoke", {"confirm": "yes"})
     assert revoked.status_code == 303
     assert (await tenant.live.get("/api/v1/programs")).status_code == 401
 

@@ -18,8 +18,10 @@ from vantio.analytics.schemas import (
 from vantio.auth.context import AuthContext
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
 from vantio.http.routes import ReferralRoute, errors
-from vantio.kit.schemas import Currency, ProgramId
+from vantio.kit.schemas import Currency, PosterId, ProgramId, UserId
+from vantio.posters import service as poster_service
 from vantio.programs import service as program_service
+from vantio.users import service as user_service
 
 router = APIRouter(prefix="/analytics", tags=["Analytics"], route_class=ReferralRoute)
 
@@ -36,6 +38,12 @@ To = Annotated[
 ]
 Tz = Annotated[
     str | None, Query(description="IANA time zone of dates and day boundaries (default UTC)")
+]
+PosterFilter = Annotated[
+    PosterId | None, Query(description="Only this poster: its scans, their referrals and earnings")
+]
+StudentFilter = Annotated[
+    UserId | None, Query(description="Only this ambassador: their scans, referrals and earnings")
 ]
 CurrencyParam = Annotated[
     Currency | None, Query(description="Currency of the earnings figures (default: the program's)")
@@ -65,28 +73,62 @@ async def funnel(
     ] = "day",
     tz: Tz = None,
     currency: CurrencyParam = None,
+    poster_id: PosterFilter = None,
+    posterId: PosterFilter = None,
+    student_id: StudentFilter = None,
+    studentId: StudentFilter = None,
+    unique_scanners: Annotated[
+        bool, Query(description="Also count distinct scanning devices (reads every scan)")
+    ] = False,
 ) -> FunnelOut:
     """Impressions, referrals, conversions and earnings per day, week or month, with rates."""
     program = one_of(program_id, programId)
+    poster = one_of(poster_id, posterId)
+    student = one_of(student_id, studentId)
     period = parse_range(from_, to, tz)
+    if poster is not None:  # 404 for a poster that is not the caller's
+        found = await poster_service.get_poster_or_raise(session, auth, poster_id=poster)
+        program = program or found.program_id
+    if student is not None:
+        user = await user_service.get_user_or_raise(session, auth, user_id=student)
+        program = program or user.program_id
     money = await _currency(session, auth, program, currency)
     result = await service.funnel(
-        session, auth, program_id=program, currency=money, period=period, interval=interval
+        session,
+        auth,
+        program_id=program,
+        currency=money,
+        period=period,
+        interval=interval,
+        poster_id=poster,
+        student_id=student,
+        unique_scanners=unique_scanners,
+    )
+    scanners: list[int | None] = (
+        list(result.unique_scanners)
+        if result.unique_scanners is not None
+        else [None] * len(result.intervals)
     )
     return FunnelOut(
         program_id=program,
+        poster_id=poster,
+        student_id=student,
         currency=money,
         interval=interval,
         tz=period.tz.key,
         start=period.start,
         end=period.end,
         intervals=[
-            FunnelInterval(start=start, end=end, **vars(figures))
-            for start, end, figures in zip(
-                result.cuts[:-1], result.cuts[1:], result.intervals, strict=True
+            FunnelInterval(start=start, end=end, unique_scanners=devices, **vars(figures))
+            for start, end, figures, devices in zip(
+                result.cuts[:-1], result.cuts[1:], result.intervals, scanners, strict=True
             )
         ],
-        total=FunnelTotal(**vars(result.total), **result.total.rates()),
+        total=FunnelTotal(
+            **vars(result.total),
+            **result.total.rates(),
+            unique_scanners=result.unique_scanners_total,
+        ),
     )
 
 

@@ -1,4 +1,4 @@
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vantio.kit.schemas import Timestamp
 
@@ -16,6 +16,9 @@ class FunnelFigures(BaseModel):
 class FunnelInterval(FunnelFigures):
     start: Timestamp
     end: Timestamp
+    unique_scanners: int | None = Field(
+        None, description="Distinct devices that scanned (with `unique_scanners=true`)"
+    )
 
 
 class Rates(BaseModel):
@@ -26,11 +29,15 @@ class Rates(BaseModel):
 
 
 class FunnelTotal(FunnelFigures, Rates):
-    pass
+    unique_scanners: int | None = Field(
+        None, description="Distinct devices over the whole range (with `unique_scanners=true`)"
+    )
 
 
 class FunnelOut(BaseModel):
     program_id: str | None
+    poster_id: str | None = None
+    student_id: str | None = None
     currency: str
     interval: str
     tz: str

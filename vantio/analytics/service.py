@@ -64,6 +64,11 @@ class Funnel:
     cuts: list[datetime]
     intervals: list[Figures]
     total: Figures
+    # Distinct devices that scanned, per interval and over the whole range (when asked): a
+    # device is an impression's fingerprint (poster, IP, user agent), so one phone scanning two
+    # posters counts once per poster; an impression recorded without one counts on its own.
+    unique_scanners: list[int] | None = None
+    unique_scanners_total: int | None = None
 
 
 @dataclass
@@ -92,30 +97,55 @@ async def funnel(
     currency: str,
     period: Range,
     interval: str,
+    poster_id: str | None = None,
+    student_id: str | None = None,
+    unique_scanners: bool = False,
 ) -> Funnel:
+    """The figures per interval of the program (or the account), narrowed to one poster (its
+    scans, the referrals they made and their earnings) or one ambassador when asked."""
     cuts = boundaries(period, interval)
     await _plan_for_these_values(session)
+    narrow = _Narrow(poster_id, student_id)
     for _ in range(_ATTEMPTS):
         mark = await rollups.watermark(session)
         intervals = [Figures() for _ in cuts[:-1]]
         scope = counting.Scope(auth, program_id)
-        for index, count in await counting.impressions_by_bucket(session, scope, cuts, mark):
-            intervals[index].impressions += count
+        if narrow.any:  # one poster's or ambassador's rows: few, counted from the rows
+            for index, count in await session.execute(
+                narrow.impressions(
+                    scope.of(
+                        Impression,
+                        select(counting.bucket(Impression.scanned_at, cuts), func.count()),
+                    )
+                )
+                .where(*_scanned_within(cuts))
+                .group_by(literal_column("bucket"))
+            ):
+                intervals[index].impressions += count
+        else:
+            for index, count in await counting.impressions_by_bucket(session, scope, cuts, mark):
+                intervals[index].impressions += count
         for index, status, count in await session.execute(
-            scope.of(
-                Referral,
-                select(counting.bucket(Referral.created_at, cuts), Referral.status, func.count()),
+            narrow.referrals(
+                scope.of(
+                    Referral,
+                    select(
+                        counting.bucket(Referral.created_at, cuts), Referral.status, func.count()
+                    ),
+                )
             )
             .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
             .group_by(literal_column("bucket"), Referral.status)
         ):
             _count_referrals(intervals[index], status, count)
         for index, count, amount in await session.execute(
-            counted_earnings(
-                scope,
-                counting.bucket(Earning.created_at, cuts),
-                func.count(),
-                func.sum(Earning.amount),
+            narrow.earnings(
+                counted_earnings(
+                    scope,
+                    counting.bucket(Earning.created_at, cuts),
+                    func.count(),
+                    func.sum(Earning.amount),
+                )
             )
             .where(
                 Earning.currency == currency,
@@ -130,8 +160,80 @@ async def funnel(
             total = Figures()
             for figures in intervals:
                 total.add(figures)
-            return Funnel(cuts, intervals, total)
+            result = Funnel(cuts, intervals, total)
+            if unique_scanners:
+                await _count_scanners(session, scope, narrow, cuts, result)
+            return result
     raise RuntimeError("the analytics rollups kept moving; try again")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class _Narrow:
+    """The funnel of one poster or one ambassador: the conditions on each counted table."""
+
+    poster_id: str | None
+    student_id: str | None
+
+    @property
+    def any(self) -> bool:
+        return self.poster_id is not None or self.student_id is not None
+
+    def impressions(self, query: Select[Any]) -> Select[Any]:
+        if self.poster_id is not None:
+            query = query.where(Impression.poster_id == self.poster_id)
+        if self.student_id is not None:
+            query = query.where(Impression.student_id == self.student_id)
+        return query
+
+    def referrals(self, query: Select[Any]) -> Select[Any]:
+        if self.poster_id is not None:
+            query = query.join(Impression, Impression.id == Referral.impression_id).where(
+                Impression.poster_id == self.poster_id
+            )
+        if self.student_id is not None:
+            query = query.where(Referral.student_id == self.student_id)
+        return query
+
+    def earnings(self, query: Select[Any]) -> Select[Any]:
+        if self.poster_id is not None:
+            query = (
+                query.join(Referral, Referral.id == Earning.referral_id)
+                .join(Impression, Impression.id == Referral.impression_id)
+                .where(Impression.poster_id == self.poster_id)
+            )
+        if self.student_id is not None:
+            query = query.where(Earning.student_id == self.student_id)
+        return query
+
+
+def _scanned_within(cuts: list[datetime]) -> list[Any]:
+    return [Impression.scanned_at >= cuts[0], Impression.scanned_at < cuts[-1]]
+
+
+async def _count_scanners(
+    session: AsyncSession,
+    scope: counting.Scope,
+    narrow: _Narrow,
+    cuts: list[datetime],
+    result: Funnel,
+) -> None:
+    """Distinct devices per interval and over the range, from the impressions themselves (the
+    rollups hold counts, not devices)."""
+    device = func.count(func.distinct(func.coalesce(Impression.fingerprint, Impression.id)))
+    per_interval = [0] * (len(cuts) - 1)
+    for index, count in await session.execute(
+        narrow.impressions(
+            scope.of(Impression, select(counting.bucket(Impression.scanned_at, cuts), device))
+        )
+        .where(*_scanned_within(cuts))
+        .group_by(literal_column("bucket"))
+    ):
+        per_interval[index] = int(count)
+    total = await session.scalar(
+        narrow.impressions(scope.of(Impression, select(device))).where(*_scanned_within(cuts))
+    )
+    result.unique_scanners = per_interval
+    result.unique_scanners_total = int(total or 0)
 
 
 async def leaderboard(

@@ -1,5 +1,6 @@
 """Charts drawn on the server as SVG: no script, no asset from elsewhere, readable offline."""
 
+from collections.abc import Callable
 from html import escape
 
 from markupsafe import Markup
@@ -31,13 +32,20 @@ def funnel_svg(stages: list[tuple[str, int, str]]) -> Markup:
     return Markup("".join(parts))  # noqa: S704 -- every text in it went through escape()
 
 
-def series_svg(days: dict[str, dict[str, int]], names: tuple[str, ...]) -> Markup:
-    """One line a series over the days, with the first and last day and the peak labelled."""
-    width, height, left, bottom, top_pad = 640, 220, 40, 30, 14
+def series_svg(
+    days: dict[str, dict[str, int]],
+    names: tuple[str, ...],
+    fmt: Callable[[int], str] = str,
+    empty: str = "No scans or signups in this period.",
+) -> Markup:
+    """One line a series over the days, with the first and last day and the peak labelled
+    (`fmt` writes the peak, e.g. an amount in minor units as money)."""
+    width, height, bottom, top_pad = 640, 220, 30, 14
     keys = list(days)
     if not keys:
-        return Markup('<p class="muted">No scans or signups in this period.</p>')
+        return Markup(f'<p class="muted">{escape(empty)}</p>')  # noqa: S704 -- escaped
     peak = max((days[d][n] for d in keys for n in names), default=0) or 1
+    left = max(40, 8 * len(fmt(peak)) + 10)  # room for the peak's label
     plot_w, plot_h = width - left - 10, height - bottom - top_pad
 
     def x(i: int) -> float:
@@ -46,14 +54,15 @@ def series_svg(days: dict[str, dict[str, int]], names: tuple[str, ...]) -> Marku
     def y(v: int) -> float:
         return top_pad + plot_h - plot_h * v / peak
 
-    totals = ", ".join(f"{n}: {sum(days[d][n] for d in keys)}" for n in names)
+    totals = ", ".join(f"{n}: {fmt(sum(days[d][n] for d in keys))}" for n in names)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="Per day from {keys[0]} to {keys[-1]}. Totals {escape(totals)}" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - 10}" y2="{top_pad + plot_h}" '
         'class="chart-axis"/>',
-        f'<text x="{left - 6}" y="{top_pad + 4}" class="chart-tick" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 6}" y="{top_pad + 4}" class="chart-tick" text-anchor="end">'
+        f"{escape(fmt(peak))}</text>",
         f'<text x="{left - 6}" y="{top_pad + plot_h}" class="chart-tick" text-anchor="end">0</text>',
         f'<text x="{left}" y="{height - 8}" class="chart-tick">{keys[0]}</text>',
         f'<text x="{width - 10}" y="{height - 8}" class="chart-tick" text-anchor="end">'

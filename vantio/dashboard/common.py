@@ -13,6 +13,7 @@ from vantio.kit.time import utc_now
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.users import service as user_service
+from vantio.users.models import User
 
 PAGE_SIZE = 50
 
@@ -80,3 +81,51 @@ def pager(ctx: Context, page: Page, has_more: bool) -> dict[str, Any]:
         "next": link(page.offset + page.limit) if has_more else None,
         "first": page.offset + 1,
     }
+
+
+@dataclass(frozen=True)
+class AmbassadorPick:
+    """The ambassador filter of a list: typed as a name or email (or picked from the
+    suggestions), resolved to one ambassador, or to several to choose from."""
+
+    text: str  # what the field shows
+    user_id: str | None  # the ambassador to filter by
+    unmatched: bool  # text typed that names nobody (or more than one): the list is empty
+    choices: list[tuple[str, str]]  # (link, label) when the text names several
+    suggestions: list[str]  # the field's <datalist>
+
+
+def _label(user: User) -> str:
+    return f"{user.first_name} {user.last_name} <{user.email}>"
+
+
+async def pick_ambassador(ctx: Context, program_id: str | None) -> AmbassadorPick:
+    """Resolve `?ambassador=`: an ID (a link from elsewhere), a suggestion ("Name <email>"), or
+    a part of a name or email. Works without JavaScript: the suggestions are a <datalist>."""
+    raw = query(ctx, "ambassador") or ""
+    suggestions_rows, _ = await user_service.list_users(
+        ctx.session, ctx.auth, program_id=program_id, page=Page(100, 0)
+    )
+    suggestions = [_label(u) for u in suggestions_rows]
+    if not raw:
+        return AmbassadorPick("", None, False, [], suggestions)
+    if raw.startswith("user_") and " " not in raw:
+        found = await user_service.find_users(ctx.session, ctx.auth, user_ids=[raw])
+        user = found.get(raw)
+        return AmbassadorPick(_label(user) if user else raw, raw, False, [], suggestions)
+    search = raw
+    if raw.endswith(">") and "<" in raw:  # a suggestion: its email names one ambassador
+        search = raw[raw.rindex("<") + 1 : -1]
+    rows, _ = await user_service.list_users(
+        ctx.session, ctx.auth, program_id=program_id, search=search, page=Page(20, 0)
+    )
+    if len(rows) == 1:
+        return AmbassadorPick(_label(rows[0]), rows[0].id, False, [], suggestions)
+    params = {
+        k: v for k, v in ctx.request.query_params.items() if k not in ("offset", "ambassador")
+    }
+    choices = [
+        (f"{ctx.request.url.path}?{urlencode({**params, 'ambassador': u.id})}", _label(u))
+        for u in rows
+    ]
+    return AmbassadorPick(raw, None, True, choices, suggestions)

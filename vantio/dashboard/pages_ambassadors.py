@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from vantio.analytics import service as analytics
-from vantio.dashboard import forms
+from vantio.dashboard import forms, insight
 from vantio.dashboard.common import all_programs, page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -125,6 +125,9 @@ async def _ambassador_page(
         ctx.session, ctx.auth, program_id=user.program_id
     )
     figures, poster_counts = await _lifetime_figures(ctx, [user.id])
+    found = await insight.activity(
+        ctx, program_id=program.id, currency=program.currency, student_id=user.id
+    )
     defaults: dict[str, Any] = {
         "values": {"first_name": user.first_name, "last_name": user.last_name,
                    "email": user.email},
@@ -142,6 +145,8 @@ async def _ambassador_page(
         posters=posters,
         figures=figures[user.id],
         poster_count=poster_counts.get(user.id, 0),
+        activity_title="Funnel and earnings over time",
+        **found.values(),
         **defaults,
     )
 
@@ -227,9 +232,17 @@ async def _poster_page(
         "errors": {},
     }  # fmt: skip
     defaults.update(values)
+    found = await insight.activity(
+        ctx, program_id=program.id, currency=program.currency, poster_id=poster.id
+    )
+    rank = await insight.poster_rank(
+        ctx, program_id=program.id, poster_id=poster.id, period=found.period
+    )
     return render(
         ctx,
         "poster.html",
+        rank=rank,
+        **found.values(),
         status=status,
         poster=poster,
         user=user,

@@ -4,8 +4,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from vantio.api_keys import service as api_key_service
-from vantio.dashboard import forms
+from vantio.dashboard import actions, forms
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.db import repository
+from vantio.errors import NotFound
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
@@ -41,6 +43,26 @@ async def create_key(ctx: Ctx) -> Response:
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(ctx: Ctx, key_id: str) -> Response:
-    """Revoke a key: requests with it get 401 from now on."""
+    """Revoke a key (after asking): requests with it get 401 from now on."""
+    back = f"{PREFIX}/keys"
+    if not actions.confirmed(ctx):
+        keys = [
+            key
+            for livemode in (ctx.auth.livemode, not ctx.auth.livemode)
+            for key in await api_key_service.list_keys(
+                ctx.session, owner=repository.Tenant(ctx.auth.account_id, livemode=livemode)
+            )
+        ]
+        key = next((k for k in keys if k.id == key_id), None)
+        if key is None:
+            raise NotFound("API key not found")
+        return actions.confirm_page(
+            ctx,
+            title=f"Revoke the key “{key.name}”?",
+            message=f"Every request made with {key.hint}… is refused from now on. This cannot "
+            "be undone: make a new key for whatever still uses it.",
+            button="Yes, revoke",
+            back=back,
+        )
     await api_key_service.revoke_key(ctx.session, key_id=key_id, account_id=ctx.auth.account_id)
-    return redirect(f"{PREFIX}/keys?revoked=1")
+    return redirect(back, flash=("ok", "Key revoked."))

@@ -1,171 +1,269 @@
 """Referrals and earnings: filtered lists and the status changes their workflows allow."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.auth.context import AuthContext
+from vantio.dashboard import actions
+from vantio.dashboard.actions import selected
 from vantio.dashboard.common import (
     all_programs,
     ambassador_names,
     page_of,
     pager,
     period_of,
+    pick_ambassador,
     query,
 )
-from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.dashboard.web import (
+    PREFIX,
+    Context,
+    Ctx,
+    DashboardRoute,
+    back_to,
+    here,
+    redirect,
+    render,
+)
 from vantio.earnings import service as earning_service
+from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningUpdate
-from vantio.errors import VantioError
 from vantio.kit.money import to_major
+from vantio.kit.pagination import Page
 from vantio.referrals import service as referral_service
+from vantio.referrals.models import Referral
 from vantio.referrals.schemas import ReferralUpdate
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 REFERRAL_STATUSES = referral_service.WORKFLOW.statuses
 EARNING_STATUSES = earning_service.WORKFLOW.statuses
+# The moves offered for the selected rows of a list.
+BULK_REFERRAL = ("converted", "verified", "rejected")
+BULK_EARNING = ("processing", "paid", "failed")
 
 
-def _back(ctx: Context, default: str) -> str:
-    target = ctx.field("next")
-    return target if target.startswith(f"{PREFIX}/") and not target.startswith("//") else default
+def final(workflow: Any, status: str) -> bool:
+    """A move to a status with no way out asks for confirmation first."""
+    return status in workflow.statuses and not workflow.allowed(status)
 
 
-async def _filters(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
+async def filters_of(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
     period, dates = period_of(ctx)
     programs = await all_programs(ctx)
     status = query(ctx, "status")
+    program = query(ctx, "program")
+    pick = await pick_ambassador(ctx, program)
     return {
         "period": period,
         "programs": programs,
         "program_names": {p.id: p.name for p in programs},
         "statuses": statuses,
+        "pick": pick,
         "filters": {
-            "program": query(ctx, "program") or "",
-            "ambassador": query(ctx, "ambassador") or "",
+            "program": program or "",
+            "ambassador": pick.text,
             "status": status if status in statuses else "",
             **dates,
         },
     }
 
 
-@router.get("/referrals")
-async def referrals(ctx: Ctx) -> Response:
-    """Referrals, filtered by program, ambassador, status and date."""
-    page = page_of(ctx)
-    found = await _filters(ctx, REFERRAL_STATUSES)
-    f = found["filters"]
-    period = found.pop("period")
-    rows, has_more = await referral_service.list_referrals(
-        ctx.session,
-        ctx.auth,
+async def referral_rows_in(
+    session: AsyncSession, auth: AuthContext, found: dict[str, Any], page: Page
+) -> tuple[Sequence[Referral], bool]:
+    """The referrals the list's filters select (the page and its CSV share them)."""
+    f, pick, period = found["filters"], found["pick"], found["period"]
+    if pick.unmatched:
+        return [], False
+    return await referral_service.list_referrals(
+        session,
+        auth,
         program_id=f["program"] or None,
-        student_id=f["ambassador"] or None,
+        student_id=pick.user_id,
         status=f["status"] or None,
         page=page,
         created_since=period.since,
         created_before=period.until,
     )
+
+
+async def earning_rows_in(
+    session: AsyncSession, auth: AuthContext, found: dict[str, Any], page: Page
+) -> tuple[Sequence[Earning], bool]:
+    """The earnings the list's filters select (the page and its CSV share them)."""
+    f, pick, period = found["filters"], found["pick"], found["period"]
+    if pick.unmatched:
+        return [], False
+    return await earning_service.list_earnings(
+        session,
+        auth,
+        referral_id=None,
+        program_id=f["program"] or None,
+        student_id=pick.user_id,
+        status=f["status"] or None,
+        page=page,
+        created_since=period.since,
+        created_before=period.until,
+    )
+
+
+@router.get("/referrals")
+async def referrals(ctx: Ctx) -> Response:
+    """Referrals, filtered by program, ambassador, status and date."""
+    page = page_of(ctx)
+    found = await filters_of(ctx, REFERRAL_STATUSES)
+    rows, has_more = await referral_rows_in(ctx.session, ctx.auth, found, page)
+    found.pop("period")
     names = await ambassador_names(ctx, {r.student_id for r in rows})
+    workflow = referral_service.WORKFLOW
     return render(
         ctx,
         "referrals.html",
         referrals=rows,
         names=names,
-        transitions={r.id: referral_service.WORKFLOW.allowed(r.status) for r in rows},
+        transitions={r.id: workflow.allowed(r.status) for r in rows},
+        final={s: final(workflow, s) for s in REFERRAL_STATUSES},
+        bulk_statuses=BULK_REFERRAL,
         pager=pager(ctx, page, has_more),
-        here=str(ctx.request.url.path)
-        + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+        here=here(ctx),
         **found,
     )
+
+
+@router.post("/referrals/bulk")
+async def referrals_bulk(ctx: Ctx) -> Response:
+    """Move the selected referrals to one status; a final one asks first."""
+    status = ctx.field("status")
+    ids = selected(ctx)
+    back = f"{PREFIX}/referrals"
+    if not ids:
+        return redirect(back_to(ctx, back), flash=("error", "Select at least one referral."))
+    if final(referral_service.WORKFLOW, status) and not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark {len(ids)} referral{'s' if len(ids) != 1 else ''} {status}?",
+            message=f"A {status} referral cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
+
+    async def change(referral_id: str) -> None:
+        data = ReferralUpdate.model_validate({"status": status})
+        await referral_service.update_referral(
+            ctx.session, ctx.auth, referral_id=referral_id, data=data
+        )
+
+    outcome = await actions.bulk(ctx, ids, change)
+    return redirect(back_to(ctx, back), flash=outcome.message("referral", f"marked {status}"))
 
 
 @router.post("/referrals/{referral_id}/status")
 async def referral_status(ctx: Ctx, referral_id: str) -> Response:
     """Move a referral along its workflow through the referrals service."""
+    status = ctx.field("status")
+    back = f"{PREFIX}/referrals"
+    if final(referral_service.WORKFLOW, status) and not actions.confirmed(ctx):
+        referral = await referral_service.get_referral_or_raise(
+            ctx.session, ctx.auth, referral_id=referral_id
+        )
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark this referral {status}?",
+            message=f"{referral.first_name} {referral.last_name} ({referral.email}) will be "
+            f"{status}; a {status} referral cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
 
     async def change() -> None:
-        data = ReferralUpdate.model_validate({"status": ctx.field("status")})
+        data = ReferralUpdate.model_validate({"status": status})
         await referral_service.update_referral(
             ctx.session, ctx.auth, referral_id=referral_id, data=data
         )
 
-    return await _change_status(ctx, change, back=f"{PREFIX}/referrals")
+    error = await actions.attempt(ctx, change)
+    return actions.done(ctx, back, f"Referral marked {status}.", error)
 
 
 @router.get("/earnings")
 async def earnings(ctx: Ctx) -> Response:
     """Earnings, filtered by program, ambassador, status and date."""
     page = page_of(ctx)
-    found = await _filters(ctx, EARNING_STATUSES)
-    f = found["filters"]
-    period = found.pop("period")
-    rows, has_more = await earning_service.list_earnings(
-        ctx.session,
-        ctx.auth,
-        referral_id=None,
-        program_id=f["program"] or None,
-        student_id=f["ambassador"] or None,
-        status=f["status"] or None,
-        page=page,
-        created_since=period.since,
-        created_before=period.until,
-    )
+    found = await filters_of(ctx, EARNING_STATUSES)
+    rows, has_more = await earning_rows_in(ctx.session, ctx.auth, found, page)
+    found.pop("period")
     names = await ambassador_names(ctx, {e.student_id for e in rows})
+    workflow = earning_service.WORKFLOW
     return render(
         ctx,
         "earnings.html",
         earnings=rows,
         names=names,
         amounts={e.id: f"{to_major(e.amount, e.currency)} {e.currency}" for e in rows},
-        transitions={e.id: earning_service.WORKFLOW.allowed(e.status) for e in rows},
+        transitions={e.id: workflow.allowed(e.status) for e in rows},
+        final={s: final(workflow, s) for s in EARNING_STATUSES},
+        bulk_statuses=BULK_EARNING,
         pager=pager(ctx, page, has_more),
-        here=str(ctx.request.url.path)
-        + (f"?{ctx.request.url.query}" if ctx.request.url.query else ""),
+        here=here(ctx),
         **found,
     )
+
+
+@router.post("/earnings/bulk")
+async def earnings_bulk(ctx: Ctx) -> Response:
+    """Move the selected earnings to one status; a final one asks first."""
+    status = ctx.field("status")
+    ids = selected(ctx)
+    back = f"{PREFIX}/earnings"
+    if not ids:
+        return redirect(back_to(ctx, back), flash=("error", "Select at least one earning."))
+    if final(earning_service.WORKFLOW, status) and not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark {len(ids)} earning{'s' if len(ids) != 1 else ''} {status}?",
+            message=f"A {status} earning cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
+
+    async def change(earning_id: str) -> None:
+        data = EarningUpdate.model_validate({"status": status})
+        await earning_service.update_earning(
+            ctx.session, ctx.auth, earning_id=earning_id, data=data
+        )
+
+    outcome = await actions.bulk(ctx, ids, change)
+    return redirect(back_to(ctx, back), flash=outcome.message("earning", f"marked {status}"))
 
 
 @router.post("/earnings/{earning_id}/status")
 async def earning_status(ctx: Ctx, earning_id: str) -> Response:
     """Move an earning along its payment workflow through the earnings service."""
+    status = ctx.field("status")
+    back = f"{PREFIX}/earnings"
+    if final(earning_service.WORKFLOW, status) and not actions.confirmed(ctx):
+        earning = await earning_service.get_earning_or_raise(
+            ctx.session, ctx.auth, earning_id=earning_id
+        )
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark this earning {status}?",
+            message=f"{to_major(earning.amount, earning.currency)} {earning.currency} will be "
+            f"{status}; a {status} earning cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
 
     async def change() -> None:
-        data = EarningUpdate.model_validate({"status": ctx.field("status")})
+        data = EarningUpdate.model_validate({"status": status})
         await earning_service.update_earning(
             ctx.session, ctx.auth, earning_id=earning_id, data=data
         )
 
-    return await _change_status(ctx, change, back=f"{PREFIX}/earnings")
-
-
-async def _change_status(
-    ctx: Context, change: Callable[[], Awaitable[None]], *, back: str
-) -> Response:
-    """Run a status change in a savepoint; a refused one is explained, an unknown object is 404."""
-    try:
-        async with ctx.session.begin_nested():
-            await change()
-    except ValidationError as exc:
-        return _refused(ctx, forms.from_validation(exc))
-    except VantioError as exc:
-        if exc.status == 404:
-            raise
-        return _refused(ctx, forms.from_service(exc))
-    return redirect(_back(ctx, back))
-
-
-def _refused(ctx: Context, errors: forms.Errors) -> Response:
-    message = " ".join(errors.values())
-    return render(
-        ctx,
-        "error.html",
-        status=400,
-        title="Status not changed",
-        message=message,
-        back=_back(ctx, f"{PREFIX}/"),
-    )
+    error = await actions.attempt(ctx, change)
+    return actions.done(ctx, back, f"Earning marked {status}.", error)

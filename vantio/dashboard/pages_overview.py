@@ -3,7 +3,6 @@
 Every figure comes from the analytics service (the same numbers as /api/v1/analytics).
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter
@@ -11,21 +10,16 @@ from starlette.responses import Response
 
 from vantio.analytics import periods
 from vantio.analytics import service as analytics
-from vantio.dashboard import charts
+from vantio.api_keys import service as api_key_service
+from vantio.dashboard import charts, insight
 from vantio.dashboard.common import all_programs, query
-from vantio.dashboard.web import PREFIX, Ctx, DashboardRoute, render
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, render
 from vantio.kit.money import to_major
+from vantio.kit.pagination import Page
+from vantio.posters import service as poster_service
+from vantio.users import service as user_service
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
-TOP = 5
-
-
-@dataclass(frozen=True)
-class Ranked:
-    id: str
-    label: str
-    detail: str
-    count: int
 
 
 @router.get("/")
@@ -60,28 +54,13 @@ async def overview(ctx: Ctx) -> Response:
         cut.date().isoformat(): {"scans": figures.impressions, "signups": figures.referrals}
         for cut, figures in zip(funnel.cuts, funnel.intervals, strict=False)
     }
-    leaders = await analytics.leaderboard(
-        ctx.session, ctx.auth, program_id=program_id, currency=currency, period=period
+    top_ambassadors, top_posters = await insight.top_lists(
+        ctx, program_id=program_id, currency=currency, period=period
     )
-    places = await analytics.posters(ctx.session, ctx.auth, program_id=program_id, period=period)
-    # The API's rankings (GET /api/v1/analytics/leaderboard and /posters), without the zeros.
-    top_ambassadors = [
-        Ranked(
-            a.user.id, f"{a.user.first_name} {a.user.last_name}", a.user.email, a.figures.referrals
-        )
-        for a in analytics.rank_ambassadors(leaders, "referrals")
-        if a.figures.referrals
-    ][:TOP]
-    top_posters = [
-        Ranked(
-            p.poster.id, p.poster.location or "(no location)", p.poster.code, p.figures.impressions
-        )
-        for p in analytics.rank_posters(places)
-        if p.figures.impressions
-    ][:TOP]
     return render(
         ctx,
         "overview.html",
+        steps=await _next_steps(ctx, has_programs=bool(programs)),
         programs=programs,
         program_id=program_id or "",
         dates=dates,
@@ -92,3 +71,27 @@ async def overview(ctx: Ctx) -> Response:
         top_ambassadors=top_ambassadors,
         top_posters=top_posters,
     )
+
+
+async def _next_steps(ctx: Context, *, has_programs: bool) -> list[tuple[str, str, str, bool]]:
+    """What is left to set up in this mode, in order: (id, words, link, done). Empty once
+    everything is there."""
+    keys = [
+        k for k in await api_key_service.list_keys(ctx.session, owner=ctx.auth) if not k.revoked_at
+    ]
+    posters, _ = await poster_service.list_posters(
+        ctx.session, ctx.auth, program_id=None, student_id=None, page=Page(1, 0)
+    )
+    users, _ = await user_service.list_users(
+        ctx.session, ctx.auth, program_id=None, page=Page(1, 0)
+    )
+    steps = [
+        ("program", "Create a program: its landing page and the commission", f"{PREFIX}/programs/new",
+         has_programs),
+        ("key", "Make an API key for your website to record signups and sales", f"{PREFIX}/keys",
+         bool(keys)),
+        ("ambassador", "Add an ambassador", f"{PREFIX}/ambassadors/new", bool(users)),
+        ("poster", "Give the ambassador a poster and print it", f"{PREFIX}/ambassadors",
+         bool(posters)),
+    ]  # fmt: skip
+    return [] if all(done for *_, done in steps) else steps

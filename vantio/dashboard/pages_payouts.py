@@ -6,9 +6,25 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
-from vantio.dashboard.common import all_programs, ambassador_names, page_of, pager, query
-from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
+from vantio.dashboard import actions, forms
+from vantio.dashboard.common import (
+    all_programs,
+    ambassador_names,
+    page_of,
+    pager,
+    pick_ambassador,
+    query,
+)
+from vantio.dashboard.web import (
+    PREFIX,
+    Context,
+    Ctx,
+    DashboardRoute,
+    back_to,
+    here,
+    redirect,
+    render,
+)
 from vantio.errors import VantioError
 from vantio.kit.money import to_major
 from vantio.payouts import endpoints as payout_endpoints
@@ -24,18 +40,23 @@ async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
     page = page_of(ctx)
     programs = await all_programs(ctx)
     chosen = query(ctx, "status")
+    pick = await pick_ambassador(ctx, query(ctx, "program"))
     filters = {
         "program": query(ctx, "program") or "",
-        "ambassador": query(ctx, "ambassador") or "",
+        "ambassador": pick.text,
         "status": chosen if chosen in PAYOUT_STATUSES else "",
     }
-    rows, has_more = await payout_service.list_payouts(
-        ctx.session,
-        ctx.auth,
-        program_id=filters["program"] or None,
-        student_id=filters["ambassador"] or None,
-        status=filters["status"] or None,
-        page=page,
+    rows, has_more = (
+        ([], False)
+        if pick.unmatched
+        else await payout_service.list_payouts(
+            ctx.session,
+            ctx.auth,
+            program_id=filters["program"] or None,
+            student_id=pick.user_id,
+            status=filters["status"] or None,
+            page=page,
+        )
     )
     names = await ambassador_names(ctx, {p.student_id for p in rows})
     defaults: dict[str, Any] = {"run": None, "run_values": {"program_id": ""}, "errors": {}}
@@ -50,6 +71,10 @@ async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
         program_names={p.id: p.name for p in programs},
         amounts={p.id: f"{to_major(p.amount, p.currency)} {p.currency}" for p in rows},
         transitions={p.id: payout_service.WORKFLOW.allowed(p.status) for p in rows},
+        final={s: _final(s) for s in PAYOUT_STATUSES},
+        bulk_statuses=("paid", "failed"),
+        pick=pick,
+        here=here(ctx),
         statuses=PAYOUT_STATUSES,
         filters=filters,
         pager=pager(ctx, page, has_more),
@@ -90,25 +115,60 @@ async def run_payouts(ctx: Ctx) -> Response:
     return await _page(ctx, run=run, run_values=values)
 
 
+def _final(status: str) -> bool:
+    workflow = payout_service.WORKFLOW
+    return status in workflow.statuses and not workflow.allowed(status)
+
+
+@router.post("/payouts/bulk")
+async def payouts_bulk(ctx: Ctx) -> Response:
+    """Mark the selected payouts paid or failed, after asking."""
+    status = ctx.field("status")
+    ids = actions.selected(ctx)
+    back = f"{PREFIX}/payouts"
+    if not ids:
+        return redirect(back_to(ctx, back), flash=("error", "Select at least one payout."))
+    if _final(status) and not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark {len(ids)} payout{'s' if len(ids) != 1 else ''} {status}?",
+            message=f"A {status} payout cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
+
+    async def change(payout_id: str) -> None:
+        data = PayoutUpdate.model_validate({"status": status})
+        await payout_service.update_payout(ctx.session, ctx.auth, payout_id=payout_id, data=data)
+
+    outcome = await actions.bulk(ctx, ids, change)
+    return redirect(back_to(ctx, back), flash=outcome.message("payout", f"marked {status}"))
+
+
 @router.post("/payouts/{payout_id}/status")
 async def payout_status(ctx: Ctx, payout_id: str) -> Response:
-    """Mark a payout paid or failed through the payouts service."""
-    try:
-        data = PayoutUpdate.model_validate({"status": ctx.field("status")})
-        async with ctx.session.begin_nested():
-            await payout_service.update_payout(
-                ctx.session, ctx.auth, payout_id=payout_id, data=data
-            )
-    except ValidationError as exc:
-        message = " ".join(forms.from_validation(exc).values())
-    except VantioError as exc:
-        if exc.status == 404:
-            raise
-        message = " ".join(forms.from_service(exc).values())
-    else:
-        return redirect(f"{PREFIX}/payouts")
-    return render(ctx, "error.html", status=400, title="Payout not changed", message=message,
-                  back=f"{PREFIX}/payouts")  # fmt: skip
+    """Mark a payout paid or failed through the payouts service, after asking."""
+    status = ctx.field("status")
+    back = f"{PREFIX}/payouts"
+    if _final(status) and not actions.confirmed(ctx):
+        payout = await payout_service.get_payout_or_raise(
+            ctx.session, ctx.auth, payout_id=payout_id
+        )
+        return actions.confirm_page(
+            ctx,
+            title=f"Mark this payout {status}?",
+            message=f"The payout of {to_major(payout.amount, payout.currency)} "
+            f"{payout.currency} will be {status}; a {status} payout cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
+
+    async def change() -> None:
+        data = PayoutUpdate.model_validate({"status": status})
+        await payout_service.update_payout(ctx.session, ctx.auth, payout_id=payout_id, data=data)
+
+    error = await actions.attempt(ctx, change)
+    return actions.done(ctx, back, f"Payout marked {status}.", error)
 
 
 @router.get("/payouts/{payout_id}.csv")

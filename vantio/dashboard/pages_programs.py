@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.dashboard import forms, insight
 from vantio.dashboard.common import page_of, pager, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -153,13 +153,31 @@ async def edit_program(ctx: Ctx, program_id: str) -> Response:
     program = await program_service.get_program_or_raise(
         ctx.session, ctx.auth, program_id=program_id
     )
+    return await _program_page(
+        ctx, program, values=values_of(program), saved=bool(query(ctx, "saved"))
+    )
+
+
+async def _program_page(
+    ctx: Context, program: Program, *, status: int = 200, **values: Any
+) -> Response:
+    """A program's results over the chosen range, its top posters and ambassadors, and its
+    settings as a form beside them."""
+    found = await insight.activity(ctx, program_id=program.id, currency=program.currency)
+    top_ambassadors, top_posters = await insight.top_lists(
+        ctx, program_id=program.id, currency=program.currency, period=found.period
+    )
     return render(
         ctx,
         "program_form.html",
+        status=status,
         program=program,
-        values=values_of(program),
-        saved=bool(ctx.request.query_params.get("saved")),
         vouchers=await voucher_options(ctx),
+        top_ambassadors=top_ambassadors,
+        top_posters=top_posters,
+        activity_title="Results",
+        **found.values(),
+        **values,
     )
 
 
@@ -187,15 +205,7 @@ async def update_program(ctx: Ctx, program_id: str) -> Response:
         return redirect(f"{PREFIX}/programs/{program.id}?saved=1")
     await ctx.session.refresh(program)  # a rolled-back savepoint expires what it touched
     values = values or {name: ctx.field(name) for name in values_of(None)}
-    return render(
-        ctx,
-        "program_form.html",
-        status=400,
-        program=program,
-        values=values,
-        errors=errors,
-        vouchers=await voucher_options(ctx),
-    )
+    return await _program_page(ctx, program, status=400, values=values, errors=errors)
 
 
 @router.get("/programs/{program_id}/posters.pdf")

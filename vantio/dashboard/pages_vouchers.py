@@ -1,13 +1,14 @@
 """Vouchers: list, create every type, see a voucher's applications and roll one back."""
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.dashboard import actions, forms, voucher_words
 from vantio.dashboard.common import all_programs, page_of, parse_day, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
@@ -31,6 +32,11 @@ STATUSES = ("active", "inactive", "expired")
 FORM_FIELDS = (
     "code", "type", "value", "currency", "program_id", "min_order_value", "max_uses",
     "customer_limit", "valid_from", "valid_until", "max_discount_amount", "config",
+    *voucher_words.GUIDED_FIELDS,
+)  # fmt: skip
+EDIT_FIELDS = (
+    "value", "min_order_value", "max_discount_amount", "max_uses", "customer_limit",
+    "valid_from", "valid_until", "status", *voucher_words.GUIDED_FIELDS,
 )  # fmt: skip
 FIELDS = {
     "conditions.min_order_value": "min_order_value",
@@ -44,12 +50,15 @@ FIELDS = {
 }
 
 
-def voucher_body(values: dict[str, str]) -> dict[str, Any]:
-    """The form as the Voucher API's create body; amounts typed in major units."""
-    currency = values["currency"].upper() or None
-    money = currency if currency and is_currency(currency) else "USD"
-    kind = values["type"]
+def conditions_of(values: dict[str, str], money: str, *, removals: bool) -> dict[str, Any]:
+    """The conditions typed in the form (amounts in major units, converted exactly); with
+    `removals`, an emptied field is sent as null, which removes it (PUT)."""
     conditions: dict[str, Any] = {}
+    if removals:
+        conditions = dict.fromkeys(
+            ("min_order_value", "max_discount_amount", "max_uses", "customer_limit",
+             "valid_from", "valid_until"),
+        )  # fmt: skip
     for name in ("min_order_value", "max_discount_amount"):
         if values[name]:
             conditions[name] = forms.to_minor(values[name], money, name)
@@ -63,17 +72,29 @@ def voucher_body(values: dict[str, str]) -> dict[str, Any]:
         day = parse_day(values[name] or None, name)
         if day is not None:
             conditions[name] = f"{day.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
-    value: Any = None
-    if values["value"]:
-        if kind == "fixed":
-            value = forms.to_minor(values["value"], money, "value")
-        else:
-            try:
-                value = float(values["value"])
-            except ValueError:
-                raise forms.FormInvalid({"value": "Enter a number."}) from None
-    config = None
-    if values["config"]:
+    return conditions
+
+
+def value_of(kind: str, raw: str, money: str) -> Any:
+    if not raw:
+        return None
+    if kind == "fixed":
+        return forms.to_minor(raw, money, "value")
+    try:
+        return float(Decimal(raw.replace(",", "").strip()))
+    except InvalidOperation:
+        raise forms.FormInvalid({"value": "Enter a number."}) from None
+
+
+def voucher_body(values: dict[str, str]) -> dict[str, Any]:
+    """The form as the Voucher API's create body; amounts typed in major units."""
+    currency = values["currency"].upper() or None
+    money = currency if currency and is_currency(currency) else "USD"
+    kind = values["type"]
+    conditions = conditions_of(values, money, removals=False)
+    value = value_of(kind, values["value"], money)
+    config = None if values["config"] else voucher_words.config_of(kind, values, money)
+    if values["config"]:  # the advanced view: the config as JSON
         try:
             config = json.loads(values["config"])
         except ValueError:
@@ -163,11 +184,50 @@ async def create_voucher(ctx: Ctx) -> Response:
 async def voucher(ctx: Ctx, voucher_id: str) -> Response:
     """A voucher: its definition, usage and latest applications."""
     found = await voucher_service.get_voucher_or_raise(ctx.session, ctx.auth, voucher_id=voucher_id)
+    return await _voucher_page(ctx, found)
+
+
+def edit_values(voucher: Any) -> dict[str, str]:
+    """The edit form's fields from the voucher (amounts in major units)."""
+    money = voucher.currency if voucher.currency and is_currency(voucher.currency) else "USD"
+    conditions: dict[str, Any] = voucher.conditions or {}
+
+    def amount(name: str) -> str:
+        return to_major(conditions[name], money) if conditions.get(name) is not None else ""
+
+    def day(at: Any) -> str:
+        return at.strftime("%Y-%m-%d") if at else ""
+
+    value = ""
+    if voucher.value is not None:
+        value = (
+            to_major(int(voucher.value), money) if voucher.type == "fixed" else f"{voucher.value:g}"
+        )
+    return {
+        "value": value,
+        "min_order_value": amount("min_order_value"),
+        "max_discount_amount": amount("max_discount_amount"),
+        "max_uses": str(voucher.max_uses or ""),
+        "customer_limit": str(voucher.customer_limit or ""),
+        "valid_from": day(voucher.valid_from),
+        "valid_until": day(voucher.valid_until),
+        "status": voucher.status if voucher.status in ("active", "inactive") else "",
+        **voucher_words.guided_values(voucher),
+    }
+
+
+async def _voucher_page(ctx: Context, found: Any, *, status: int = 200, **values: Any) -> Response:
     applications = await voucher_service.usage_history(ctx.session, ctx.auth, voucher_id=found.id)
+    defaults: dict[str, Any] = {"values": edit_values(found), "errors": {}}
+    defaults.update(values)
     return render(
         ctx,
         "voucher.html",
+        status=status,
         voucher=found,
+        words=voucher_words.sentence(found),
+        statuses=[("active", "Active"), ("inactive", "Inactive")],
+        **defaults,
         applications=applications,
         money={
             a.id: {
@@ -185,12 +245,66 @@ async def voucher(ctx: Ctx, voucher_id: str) -> Response:
     )
 
 
+@router.post("/vouchers/{voucher_id}/edit")
+async def edit_voucher(ctx: Ctx, voucher_id: str) -> Response:
+    """Change a voucher's value, conditions, limits, validity, settings and status through the
+    voucher service (the JSON stays the advanced view)."""
+    found = await voucher_service.get_voucher_or_raise(ctx.session, ctx.auth, voucher_id=voucher_id)
+    values = {name: ctx.field(name) for name in EDIT_FIELDS}
+    money = found.currency if found.currency and is_currency(found.currency) else "USD"
+    try:
+        body: dict[str, Any] = {
+            "conditions": conditions_of(values, money, removals=True),
+        }
+        if found.type in ("percentage", "fixed"):
+            body["value"] = value_of(found.type, values["value"], money)
+        config = voucher_words.config_of(found.type, values, money)
+        if config:
+            body["config"] = config
+        if values["status"] in ("active", "inactive"):
+            body["status"] = values["status"]
+        data = VoucherUpdate.model_validate(body)
+        async with ctx.session.begin_nested():
+            await voucher_service.update_voucher(
+                ctx.session, ctx.auth, voucher_id=found.id, data=data
+            )
+    except forms.FormInvalid as exc:
+        errors = exc.errors
+    except ValidationError as exc:
+        errors = forms.from_validation(exc, FIELDS)
+    except VantioError as exc:
+        if exc.status == 404:
+            raise
+        errors = forms.from_service(exc, FIELDS)
+    else:
+        return redirect(f"{PREFIX}/vouchers/{found.id}", flash=("ok", "Voucher saved."))
+    await ctx.session.refresh(found)
+    return await _voucher_page(ctx, found, status=400, values=values, errors=errors)
+
+
 @router.post("/vouchers/{voucher_id}/status")
 async def voucher_status(ctx: Ctx, voucher_id: str) -> Response:
-    """Turn a voucher on or off through the voucher service."""
-    data = VoucherUpdate.model_validate({"status": ctx.field("status") or None})
-    await voucher_service.update_voucher(ctx.session, ctx.auth, voucher_id=voucher_id, data=data)
-    return redirect(f"{PREFIX}/vouchers/{voucher_id}")
+    """Turn a voucher on or off through the voucher service; turning it off asks first."""
+    found = await voucher_service.get_voucher_or_raise(ctx.session, ctx.auth, voucher_id=voucher_id)
+    status = ctx.field("status")
+    back = f"{PREFIX}/vouchers/{found.id}"
+    if status == "inactive" and not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title=f"Deactivate {found.code}?",
+            message=f"Customers can no longer use {found.code} from now on. You can activate it "
+            "again later.",
+            button="Yes, deactivate",
+            back=back,
+        )
+
+    async def change() -> None:
+        data = VoucherUpdate.model_validate({"status": status or None})
+        await voucher_service.update_voucher(ctx.session, ctx.auth, voucher_id=found.id, data=data)
+
+    error = await actions.attempt(ctx, change)
+    words = "Voucher deactivated." if status == "inactive" else "Voucher activated."
+    return actions.done(ctx, back, words, error)
 
 
 @router.post("/vouchers/{voucher_id}/applications/{application_id}/rollback")

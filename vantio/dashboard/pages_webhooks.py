@@ -1,20 +1,25 @@
 """Webhooks: endpoints with their events, the secret shown once, rotation; the event log with
 every delivery attempt and a redeliver button."""
 
+import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from vantio.dashboard import forms
+from vantio.dashboard import actions, forms
 from vantio.dashboard.common import page_of, pager, query
-from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
-from vantio.errors import VantioError
+from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, here, redirect, render
+from vantio.errors import BadRequest, VantioError
 from vantio.events import service as event_service
+from vantio.events.models import Event
 from vantio.kit.pagination import Page
+from vantio.kit.time import utc_now
 from vantio.webhooks import service as webhook_service
-from vantio.webhooks.models import WebhookEndpoint
+from vantio.webhooks.delivery import USER_AGENT
+from vantio.webhooks.models import WebhookAttempt, WebhookEndpoint
 from vantio.webhooks.schemas import (
     ALL,
     EVENT_TYPES,
@@ -23,6 +28,17 @@ from vantio.webhooks.schemas import (
 )
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
+
+
+class NoEventYet(BadRequest):
+    code = "no_event_yet"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "There is no event of the types this endpoint subscribes to yet: create a referral "
+            "(or any object it listens to) in this mode, then send the test."
+        )
+
 
 FIELDS = {"events*": "events"}
 
@@ -98,8 +114,60 @@ async def _endpoint_page(
         "secret": None,
     }
     defaults.update(values)
-    return render(ctx, "webhook.html", status=status, endpoint=endpoint,
-                  event_types=(ALL, *EVENT_TYPES), **defaults)  # fmt: skip
+    page = page_of(ctx)
+    deliveries, has_more = await event_service.deliveries_to(
+        ctx.session, ctx.auth, endpoint_id=endpoint.id, page=page
+    )
+    streak = await event_service.failure_streak(ctx.session, ctx.auth, endpoint_id=endpoint.id)
+    grace = getattr(endpoint, "previous_secret_expires_at", None)
+    return render(
+        ctx,
+        "webhook.html",
+        status=status,
+        endpoint=endpoint,
+        event_types=(ALL, *EVENT_TYPES),
+        deliveries=[
+            {
+                "attempt": attempt,
+                "event": event,
+                "headers": _headers(attempt, event),
+                "payload": _pretty(event),
+            }
+            for attempt, event in deliveries
+        ],
+        streak=streak,
+        grace_until=grace if grace is not None and grace > utc_now() else None,
+        pager=pager(ctx, page, has_more),
+        here=here(ctx),
+        **defaults,
+    )
+
+
+def _headers(attempt: WebhookAttempt, event: Event | None) -> list[tuple[str, str]]:
+    """The headers the attempt was sent with. The signatures are computed at send time and not
+    kept; the timestamp is the attempt's."""
+    sent = attempt.created_at - timedelta(milliseconds=attempt.duration_ms)
+    found = [
+        ("content-type", "application/json"),
+        ("user-agent", USER_AGENT),
+        ("webhook-id", attempt.event_id),
+        ("webhook-timestamp", str(int(sent.timestamp()))),
+        ("webhook-signature", "v1,… (HMAC-SHA256 with the signing secret; not kept)"),
+        ("x-vantio-signature", "… (hex HMAC-SHA256 of the body; not kept)"),
+    ]
+    if event is not None and event.type.startswith("voucher."):
+        found.append(("x-voucher-signature", "… (as x-vantio-signature)"))
+    return found
+
+
+def _pretty(event: Event | None) -> str:
+    if event is None:
+        return ""
+    body = event_service.body_of(event)
+    try:
+        return json.dumps(json.loads(body), indent=2)
+    except ValueError:
+        return body
 
 
 @router.get("/webhooks/{endpoint_id}")
@@ -151,11 +219,58 @@ async def rotate_webhook_secret(ctx: Ctx, endpoint_id: str) -> Response:
     return await _endpoint_page(ctx, endpoint, secret=endpoint.secret)
 
 
+@router.post("/webhooks/{endpoint_id}/test")
+async def send_test_event(ctx: Ctx, endpoint_id: str) -> Response:
+    """Send the newest event the endpoint subscribes to again, to it alone: a signed test."""
+    back = f"{PREFIX}/webhooks/{endpoint_id}"
+
+    async def send() -> None:
+        sent = await event_service.send_test(ctx.session, ctx.auth, endpoint_id=endpoint_id)
+        if sent is None:
+            raise NoEventYet()
+        ctx.request.state.sent_event = sent
+
+    error = await actions.attempt(ctx, send)
+    sent = getattr(ctx.request.state, "sent_event", None)
+    words = (
+        f"Test sent: event {sent.type} ({sent.id}) is on its way; its delivery shows below."
+        if sent is not None
+        else ""
+    )
+    return actions.done(ctx, back, words, error)
+
+
+@router.post("/webhooks/{endpoint_id}/deliveries/{event_id}/redeliver")
+async def redeliver_to_endpoint(ctx: Ctx, endpoint_id: str, event_id: str) -> Response:
+    """Send one event again, now, to this endpoint."""
+    back = f"{PREFIX}/webhooks/{endpoint_id}"
+
+    async def again() -> None:
+        await event_service.redeliver(
+            ctx.session, ctx.auth, event_id=event_id, endpoint_id=endpoint_id
+        )
+
+    error = await actions.attempt(ctx, again)
+    return actions.done(ctx, back, f"Event {event_id} sent again.", error)
+
+
 @router.post("/webhooks/{endpoint_id}/delete")
 async def delete_webhook(ctx: Ctx, endpoint_id: str) -> Response:
-    """Delete an endpoint (its past attempts stay in the event log)."""
-    await webhook_service.delete_endpoint(ctx.session, ctx.auth, endpoint_id=endpoint_id)
-    return redirect(f"{PREFIX}/webhooks")
+    """Delete an endpoint, after asking (its past attempts stay in the event log)."""
+    endpoint = await webhook_service.get_endpoint_or_raise(
+        ctx.session, ctx.auth, endpoint_id=endpoint_id
+    )
+    if not actions.confirmed(ctx):
+        return actions.confirm_page(
+            ctx,
+            title="Delete this endpoint?",
+            message=f"No more events are sent to {endpoint.url}. Its past deliveries stay in "
+            "the event log. This cannot be undone.",
+            button="Yes, delete",
+            back=f"{PREFIX}/webhooks/{endpoint.id}",
+        )
+    await webhook_service.delete_endpoint(ctx.session, ctx.auth, endpoint_id=endpoint.id)
+    return redirect(f"{PREFIX}/webhooks", flash=("ok", f"Endpoint {endpoint.url} deleted."))
 
 
 @router.get("/events")

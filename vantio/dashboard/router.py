@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from vantio.dashboard import (
+    exports,
     pages_ambassadors,
     pages_auth,
     pages_campaigns,
@@ -36,6 +37,7 @@ def dashboard_router() -> APIRouter:
         pages_campaigns,
         pages_webhooks,
         pages_keys,
+        exports,
     ):
         if hasattr(module, "public"):
             router.include_router(module.public)

@@ -4,6 +4,8 @@ A page runs like an API request (vantio/http/runner.py): one database session, c
 response is sent. A POST without the form's CSRF token is refused before the page's code runs.
 """
 
+import base64
+import json
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,8 @@ from vantio.kit.money import to_major
 from vantio.runtime import Runtime
 
 SESSION_COOKIE = "vantio_session"
+# The outcome of the last action ("ok" or "error", and the words), shown once on the next page.
+FLASH_COOKIE = "vantio_flash"
 # Before sign-in there is no session to hold the CSRF token: the form carries a copy of a cookie.
 PRE_SESSION_CSRF_COOKIE = "vantio_csrf"
 PREFIX = "/dashboard"
@@ -111,19 +115,58 @@ def delete_cookie(response: Response, request: Request, name: str) -> None:
     )
 
 
-def redirect(path: str) -> RedirectResponse:
-    """After a POST the browser fetches the next page with GET (303)."""
-    return RedirectResponse(path, status_code=303)
+def redirect(path: str, flash: tuple[str, str] | None = None) -> RedirectResponse:
+    """After a POST the browser fetches the next page with GET (303); `flash` (kind, words) is
+    shown once on that page."""
+    response = RedirectResponse(path, status_code=303)
+    if flash is not None:
+        kind, words = flash
+        value = base64.urlsafe_b64encode(json.dumps([kind, words[:1000]]).encode()).decode()
+        response.set_cookie(FLASH_COOKIE, value, max_age=300, path=PREFIX, httponly=True,
+                            samesite="lax")  # fmt: skip
+    return response
+
+
+def flash_of(request: Request) -> tuple[str, str] | None:
+    """The flash message the last action left, if any (its words are escaped when shown)."""
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        kind, words = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (ValueError, TypeError):
+        return None
+    if kind not in ("ok", "error") or not isinstance(words, str):
+        return None
+    return kind, words
+
+
+def back_to(ctx: "Context", default: str) -> str:
+    """The page an action returns to: the posted `next` (a dashboard path with its filters),
+    else `default`."""
+    target = ctx.field("next")
+    if target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def here(ctx: "Context") -> str:
+    """This page's path with its query string: where its actions send the operator back."""
+    query = ctx.request.url.query
+    return ctx.request.url.path + (f"?{query}" if query else "")
 
 
 def render(ctx: Context, template: str, status: int = 200, **values: Any) -> Response:
+    flash = flash_of(ctx.request) if ctx.request.method == "GET" else None
     response = templates.TemplateResponse(
         ctx.request,
         template,
-        {"ctx": ctx, "errors": {}, **values},
+        {"ctx": ctx, "errors": {}, "flash": flash, **values},
         status_code=status,
     )
     _page_headers(response)
+    if flash is not None:
+        delete_cookie(response, ctx.request, FLASH_COOKIE)
     return response
 
 

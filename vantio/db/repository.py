@@ -86,6 +86,8 @@ async def page(
     session: AsyncSession, query: Select[T], model: type[T], page: Page
 ) -> tuple[Sequence[T], bool]:
     """One page, newest first; one extra row tells whether there is more."""
+    if page.before_id is not None:
+        query = query.where(model.id < page.before_id)
     rows = (
         await session.scalars(
             query.order_by(model.id.desc()).limit(page.limit + 1).offset(page.offset)

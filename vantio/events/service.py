@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from vantio.kit.ids import new_ids
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.webhooks import dispatch, signing
+from vantio.webhooks import schemas as webhook_schemas
 from vantio.webhooks import service as webhook_service
 from vantio.webhooks.models import WebhookAttempt
 from vantio.webhooks.schemas import EVENT_TYPES, HIGH_VOLUME
@@ -167,3 +168,64 @@ async def redeliver(
     for target in targets:
         await dispatch.enqueue_delivery(session, event_id=event.id, endpoint_id=target)
     return targets
+
+
+async def deliveries_to(
+    session: AsyncSession, auth: AuthContext, *, endpoint_id: str, page: Page
+) -> tuple[list[tuple[WebhookAttempt, Event | None]], bool]:
+    """An endpoint's delivery attempts, newest first, each with its event (None once the event
+    is gone)."""
+    query = repository.scoped(WebhookAttempt, auth).where(WebhookAttempt.endpoint_id == endpoint_id)
+    attempts, more = await repository.page(session, query, WebhookAttempt, page)
+    event_ids = list({a.event_id for a in attempts})
+    events = (
+        {
+            e.id: e
+            for e in await session.scalars(
+                repository.scoped(Event, auth).where(Event.id.in_(event_ids))
+            )
+        }
+        if event_ids
+        else {}
+    )
+    return [(a, events.get(a.event_id)) for a in attempts], more
+
+
+async def failure_streak(session: AsyncSession, auth: AuthContext, *, endpoint_id: str) -> int:
+    """How many attempts to the endpoint failed since its last success (all of them if none
+    succeeded)."""
+    scoped = repository.scoped(WebhookAttempt, auth).where(
+        WebhookAttempt.endpoint_id == endpoint_id
+    )
+    last_success = await session.scalar(
+        select(func.max(WebhookAttempt.id)).where(
+            repository.owned_by(WebhookAttempt, auth),
+            WebhookAttempt.endpoint_id == endpoint_id,
+            WebhookAttempt.succeeded.is_(True),
+        )
+    )
+    failed = scoped.where(WebhookAttempt.succeeded.is_(False))
+    if last_success is not None:
+        failed = failed.where(WebhookAttempt.id > last_success)
+    return int(await session.scalar(select(func.count()).select_from(failed.subquery())) or 0)
+
+
+async def send_test(session: AsyncSession, auth: AuthContext, *, endpoint_id: str) -> Event | None:
+    """Send the newest event the endpoint subscribes to again, to it alone, now: a real,
+    signed delivery to test the receiver with. None when there is no such event yet."""
+    endpoint = await webhook_service.get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id)
+    types = [t for t in EVENT_TYPES if webhook_schemas.subscribes(endpoint.events, t)]
+    if not types:
+        return None
+    event = (
+        await session.scalars(
+            repository.scoped(Event, auth)
+            .where(Event.type.in_(types))
+            .order_by(Event.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if event is None:
+        return None
+    await redeliver(session, auth, event_id=event.id, endpoint_id=endpoint.id)
+    return event

@@ -12,6 +12,9 @@ MAX_OFFSET = 2**31 - 1
 class Page:
     limit: int
     offset: int
+    # Keyset paging for a long read (a streamed export): only rows with a smaller ID, so each
+    # chunk costs the same however deep the read is (an offset re-reads every row it skips).
+    before_id: str | None = None
 
 
 def parse_page(limit: str | None, offset: str | None, *, default: int, maximum: int) -> Page:

@@ -206,15 +206,23 @@ async def list_vouchers(
 
 
 async def usage_history(
-    session: AsyncSession, auth: AuthContext, *, voucher_id: str, limit: int = 100
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    voucher_id: str,
+    limit: int = 100,
+    before_id: str | None = None,
 ) -> Sequence[VoucherApplication]:
-    """The voucher's latest applications, newest first."""
+    """The voucher's latest applications, newest first (`before_id`: those older than it, for
+    a long read in chunks)."""
     query = (
         repository.scoped(VoucherApplication, auth)
         .where(VoucherApplication.voucher_id == voucher_id)
         .order_by(VoucherApplication.id.desc())
         .limit(limit)
     )
+    if before_id is not None:
+        query = query.where(VoucherApplication.id < before_id)
     return (await session.scalars(query)).all()
 
 
