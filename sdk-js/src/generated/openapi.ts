@@ -1996,11 +1996,20 @@ export interface components {
             start: string;
             /** End */
             end: string;
+            /**
+             * Unique Scanners
+             * @description Distinct devices that scanned (with `unique_scanners=true`)
+             */
+            unique_scanners?: number | null;
         };
         /** FunnelOut */
         FunnelOut: {
             /** Program Id */
             program_id: string | null;
+            /** Poster Id */
+            poster_id?: string | null;
+            /** Student Id */
+            student_id?: string | null;
             /** Currency */
             currency: string;
             /** Interval */
@@ -2039,6 +2048,11 @@ export interface components {
             earnings_count: number;
             /** Earnings Amount */
             earnings_amount: number;
+            /**
+             * Unique Scanners
+             * @description Distinct devices over the whole range (with `unique_scanners=true`)
+             */
+            unique_scanners?: number | null;
         };
         /** ImpressionCreate */
         ImpressionCreate: {
@@ -6180,6 +6194,16 @@ export interface operations {
                 tz?: string | null;
                 /** @description Currency of the earnings figures (default: the program's) */
                 currency?: string | null;
+                /** @description Only this poster: its scans, their referrals and earnings */
+                poster_id?: string | null;
+                /** @description Only this poster: its scans, their referrals and earnings */
+                posterId?: string | null;
+                /** @description Only this ambassador: their scans, referrals and earnings */
+                student_id?: string | null;
+                /** @description Only this ambassador: their scans, referrals and earnings */
+                studentId?: string | null;
+                /** @description Also count distinct scanning devices (reads every scan) */
+                unique_scanners?: boolean;
             };
             header?: never;
             path?: never;
