@@ -14,9 +14,11 @@ from typing import Any
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vantio.config import Settings
+from vantio.db.engine import is_database_unavailable
 from vantio.db.migrate import alembic_config
 from vantio.kit.time import utc_now
 from vantio.worker.models import PeriodicSchedule
@@ -68,10 +70,14 @@ async def _database(engine: AsyncEngine) -> Check:
 
 
 async def _migrations(engine: AsyncEngine) -> Check:
-    async with engine.connect() as connection:
-        current = set(
-            (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars()
-        )
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            current = set(rows.scalars())
+    except DBAPIError as exc:
+        if is_database_unavailable(exc) and "alembic_version" not in str(exc):
+            raise
+        current = set()  # never migrated: no alembic_version table
     heads = migration_heads()
     facts = {"current": sorted(current), "head": sorted(heads)}
     if current != heads:

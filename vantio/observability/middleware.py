@@ -75,7 +75,13 @@ class Observe:
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (`/api/v1/users/{user_id}`), `/s/{code}` for a
     scan (answered before routing), `<unmatched>` when no route matched."""
+    # FastAPI (0.165) keeps included routers nested: the route object knows only its path inside
+    # its router, the effective route context the full template, prefixes included.
+    context: Any = (scope.get("fastapi") or {}).get("effective_route_context")
+    full = getattr(context, "path_format", None)
     route: Any = scope.get("route")
+    if isinstance(full, str) and full:
+        return f"{full}/{{path}}" if isinstance(route, Mount) else full
     if route is not None:
         path = getattr(route, "path", None)
         if isinstance(path, str):
