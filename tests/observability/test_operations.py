@@ -139,7 +139,12 @@ async def test_metrics_count_requests_by_route_template_and_status(api: Api) -> 
 
     route = "/api/v1/programs/{id}"
     assert delta("vantio_http_requests_total", method="GET", route=route, status="200") == 1
-    assert delta("vantio_http_requests_total", method="GET", route=route, status=str(missing.status_code)) == 1
+    assert (
+        delta(
+            "vantio_http_requests_total", method="GET", route=route, status=str(missing.status_code)
+        )
+        == 1
+    )
     assert missing.status_code >= 400
     assert delta("vantio_http_requests_total", method="POST", route="/api/v1/programs") == 1
     # A latency histogram per route; no path (with its ids) ever becomes a label.

@@ -54,7 +54,7 @@ async def prometheus(request: Request) -> Response:
     runtime = _runtime(request)
     if metrics.multiprocess_dir():
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         body = generate_latest(registry)
     else:
         body = generate_latest(REGISTRY)

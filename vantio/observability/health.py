@@ -79,7 +79,7 @@ async def _migrations(engine: AsyncEngine) -> Check:
             raise
         current = set()  # never migrated: no alembic_version table
     heads = migration_heads()
-    facts = {"current": sorted(current), "head": sorted(heads)}
+    facts: dict[str, Any] = {"current": sorted(current), "head": sorted(heads)}
     if current != heads:
         facts["error"] = "the schema is not at the migrations' head: run `vantio db upgrade`"
     return Check(current == heads, facts)
