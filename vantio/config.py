@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     access_log: bool = True
     ready_worker_max_age_seconds: float = 300.0
+    # Whose X-Forwarded-For / X-Forwarded-Proto `vantio serve` believes (uvicorn's
+    # forwarded_allow_ips): the reverse proxy's addresses, comma-separated, or "*" when only the
+    # proxy can reach the server (docs/deploy.md).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def rate_limits(self) -> dict[str, str]:
         """The limits of each rate class, in the `limits` notation."""
