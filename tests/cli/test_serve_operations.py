@@ -1,5 +1,6 @@
 """`vantio serve --workers N`, its help, and `vantio backup` (issue 12 point 8)."""
 
+import json
 import sqlite3
 import subprocess
 import time
@@ -53,7 +54,7 @@ def test_two_processes_serve_and_count_their_requests_together(empty_database: s
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own console script
         [VANTIO, "serve", "--workers", "2", "--port", str(port)],
-        env=cli_env(empty_database),
+        env={**cli_env(empty_database), "VANTIO_LOG_FORMAT": "json"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -83,6 +84,12 @@ def test_two_processes_serve_and_count_their_requests_together(empty_database: s
         assert ready == 40, text
     assert output.count("Started server process") == 2, output
     assert output.count("sk_test_") == 1, output  # one account, one key, printed once
+    # VANTIO_LOG_FORMAT=json: every log line of every process is one JSON object.
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    access = [e for e in logged if e["logger"] == "vantio.access"]
+    assert sum(e["route"] == "/health/ready" for e in access) == 40
+    assert all(e["request_id"].startswith("req_") and e["duration_ms"] >= 0 for e in access)
+    assert not [line for line in output.splitlines() if " INFO " in line], output
 
 
 def _rows(path: Path) -> int:
