@@ -95,9 +95,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        # A worker process answers uvicorn's health check once it has imported the app: seconds
-        # on a busy host, where uvicorn's default (5 s) would kill and restart it in a loop.
-        timeout_worker_healthcheck=30,
+        **serving.uvicorn_options(),
         log_config=logging_config(settings.log_format),
         access_log=False,  # vantio.access logs each request (request id, route, duration)
         proxy_headers=True,

@@ -9,10 +9,12 @@ settings it overrode (`VANTIO_HOST`, `VANTIO_PORT`), whether to run a worker
 """
 
 import atexit
+import inspect
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -60,6 +62,16 @@ def prepare_processes(settings: Settings, *, workers: int, in_process_worker: bo
             made = tempfile.mkdtemp(prefix="vantio-metrics-")
             os.environ[MULTIPROC_ENV] = made
             atexit.register(shutil.rmtree, made, True)
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """Options of the installed uvicorn that only some releases have."""
+    import uvicorn
+
+    accepted = inspect.signature(uvicorn.Config).parameters
+    # A worker process answers uvicorn's health check once it has imported the app: seconds on
+    # a busy host, where uvicorn's default (5 s) kills and restarts it in a loop.
+    return {"timeout_worker_healthcheck": 30} if "timeout_worker_healthcheck" in accepted else {}
 
 
 def server_app() -> FastAPI:
