@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -47,10 +48,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     instrument_pool(runtime.engine)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # In front of everything, scans included: the access log line and the request metrics of
+    # every answer, with the status actually sent (Starlette's own 500 included).
+    app.front_middleware.append(partial(Observe, access_log_enabled=settings.access_log))
     # The scan is the hot path: answered in front of every other layer (it adds their headers).
     app.front_middleware.append(ScanFastPath)
     app.add_middleware(ErrorBoundary)  # whatever escapes: the surface's shape, with the request id
-    app.add_middleware(Observe, access_log_enabled=settings.access_log)  # access log, metrics
     app.add_middleware(RequestId)  # every answer carries its request id
     app.add_middleware(ResponseHeaders)  # outermost: nosniff, no Host echoed in a redirect
     install_error_handlers(app)

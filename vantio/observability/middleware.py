@@ -1,7 +1,8 @@
 """`Observe`: the access log line and the request metrics of every HTTP answer.
 
-It sits inside `RequestId` (so the id is known) and outside the error boundary and the scan's
-fast path (so it sees the status actually sent, scans included). Requests are labelled by route
+It wraps the whole stack, in front of the scan's fast path (`Application.front_middleware`): it
+sees every answer, scans included, with the status actually sent; it reads the request id at the
+end, when `RequestId` (or the scan's fast path) has given it. Requests are labelled by route
 template (`/api/v1/programs/{program_id}`), never by path: a path carries ids and poster codes,
 which would make one time series per object and write capabilities into the log.
 """
