@@ -44,7 +44,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scan import database, free_port, process, wait_ready  # noqa: E402
+from scan import database, free_port, process, wait_ready, wait_started  # noqa: E402
 from summary import line  # noqa: E402
 
 LUA = r"""
@@ -286,7 +286,7 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
         server_log, echo_log = directory / "vantio.log", directory / "echo.log"
         with (
             process(
-                [vantio, "serve", "--port", str(port)]
+                [vantio, "serve", "--port", str(port), "--workers", str(args.api_processes)]
                 + ([] if args.scale else ["--no-worker"]),  # the campaign needs the worker
                 env,
                 server_log,
@@ -296,6 +296,7 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
             ) as echo,
         ):
             wait_ready(f"http://127.0.0.1:{port}/openapi.json", server, server_log)
+            wait_started(server_log, args.api_processes)
             wait_ready(f"http://127.0.0.1:{echo_port}/", echo, echo_log)
             found = re.search(r"(sk_test_\S+)", server_log.read_text())
             if found is None:
@@ -310,7 +311,8 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
             validate_url, apply_url = f"{base}/v1/vouchers/validate", f"{base}/v1/vouchers/apply"
             echo_url = f"http://127.0.0.1:{echo_port}/echo"
             print(
-                f"\n== {backend}: vantio serve (pid {server.pid}) vs bare ASGI echo (pid {echo.pid})"
+                f"\n== {backend}: vantio serve --workers {args.api_processes} (pid {server.pid}) "
+                f"vs bare ASGI echo (pid {echo.pid})"
             )
 
             def run(url: str, body: str, prefix: str, connections: int, seconds: int) -> Load:
@@ -377,6 +379,9 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--api-processes", type=int, default=1, help="vantio serve --workers N (PostgreSQL only)"
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32, help="for apply throughput")

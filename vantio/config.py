@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -76,6 +77,17 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = 30.0
     worker_drain_seconds: float = 30.0
     worker_retry_base_seconds: float = 5.0
+
+    # Operations (vantio/observability): the log format ("text" or "json": one object per line),
+    # the access log (one line per request), and how old the workers' heartbeat may get before
+    # `GET /health/ready` answers 503 (0: never).
+    log_format: Literal["text", "json"] = "text"
+    access_log: bool = True
+    ready_worker_max_age_seconds: float = 300.0
+    # Whose X-Forwarded-For / X-Forwarded-Proto `vantio serve` believes (uvicorn's
+    # forwarded_allow_ips): the reverse proxy's addresses, comma-separated, or "*" when only the
+    # proxy can reach the server (docs/deploy.md).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     def rate_limits(self) -> dict[str, str]:
         """The limits of each rate class, in the `limits` notation."""

@@ -2,12 +2,13 @@
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from vantio.config import get_settings
+from vantio.config import Settings, get_settings
 from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
 from vantio.runtime import Runtime
@@ -20,23 +21,59 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(admin_app, name="admin")
 
 
+_DEFAULTS = Settings.model_fields
+
+
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Interface to listen on",
+            show_default=f"VANTIO_HOST or {_DEFAULTS['host'].default}",
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            help="Port to listen on", show_default=f"VANTIO_PORT or {_DEFAULTS['port'].default}"
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            show_default=True,
+            help="API processes (uvicorn workers), each with its own worker unless --no-worker; "
+            "more than one needs PostgreSQL",
+        ),
+    ] = 1,
     no_worker: Annotated[
         bool,
         typer.Option(
-            "--no-worker", help="Do not run a worker in this process (run `vantio worker`)"
+            "--no-worker",
+            help="Do not run a worker in the server's processes (run `vantio worker`)",
+            show_default="a worker in each process",
         ),
     ] = False,
 ) -> None:
-    """Migrate the database, create an account on first start, and serve the API (and a worker)."""
+    """Migrate the database, create an account on first start, and serve the API (and a worker).
+
+    Logs go to stderr: an access line per request (VANTIO_ACCESS_LOG=false turns it off), as text
+    or, with VANTIO_LOG_FORMAT=json, one JSON object per line."""
+    from vantio.cli import serving
+    from vantio.observability.logs import logging_config
+
     settings = get_settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
+    if reason := serving.refusal(settings, workers):
+        typer.secho(reason, fg="red", err=True)
+        raise typer.Exit(2)
+    for warning in serving.warnings(settings, workers):
+        typer.secho(warning, fg="yellow", err=True)
     migrate.upgrade(settings)
     secret = asyncio.run(_bootstrap())
     if secret:
@@ -51,18 +88,18 @@ def serve(
         )
         typer.secho(f"  {link}", bold=True)
         typer.echo("The link works once (or run `vantio admin create --email EMAIL`).")
-    from vantio.app import create_app
-    from vantio.worker.process import run_in_app
-
-    server_app = create_app(settings)
-    if not no_worker:
-        run_in_app(server_app)
+    serving.prepare_processes(settings, workers=workers, in_process_worker=not no_worker)
     uvicorn.run(
-        server_app,
+        "vantio.cli.serving:server_app",
+        factory=True,
         host=settings.host,
         port=settings.port,
-        log_level="info",
-        access_log=False,
+        workers=workers,
+        **serving.uvicorn_options(),
+        log_config=logging_config(settings.log_format),
+        access_log=False,  # vantio.access logs each request (request id, route, duration)
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -73,12 +110,12 @@ def worker(
     ] = None,
 ) -> None:
     """Run the background worker (webhook deliveries, periodic jobs) until SIGTERM or SIGINT."""
-    import logging
+    import logging.config
 
+    from vantio.observability.logs import logging_config
     from vantio.worker.process import run_worker_process
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per delivery is noise
+    logging.config.dictConfig(logging_config(get_settings().log_format))
 
     async def run() -> None:
         async with _runtime() as runtime:
@@ -188,6 +225,22 @@ def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate"
     typer.echo(
         "Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="The new file to write the copy to")],
+) -> None:
+    """Copy the SQLite database to PATH while the server runs (PostgreSQL: use pg_dump)."""
+    from vantio.cli.backup import BackupRefused
+    from vantio.cli.backup import backup as copy_database
+
+    try:
+        source = copy_database(get_settings(), path)
+    except BackupRefused as refused:
+        typer.secho(str(refused), fg="red", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Backed up {source} to {path} ({path.stat().st_size} bytes).")
 
 
 @app.command()

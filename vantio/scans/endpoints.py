@@ -41,15 +41,34 @@ _DEVICE_COOKIE_PREFIX = f"{DEVICE_COOKIE}="
 _DEVICE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 _DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
 _HTML = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")]
-_NOT_FOUND_PAGE = (
-    b"<!doctype html><html><head><meta charset='utf-8'><title>Poster not found</title></head>"
-    b"<body><h1>This poster's link is not valid</h1><p>The QR code may be old or mistyped.</p>"
-    b"</body></html>"
+
+
+def _page(title: str, heading: str, text: str) -> bytes:
+    """A small page a customer meets on a phone: readable without zoom, no external asset."""
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{title}</title><style>"
+        "body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;"
+        "background:#f6f7f9;color:#1f2933;font:16px/1.5 system-ui,-apple-system,'Segoe UI',"
+        "Roboto,sans-serif}main{max-width:28rem;margin:1.5rem;padding:2rem 1.5rem;"
+        "background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.12);"
+        "text-align:center}h1{font-size:1.35rem;margin:0 0 .75rem}p{margin:0;color:#52606d}"
+        "@media (prefers-color-scheme:dark){body{background:#111417;color:#e4e7eb}"
+        "main{background:#1c2127}p{color:#9aa5b1}}"
+        f"</style></head><body><main><h1>{heading}</h1><p>{text}</p></main></body></html>"
+    ).encode()
+
+
+_NOT_FOUND_PAGE = _page(
+    "Poster not found",
+    "This poster's link is not valid",
+    "The QR code may be old or mistyped. Ask the person who shared it for a new one.",
 )
-_UNAVAILABLE_PAGE = (
-    b"<!doctype html><html><head><meta charset='utf-8'><title>Please try again</title></head>"
-    b"<body><h1>We could not record your scan</h1><p>Please scan the code again in a moment."
-    b"</p></body></html>"
+_UNAVAILABLE_PAGE = _page(
+    "Please try again",
+    "We could not record your scan",
+    "Please scan the code again in a moment.",
 )
 
 

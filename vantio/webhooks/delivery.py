@@ -21,6 +21,7 @@ from vantio.config import Settings
 from vantio.db import repository
 from vantio.kit.ids import new_id
 from vantio.kit.time import isoformat, utc_now
+from vantio.observability.metrics import WEBHOOK_DELIVERIES
 from vantio.webhooks import dispatch, signing, ssrf
 from vantio.webhooks import service as webhook_service
 from vantio.webhooks.models import WebhookAttempt, WebhookEndpoint
@@ -202,6 +203,9 @@ async def record_outcome(
     next_retry_at: datetime | None = None
     if not outcome.succeeded and outcome.retryable and attempt <= len(schedule):
         next_retry_at = now + timedelta(seconds=schedule[attempt - 1])
+    WEBHOOK_DELIVERIES.labels(
+        "succeeded" if outcome.succeeded else "retrying" if next_retry_at else "failed"
+    ).inc()
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None:
         return None  # deleted while we were sending
