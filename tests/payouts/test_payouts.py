@@ -75,6 +75,7 @@ async def test_groups_pending_earnings_per_ambassador_and_respects_the_minimum(a
             "currency": "USD",
             "pending_amount": 300,
             "reason": "below_minimum",
+            "payable_at": None,
         }
     ]
     for earning in (first, second):
@@ -248,7 +249,9 @@ async def test_list_filters_get_and_csv(api: Api) -> None:
     assert (await api.get("/api/v1/payouts", program_id="user_1")).status_code == 400
 
     one = await api.ok("GET", f"/api/v1/payouts/{maya_payout['id']}")
+    lines = one.pop("lines")
     assert one == {**maya_payout, "updated_at": one["updated_at"]}
+    assert sum(line["amount"] for line in lines) == maya_payout["amount"]
 
     response = await api.get(f"/api/v1/payouts/{maya_payout['id']}.csv")
     assert response.status_code == 200

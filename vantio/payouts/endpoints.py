@@ -12,7 +12,9 @@ from vantio.kit.schemas import ProgramId, UserId
 from vantio.payouts import service
 from vantio.payouts.schemas import (
     PayoutCreate,
+    PayoutDetail,
     PayoutId,
+    PayoutLine,
     PayoutList,
     PayoutOut,
     PayoutRun,
@@ -93,10 +95,24 @@ async def export_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> Res
     )
 
 
-@router.get("/{id}", response_model=PayoutOut)
-async def get_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> PayoutOut:
-    """Retrieve a payout."""
-    return PayoutOut.of(await service.get_payout_or_raise(session, auth, payout_id=id))
+@router.get("/{id}", response_model=PayoutDetail)
+async def get_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> PayoutDetail:
+    """Retrieve a payout with its lines: each earning, and each clawback it nets off."""
+    payout = await service.get_payout_or_raise(session, auth, payout_id=id)
+    lines = await service.list_lines(session, auth, payout=payout)
+    return PayoutDetail(
+        **PayoutOut.of(payout).model_dump(),
+        lines=[
+            PayoutLine(
+                earning_id=earning.id,
+                amount=line.amount,
+                type=earning.type,
+                reverses=earning.reverses,
+                active=bool(line.active) or payout.status == "failed",
+            )
+            for line, earning in lines
+        ],
+    )
 
 
 @router.put("/{id}", response_model=PayoutOut, responses=errors(409))

@@ -23,6 +23,12 @@ class Payout(TenantMixin, UpdatedMixin, Base):
     earnings_count: Mapped[int] = mapped_column(Integer)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # How it is paid (a PayoutMethod): `manual` (the owner pays), a payout file (`paypal`, `wise`,
+    # `sepa`: one file per run), or `voucher_credit` (store credit: `voucher_id`).
+    method: Mapped[str] = mapped_column(String(16), default="manual")
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    voucher_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class PayoutEarning(Base):

@@ -2,9 +2,10 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,8 +53,13 @@ async def create_payouts(
     student_id: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> PayoutRunResult:
-    """Group each ambassador's pending earnings (per currency) into a payout once they reach
-    the program's `minimum_payout`; the earnings move to `processing`."""
+    """Group each ambassador's payable earnings (per currency) into a payout once they reach
+    the program's `minimum_payout`; the earnings move to `processing`.
+
+    Earnings on hold wait (`skipped`, reason `on_hold`); pending clawbacks are netted off, in
+    order, as far as the positive earnings allow: a payout never goes below zero, and the part
+    of a clawback it cannot absorb carries to the next run as a new pending clawback.
+    """
     program = await program_service.get_program_or_raise(session, auth, program_id=program_id)
     if student_id is not None:
         user = await user_service.get_user(session, auth, user_id=student_id)
@@ -64,28 +70,87 @@ async def create_payouts(
     earnings = await _claimable_earnings(
         session, auth, program_id=program.id, student_id=student_id
     )
+    now = utc_now()
     groups: dict[tuple[str, str], list[Earning]] = {}
     for earning in earnings:
         groups.setdefault((earning.student_id, earning.currency), []).append(earning)
     result = PayoutRunResult()
     for (student, currency), members in sorted(groups.items()):
-        total = sum(earning.amount for earning in members)
-        if total < program.minimum_payout:
+        held = [e for e in members if e.amount > 0 and _payable_at(e) > now]
+        if held:
             result.skipped.append(
-                Skipped(student_id=student, currency=currency, pending_amount=total)
+                Skipped(
+                    student_id=student,
+                    currency=currency,
+                    pending_amount=sum(e.amount for e in held),
+                    reason="on_hold",
+                    payable_at=min(_payable_at(e) for e in held),
+                )
+            )
+        plan = plan_netting(
+            positives=[e.amount for e in members if e.amount > 0 and _payable_at(e) <= now],
+            clawbacks=[e.amount for e in members if e.amount < 0],
+        )
+        clawbacks = [e for e in members if e.amount < 0]
+        if plan.gross == 0:
+            if clawbacks:
+                result.skipped.append(
+                    Skipped(
+                        student_id=student,
+                        currency=currency,
+                        pending_amount=sum(e.amount for e in clawbacks),
+                        reason="negative_balance",
+                    )
+                )
+            continue
+        if plan.net < program.minimum_payout:
+            result.skipped.append(
+                Skipped(student_id=student, currency=currency, pending_amount=plan.net)
             )
             continue
+        taken = [e for e in members if e.amount > 0 and _payable_at(e) <= now]
+        for clawback, keep in zip(clawbacks, plan.taken, strict=False):
+            if keep == 0:
+                break
+            if keep != clawback.amount:
+                await earning_service.split_clawback(session, auth, clawback=clawback, keep=keep)
+            taken.append(clawback)
         payout = await _create_payout(
             session,
             auth,
             program_id=program.id,
             student_id=student,
             currency=currency,
-            earnings=members,
+            earnings=taken,
             metadata=metadata or {},
         )
         result.payouts.append(payout)
     return result
+
+
+@dataclass(frozen=True)
+class Netting:
+    gross: int
+    taken: list[int]  # per clawback, in order: the (negative) part this payout nets off
+
+    @property
+    def net(self) -> int:
+        return self.gross + sum(self.taken)
+
+
+def plan_netting(*, positives: list[int], clawbacks: list[int]) -> Netting:
+    """How much of each clawback (in order) the positive earnings absorb, never below zero."""
+    gross = sum(positives)
+    room, taken = gross, []
+    for clawback in clawbacks:
+        part = min(room, -clawback)
+        taken.append(-part)
+        room -= part
+    return Netting(gross=gross, taken=taken)
+
+
+def _payable_at(earning: Earning) -> datetime:
+    return earning.payable_at or earning.created_at
 
 
 async def _claimable_earnings(
@@ -131,6 +196,7 @@ async def _create_payout(
         currency=currency,
         status=PayoutStatus.PROCESSING,
         earnings_count=len(earnings),
+        method="manual",
         metadata_=metadata_rules.check(dict(metadata)),
     )
     session.add(payout)
@@ -195,10 +261,11 @@ async def list_payouts(
 async def list_payout_earnings(
     session: AsyncSession, auth: AuthContext, *, payout: Payout, for_update: bool = False
 ) -> Sequence[Earning]:
+    """The earnings the payout holds (live lines: a reversed earning has left it)."""
     query = (
         repository.scoped(Earning, auth)
         .join(PayoutEarning, PayoutEarning.earning_id == Earning.id)
-        .where(PayoutEarning.payout_id == payout.id)
+        .where(PayoutEarning.payout_id == payout.id, PayoutEarning.active.is_(True))
         .order_by(Earning.id)
     )
     if for_update:
@@ -265,6 +332,53 @@ async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout)
     await _emit(
         session, auth, EventType.PAYOUT_FAILED, payout, previous_status=PayoutStatus.PROCESSING
     )
+
+
+async def release_earning(session: AsyncSession, auth: AuthContext, *, earning: Earning) -> None:
+    """Take an earning out of the live payout holding it (before a reversal). If the payout
+    would go below zero (it netted clawbacks against this earning), its clawbacks go back to
+    pending too: they carry to the next run."""
+    row = (
+        await session.scalars(
+            select(PayoutEarning).where(
+                PayoutEarning.earning_id == earning.id, PayoutEarning.active.is_(True)
+            )
+        )
+    ).first()
+    if row is None:
+        return
+    payout = await get_payout_or_raise(session, auth, payout_id=row.payout_id, for_update=True)
+    if payout.status != PayoutStatus.PROCESSING:
+        return
+    await _drop_line(payout, row)
+    if payout.amount < 0:
+        for other in await list_payout_earnings(session, auth, payout=payout, for_update=True):
+            if other.amount < 0 and other.status == EarningStatus.PROCESSING:
+                line = await session.get(PayoutEarning, (payout.id, other.id))
+                if line is not None and line.active:
+                    await _drop_line(payout, line)
+                    await earning_service.release(session, auth, earning=other)
+    payout.updated_at = utc_now()
+    await session.flush()
+
+
+async def _drop_line(payout: Payout, line: PayoutEarning) -> None:
+    line.active = None
+    payout.amount -= line.amount
+    payout.earnings_count -= 1
+
+
+async def list_lines(
+    session: AsyncSession, auth: AuthContext, *, payout: Payout
+) -> list[tuple[PayoutEarning, Earning]]:
+    """The payout's lines (earnings and netted clawbacks), each with the amount it counted."""
+    query = (
+        select(PayoutEarning, Earning)
+        .join(Earning, PayoutEarning.earning_id == Earning.id)
+        .where(repository.owned_by(Earning, auth), PayoutEarning.payout_id == payout.id)
+        .order_by(Earning.amount.desc(), Earning.id)
+    )
+    return [(line, earning) for line, earning in (await session.execute(query)).all()]
 
 
 async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> User:
