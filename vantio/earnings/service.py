@@ -413,7 +413,13 @@ async def claw_back(
     now = utc_now()
     earning.reversed_at, earning.reversal_reason, earning.updated_at = now, reason, now
     clawback = await _new_clawback(
-        session, auth, of=earning, amount=-earning.amount, reason=reason, now=now
+        session,
+        auth,
+        source=earning,
+        reverses=earning.id,
+        amount=-earning.amount,
+        reason=reason,
+        now=now,
     )
     await _emit(session, auth, EventType.EARNING_CLAWBACK_CREATED, clawback)
     return clawback
@@ -428,15 +434,15 @@ async def split_clawback(
         raise ValueError(f"cannot keep {keep} of a clawback of {clawback.amount}")
     rest = clawback.amount - keep
     clawback.amount = keep
-    now = utc_now()
     carried = await _new_clawback(
         session,
         auth,
-        of=None,
+        source=clawback,
+        reverses=clawback.reverses,
         amount=rest,
         reason=clawback.reversal_reason or "",
-        now=now,
-        like=clawback,
+        now=utc_now(),
+        carried_from=clawback.id,
     )
     return carried
 
@@ -445,17 +451,13 @@ async def _new_clawback(
     session: AsyncSession,
     auth: AuthContext,
     *,
-    of: Earning | None,
+    source: Earning,
+    reverses: str | None,
     amount: int,
     reason: str,
     now: datetime,
-    like: Earning | None = None,
+    carried_from: str | None = None,
 ) -> Earning:
-    source = of or like
-    assert source is not None
-    metadata: dict[str, Any] = {}
-    if like is not None:
-        metadata["carried_from"] = like.id
     clawback = Earning(
         id=new_id("earn"),
         account_id=auth.account_id,
@@ -466,12 +468,12 @@ async def _new_clawback(
         amount=amount,
         currency=source.currency,
         type=CLAWBACK,
-        description=f"Clawback of {of.id}: {reason}" if of else source.description,
+        description=f"Clawback of {reverses}: {reason}",
         status=EarningStatus.PENDING,
-        reverses=of.id if of else like.reverses if like else None,
+        reverses=reverses,
         reversal_reason=reason,
         payable_at=now,
-        metadata_=metadata,
+        metadata_={"carried_from": carried_from} if carried_from else {},
         created_at=now,
         updated_at=now,
     )
