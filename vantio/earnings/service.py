@@ -139,15 +139,17 @@ async def create_earning(
         created_at=now,
         updated_at=now,
     )
-    session.add(earning)
+    await session.flush()  # the referral's change, before the savepoint that may roll back
+    program_id, external_id = program.id, data.external_id
     try:
         async with session.begin_nested():
+            session.add(earning)
             await session.flush()
     except IntegrityError as exc:
-        if data.external_id is None or not is_unique_violation(exc):
+        if external_id is None or not is_unique_violation(exc):
             raise
         # Another request inserted the same conversion meanwhile: the unique index decided.
-        await _refuse_duplicate(session, auth, program_id=program.id, external_id=data.external_id)
+        await _refuse_duplicate(session, auth, program_id=program_id, external_id=external_id)
         raise
     await _emit(session, auth, EventType.EARNING_CREATED, earning)
     return earning
