@@ -26,6 +26,7 @@ FIELDS = {
     "hold_days",
     "commission_months",
     "commission_cap",
+    "payout_sender",
     "metadata",
     "created_at",
     "updated_at",

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
@@ -63,3 +63,19 @@ class ScheduledPayoutRun(Base):
     period: Mapped[str] = mapped_column(String(16))
     payouts_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class PayoutAccount(TenantMixin, UpdatedMixin, Base):
+    """How one ambassador is paid: PayPal (an email) or a bank account (IBAN, BIC, holder).
+
+    `details` is sealed (`vantio/payouts/sealing.py`); `label` is what a list may show (the
+    method and a masked account) without opening it.
+    """
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (UniqueConstraint("student_id"),)
+
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[str] = mapped_column(String(16))  # paypal | bank
+    label: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)

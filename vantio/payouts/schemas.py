@@ -1,7 +1,9 @@
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field, model_validator
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from vantio.kit.schemas import Create, Metadata, ProgramId, Strict, Timestamp, UserId, prefixed
 from vantio.payouts.models import Payout
@@ -15,10 +17,83 @@ class PayoutStatus(StrEnum):
     FAILED = "failed"
 
 
+# How a run pays: `manual` (the owner pays each payout; the default), or one payout file per run
+# (`paypal`: PayPal Payouts CSV; `wise`: Wise bulk-payment CSV; `sepa`: pain.001 XML, EUR).
+PayoutMethod = Literal["manual", "paypal", "wise", "sepa"]
+
+
 class PayoutCreate(Create):
     program_id: ProgramId
     student_id: UserId | None = None
+    method: PayoutMethod = "manual"
     metadata: Metadata | None = None
+
+
+class PayoutDetailsIn(Strict):
+    """How an ambassador is paid: `paypal` with `paypal_email`, or `bank` with `iban`, `bic`
+    and `account_holder` (the IBAN's checksum and country format and the BIC are checked)."""
+
+    method: Literal["paypal", "bank"]
+    paypal_email: EmailStr | None = None
+    iban: Annotated[str, Field(max_length=42)] | None = None
+    bic: Annotated[str, Field(max_length=11)] | None = None
+    account_holder: Annotated[str, Field(min_length=1, max_length=70)] | None = None
+
+    @model_validator(mode="after")
+    def complete_for_its_method(self) -> "PayoutDetailsIn":
+        if self.method == "paypal":
+            if self.paypal_email is None:
+                raise ValueError("paypal_email: required for the paypal method")
+            if self.iban or self.bic or self.account_holder:
+                raise ValueError("iban, bic, account_holder: only for the bank method")
+            return self
+        if self.paypal_email is not None:
+            raise ValueError("paypal_email: only for the paypal method")
+        if not (self.iban and self.bic and self.account_holder):
+            raise ValueError("iban, bic and account_holder: all required for the bank method")
+        try:
+            self.iban = IBAN(self.iban).compact
+        except SchwiftyException as error:
+            raise ValueError(f"iban: {error}") from None
+        try:
+            self.bic = str(BIC(self.bic))
+        except SchwiftyException as error:
+            raise ValueError(f"bic: {error}") from None
+        return self
+
+
+class PayoutDetailsOut(BaseModel):
+    """An ambassador's payout details as the API shows them: the IBAN masked."""
+
+    student_id: str
+    method: Literal["paypal", "bank"]
+    paypal_email: str | None
+    iban_last4: str | None
+    bic: str | None
+    account_holder: str | None
+    updated_at: Timestamp
+
+
+class PayoutDetailsDeleted(BaseModel):
+    student_id: str
+    deleted: Literal[True] = True
+
+
+class ReconcileItem(BaseModel):
+    payout_id: str
+    status: Literal["paid", "failed"]
+    reason: str | None = None
+
+
+class ReconcileRequest(Strict):
+    items: Annotated[list[ReconcileItem], Field(min_length=1, max_length=1000)]
+
+
+class ReconcileResult(BaseModel):
+    paid: list[str]
+    failed: list[str]
+    unchanged: list[str] = Field(description="Already in the status given")
+    unmatched: list[str] = Field(description="References or rows that name no payout of the run")
 
 
 class PayoutUpdate(Strict):
@@ -96,6 +171,7 @@ class Skipped(BaseModel):
 
 
 class PayoutRun(BaseModel):
+    run_id: str | None = Field(description="`prun_...`: the payouts' run (its file, if any)")
     payouts: list[PayoutOut]
     skipped: list[Skipped]
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.kit.workflow import Workflow
+from vantio.payouts import details, files
 from vantio.payouts.errors import PayoutConflict, PayoutEarningsChanged
 from vantio.payouts.models import Payout, PayoutEarning
 from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate, Skipped
@@ -41,8 +42,12 @@ WORKFLOW = Workflow(
 
 @dataclass
 class PayoutRunResult:
+    run_id: str | None = None
     payouts: list[Payout] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+FILE_METHODS = {"paypal": "paypal", "wise": "bank", "sepa": "bank"}  # run method → details
 
 
 async def create_payouts(
@@ -52,6 +57,7 @@ async def create_payouts(
     program_id: str,
     student_id: str | None = None,
     metadata: dict[str, Any] | None = None,
+    method: str = "manual",
 ) -> PayoutRunResult:
     """Group each ambassador's payable earnings (per currency) into a payout once they reach
     the program's `minimum_payout`; the earnings move to `processing`.
@@ -67,6 +73,8 @@ async def create_payouts(
             raise NotFound(f"No user with id {student_id}", details={"field": "student_id"})
         if user.program_id != program.id:
             raise FieldError("student_id", "is not an ambassador of this program")
+    if method == "sepa" and not program.payout_sender:
+        raise FieldError("method", "a SEPA run needs the program's payout_sender (name, iban, bic)")
     earnings = await _claimable_earnings(
         session, auth, program_id=program.id, student_id=student_id
     )
@@ -74,7 +82,12 @@ async def create_payouts(
     groups: dict[tuple[str, str], list[Earning]] = {}
     for earning in earnings:
         groups.setdefault((earning.student_id, earning.currency), []).append(earning)
-    result = PayoutRunResult()
+    accounts: dict[str, tuple[str, dict[str, Any]]] = {}
+    if method in FILE_METHODS:
+        accounts = await details.details_of(
+            session, auth, student_ids=(student for student, _ in groups)
+        )
+    result = PayoutRunResult(run_id=new_id("prun"))
     for (student, currency), members in sorted(groups.items()):
         held = [e for e in members if e.amount > 0 and _payable_at(e) > now]
         if held:
@@ -108,6 +121,18 @@ async def create_payouts(
                 Skipped(student_id=student, currency=currency, pending_amount=plan.net)
             )
             continue
+        if method in FILE_METHODS:
+            reason = _cannot_pay(method, currency, accounts.get(student))
+            if reason is not None:
+                result.skipped.append(
+                    Skipped(
+                        student_id=student,
+                        currency=currency,
+                        pending_amount=plan.net,
+                        reason=reason,
+                    )
+                )
+                continue
         taken = [e for e in members if e.amount > 0 and _payable_at(e) <= now]
         for clawback, keep in zip(clawbacks, plan.taken, strict=False):
             if keep == 0:
@@ -123,9 +148,21 @@ async def create_payouts(
             currency=currency,
             earnings=taken,
             metadata=metadata or {},
+            method=method,
+            run_id=result.run_id,
         )
         result.payouts.append(payout)
     return result
+
+
+def _cannot_pay(
+    method: str, currency: str, account: tuple[str, dict[str, Any]] | None
+) -> Literal["missing_payout_details", "unsupported_currency"] | None:
+    if account is None or account[0] != FILE_METHODS[method]:
+        return "missing_payout_details"
+    if method == "sepa" and currency != "EUR":
+        return "unsupported_currency"
+    return None
 
 
 @dataclass(frozen=True)
@@ -185,6 +222,8 @@ async def _create_payout(
     currency: str,
     earnings: list[Earning],
     metadata: dict[str, Any],
+    method: str = "manual",
+    run_id: str | None = None,
 ) -> Payout:
     payout = Payout(
         id=new_id("payout"),
@@ -196,7 +235,8 @@ async def _create_payout(
         currency=currency,
         status=PayoutStatus.PROCESSING,
         earnings_count=len(earnings),
-        method="manual",
+        method=method,
+        run_id=run_id,
         metadata_=metadata_rules.check(dict(metadata)),
     )
     session.add(payout)
@@ -379,6 +419,140 @@ async def list_lines(
         .order_by(Earning.amount.desc(), Earning.id)
     )
     return [(line, earning) for line, earning in (await session.execute(query)).all()]
+
+
+# -- payout files and reconciliation -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutFile:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+async def run_payouts(session: AsyncSession, auth: AuthContext, *, run_id: str) -> list[Payout]:
+    query = repository.filter_by(repository.scoped(Payout, auth), Payout, run_id=run_id)
+    payouts = list((await session.scalars(query.order_by(Payout.id))).all())
+    if not payouts:
+        raise NotFound(f"No payout run with id {run_id}")
+    return payouts
+
+
+async def run_file(
+    session: AsyncSession, auth: AuthContext, *, run_id: str, currency: str | None = None
+) -> PayoutFile:
+    """The run's payout file: its payouts still `processing` with an amount to send."""
+    payouts = await run_payouts(session, auth, run_id=run_id)
+    method = payouts[0].method
+    if method not in FILE_METHODS:
+        raise FieldError("id", f"run {run_id} is paid by hand ({method}): it has no payout file")
+    due = [
+        p
+        for p in payouts
+        if p.status == PayoutStatus.PROCESSING
+        and p.amount > 0
+        and (currency is None or p.currency == currency)
+    ]
+    currencies = sorted({p.currency for p in due})
+    if len(currencies) > 1:
+        raise FieldError(
+            "currency",
+            f"one currency per file: choose one of {', '.join(currencies)}",
+        )
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=payouts[0].program_id
+    )
+    opened = await details.details_of(session, auth, student_ids=(p.student_id for p in due))
+    items = []
+    for payout in due:
+        user = await ambassador_of(session, auth, payout=payout)
+        account = opened.get(payout.student_id)
+        if account is None or account[0] != FILE_METHODS[method]:
+            continue  # details removed since the run: the payout stays processing
+        items.append(
+            files.Item(
+                payout_id=payout.id,
+                amount=payout.amount,
+                currency=payout.currency,
+                name=f"{user.first_name} {user.last_name}",
+                email=user.email,
+                details=account[1],
+            )
+        )
+    note = f"{program.name} payout"
+    if method == "paypal":
+        text = files.paypal_csv(items, note=note)
+        return PayoutFile(f"{run_id}-paypal.csv", "text/csv; charset=utf-8", text.encode())
+    if method == "wise":
+        text = files.wise_csv(items, note=note)
+        return PayoutFile(f"{run_id}-wise.csv", "text/csv; charset=utf-8", text.encode())
+    if not items:
+        raise FieldError("id", f"run {run_id} has nothing left to send")
+    xml = files.sepa_xml(items, sender=program.payout_sender or {}, note=note, on=utc_now().date())
+    return PayoutFile(f"{run_id}-sepa.xml", "application/xml", xml)
+
+
+@dataclass
+class Reconciled:
+    paid: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+async def reconcile(
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    run_id: str,
+    outcomes: list[tuple[str, str | None, str | None]],
+) -> Reconciled:
+    """Apply each (reference, paid|failed|None, reason) to the run's payout it names. A failed
+    payout's earnings return to `pending`: payable by the next run."""
+    payouts = {p.id: p for p in await run_payouts(session, auth, run_id=run_id)}
+    done = Reconciled()
+    for ref, status, reason in outcomes:
+        payout = _match(payouts, ref)
+        if payout is None:
+            done.unmatched.append(ref)
+            continue
+        payout = await get_payout_or_raise(session, auth, payout_id=payout.id, for_update=True)
+        if status is None or payout.status != PayoutStatus.PROCESSING:
+            done.unchanged.append(payout.id)
+            continue
+        if status == PayoutStatus.PAID:
+            await _mark_paid(session, auth, payout)
+            done.paid.append(payout.id)
+        else:
+            await fail_and_release(session, auth, payout=payout, reason=reason)
+            done.failed.append(payout.id)
+    return done
+
+
+async def fail_and_release(
+    session: AsyncSession, auth: AuthContext, *, payout: Payout, reason: str | None
+) -> None:
+    """The provider could not pay it: the payout fails and its earnings are payable again."""
+    held = list(await list_payout_earnings(session, auth, payout=payout, for_update=True))
+    payout.failure_reason = reason[:500] if reason else None
+    await _mark_failed(session, auth, payout)
+    for earning in held:
+        if earning.status == EarningStatus.FAILED:
+            await earning_service.change_status(
+                session, auth, earning=earning, status=EarningStatus.PENDING
+            )
+
+
+def _match(payouts: dict[str, Payout], ref: str) -> Payout | None:
+    ref = ref.strip()
+    if not ref:
+        return None
+    for payout_id, payout in payouts.items():
+        short = files.reference(payout_id)
+        if ref in (payout_id, short) or short in ref:
+            return payout
+    return None
 
 
 async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> User:

@@ -34,6 +34,7 @@ def to_out(program: Program) -> ProgramOut:
         hold_days=program.hold_days,
         commission_months=program.commission_months,
         commission_cap=program.commission_cap,
+        payout_sender=program.payout_sender,
         metadata=program.metadata_,
         created_at=program.created_at,
         updated_at=program.updated_at,

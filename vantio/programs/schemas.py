@@ -2,6 +2,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import (
@@ -81,6 +83,26 @@ class CommissionCap(Strict):
     period: Literal["day", "week", "month"]
 
 
+class PayoutSender(Strict):
+    """The account a SEPA payout file (pain.001) pays from."""
+
+    name: Annotated[str, Field(min_length=1, max_length=70)]
+    iban: Annotated[str, Field(min_length=15, max_length=42)]
+    bic: Annotated[str, Field(min_length=8, max_length=11)]
+
+    @model_validator(mode="after")
+    def valid_bank_account(self) -> "PayoutSender":
+        try:
+            self.iban = IBAN(self.iban).compact
+        except SchwiftyException as error:
+            raise ValueError(f"iban: {error}") from None
+        try:
+            self.bic = str(BIC(self.bic))
+        except SchwiftyException as error:
+            raise ValueError(f"bic: {error}") from None
+        return self
+
+
 HoldDays = Annotated[int, Field(ge=0, le=365)]
 CommissionMonths = Annotated[int, Field(ge=1, le=120)]
 
@@ -101,6 +123,7 @@ class ProgramCreate(Create):
     hold_days: HoldDays = 0
     commission_months: CommissionMonths | None = None
     commission_cap: CommissionCap | None = None
+    payout_sender: PayoutSender | None = None
     metadata: Metadata | None = None
 
 
@@ -114,6 +137,7 @@ class ProgramUpdate(Update):
             "brand_color",
             "commission_months",
             "commission_cap",
+            "payout_sender",
         }
     )
 
@@ -132,6 +156,7 @@ class ProgramUpdate(Update):
     hold_days: HoldDays | None = None
     commission_months: CommissionMonths | None = None
     commission_cap: CommissionCap | None = None
+    payout_sender: PayoutSender | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -155,6 +180,7 @@ class ProgramOut(BaseModel):
     hold_days: int
     commission_months: int | None
     commission_cap: CommissionCap | None
+    payout_sender: PayoutSender | None
     metadata: dict[str, Any]
     created_at: Timestamp
     updated_at: Timestamp

@@ -43,6 +43,7 @@ async def create_program(
         hold_days=data.hold_days,
         commission_months=data.commission_months,
         commission_cap=data.commission_cap.model_dump() if data.commission_cap else None,
+        payout_sender=data.payout_sender.model_dump() if data.payout_sender else None,
         metadata_=data.metadata or {},
     )
     session.add(program)
