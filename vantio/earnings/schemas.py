@@ -53,7 +53,8 @@ class EarningCreate(Create):
 
 
 class EarningReverse(Create):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    # Required (checked once the earning is found, so a stranger's id answers 404 first).
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
 
 class EarningUpdate(Update):

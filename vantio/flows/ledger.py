@@ -13,15 +13,18 @@ from vantio.auth.context import AuthContext
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningStatus
+from vantio.errors import FieldError
 from vantio.payouts import service as payout_service
 
 
 async def reverse_earning(
-    session: AsyncSession, auth: AuthContext, *, earning_id: str, reason: str
+    session: AsyncSession, auth: AuthContext, *, earning_id: str, reason: str | None
 ) -> earning_service.Reversal:
     earning = await earning_service.get_earning_or_raise(
         session, auth, earning_id=earning_id, for_update=True
     )
+    if not reason:
+        raise FieldError("reason", "required: why the earning is reversed")
     return await reverse(session, auth, earning=earning, reason=reason)
 
 

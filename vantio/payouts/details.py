@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.errors import NotFound
+from vantio.errors import FieldError
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
 from vantio.payouts import sealing
@@ -20,6 +20,8 @@ async def set_details(
     session: AsyncSession, auth: AuthContext, *, student_id: str, data: PayoutDetailsIn
 ) -> PayoutAccount:
     await user_service.get_user_or_raise(session, auth, user_id=student_id)
+    if data.method is None:
+        raise FieldError("method", "required: paypal or bank")
     details = data.model_dump(exclude_none=True, exclude={"method"})
     account = await _account(session, auth, student_id=student_id)
     if account is None:
@@ -38,20 +40,20 @@ async def set_details(
     return account
 
 
-async def get_details_or_raise(
+async def get_details(
     session: AsyncSession, auth: AuthContext, *, student_id: str
-) -> PayoutAccount:
+) -> PayoutAccount | None:
+    """The ambassador's payout details, None when they gave none (404: no such ambassador)."""
     await user_service.get_user_or_raise(session, auth, user_id=student_id)
-    account = await _account(session, auth, student_id=student_id)
-    if account is None:
-        raise NotFound(f"User {student_id} has no payout details")
-    return account
+    return await _account(session, auth, student_id=student_id)
 
 
 async def delete_details(session: AsyncSession, auth: AuthContext, *, student_id: str) -> None:
-    account = await get_details_or_raise(session, auth, student_id=student_id)
-    await session.delete(account)
-    await session.flush()
+    """Remove them; removing none is not an error (the outcome is the same)."""
+    account = await get_details(session, auth, student_id=student_id)
+    if account is not None:
+        await session.delete(account)
+        await session.flush()
 
 
 async def details_of(
@@ -68,7 +70,9 @@ async def details_of(
     }
 
 
-def to_out(account: PayoutAccount) -> PayoutDetailsOut:
+def to_out(account: PayoutAccount | None, *, student_id: str) -> PayoutDetailsOut:
+    if account is None:
+        return PayoutDetailsOut(student_id=student_id, method=None)
     details = sealing.open_sealed(account.details)
     iban = details.get("iban")
     return PayoutDetailsOut(

@@ -175,6 +175,7 @@ async def reconcile(
     session: SessionDep, auth: AuthDep, id: RunId, body: ReconcileRequest
 ) -> ReconcileResult:
     """Mark the run's payouts paid or failed; a failed one's earnings become payable again."""
+    await service.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
     done = await service.reconcile(
         session,
         auth,
@@ -195,6 +196,7 @@ async def upload_results(
     session: SessionDep, auth: AuthDep, id: RunId, request: Request
 ) -> ReconcileResult:
     """Reconcile the run from the provider's result CSV (PayPal's payouts report, Wise's export)."""
+    await service.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     try:
         rows = files.read_results(text)
@@ -217,7 +219,8 @@ details_router = APIRouter(prefix="/users", tags=["Payouts"], route_class=Referr
 @details_router.get("/{id}/payout_details", response_model=PayoutDetailsOut)
 async def get_payout_details(session: SessionDep, auth: AuthDep, id: UserId) -> PayoutDetailsOut:
     """Retrieve how an ambassador is paid (the IBAN masked)."""
-    return details.to_out(await details.get_details_or_raise(session, auth, student_id=id))
+    account = await details.get_details(session, auth, student_id=id)
+    return details.to_out(account, student_id=id)
 
 
 @details_router.put("/{id}/payout_details", response_model=PayoutDetailsOut)
@@ -226,7 +229,7 @@ async def set_payout_details(
 ) -> PayoutDetailsOut:
     """Set how an ambassador is paid: a PayPal email, or an IBAN, BIC and account holder."""
     account = await details.set_details(session, auth, student_id=id, data=body)
-    return details.to_out(account)
+    return details.to_out(account, student_id=id)
 
 
 @details_router.delete("/{id}/payout_details", response_model=PayoutDetailsDeleted)

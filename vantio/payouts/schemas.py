@@ -33,7 +33,8 @@ class PayoutDetailsIn(Strict):
     """How an ambassador is paid: `paypal` with `paypal_email`, or `bank` with `iban`, `bic`
     and `account_holder` (the IBAN's checksum and country format and the BIC are checked)."""
 
-    method: Literal["paypal", "bank"]
+    # Required (checked once the ambassador is found, so a stranger's id answers 404 first).
+    method: Literal["paypal", "bank"] | None = None
     paypal_email: EmailStr | None = None
     iban: Annotated[str, Field(max_length=42)] | None = None
     bic: Annotated[str, Field(max_length=11)] | None = None
@@ -41,6 +42,8 @@ class PayoutDetailsIn(Strict):
 
     @model_validator(mode="after")
     def complete_for_its_method(self) -> "PayoutDetailsIn":
+        if self.method is None:
+            return self
         if self.method == "paypal":
             if self.paypal_email is None:
                 raise ValueError("paypal_email: required for the paypal method")
@@ -63,15 +66,16 @@ class PayoutDetailsIn(Strict):
 
 
 class PayoutDetailsOut(BaseModel):
-    """An ambassador's payout details as the API shows them: the IBAN masked."""
+    """An ambassador's payout details as the API shows them: the IBAN masked; `method` null
+    when the ambassador has given none."""
 
     student_id: str
-    method: Literal["paypal", "bank"]
-    paypal_email: str | None
-    iban_last4: str | None
-    bic: str | None
-    account_holder: str | None
-    updated_at: Timestamp
+    method: Literal["paypal", "bank"] | None
+    paypal_email: str | None = None
+    iban_last4: str | None = None
+    bic: str | None = None
+    account_holder: str | None = None
+    updated_at: Timestamp | None = None
 
 
 class PayoutDetailsDeleted(BaseModel):
@@ -86,7 +90,7 @@ class ReconcileItem(BaseModel):
 
 
 class ReconcileRequest(Strict):
-    items: Annotated[list[ReconcileItem], Field(min_length=1, max_length=1000)]
+    items: Annotated[list[ReconcileItem], Field(max_length=1000)] = []
 
 
 class ReconcileResult(BaseModel):
