@@ -77,7 +77,7 @@ def to_out(account: PayoutAccount | None, *, student_id: str) -> PayoutDetailsOu
     iban = details.get("iban")
     return PayoutDetailsOut(
         student_id=account.student_id,
-        method=account.method,  # type: ignore[arg-type]
+        method=account.method,
         paypal_email=details.get("paypal_email"),
         iban_last4=iban[-4:] if iban else None,
         bic=details.get("bic"),
