@@ -648,7 +648,7 @@ class AsyncPayouts(AsyncResource):
         *,
         program_id: str,
         student_id: str | None = None,
-        method: Literal["manual", "paypal", "wise", "sepa"] | None = None,
+        method: Literal["manual", "paypal", "wise", "sepa", "voucher_credit"] | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,

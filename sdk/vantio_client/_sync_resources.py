@@ -639,7 +639,7 @@ class Payouts(Resource):
         *,
         program_id: str,
         student_id: str | None = None,
-        method: Literal["manual", "paypal", "wise", "sepa"] | None = None,
+        method: Literal["manual", "paypal", "wise", "sepa", "voucher_credit"] | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,

@@ -206,3 +206,38 @@ async def test_reconciling_from_the_providers_result_file(api: Api) -> None:
         {"items": [{"payout_id": by_amount[3000], "status": "paid"}]},
     )
     assert marked["paid"] == [by_amount[3000]]
+
+
+async def test_a_store_credit_payout_makes_a_voucher_only_the_ambassador_can_use(
+    api: Api,
+) -> None:
+    program = await make_program(api)
+    maya, maya_ref = await ambassador(api, program["id"])
+    await earn(api, maya_ref, 2500)
+    run = await api.ok(
+        "POST", "/api/v1/payouts", {"program_id": program["id"], "method": "voucher_credit"}
+    )
+    (payout,) = run["payouts"]
+    assert (payout["method"], payout["status"], payout["amount"]) == (
+        "voucher_credit",
+        "paid",
+        2500,
+    )
+    voucher = await api.ok("GET", f"/v1/vouchers/{payout['voucher_id']}")
+    assert (voucher["type"], voucher["value"], voucher["currency"]) == ("fixed", 2500, "USD")
+    assert voucher["metadata"]["payout_id"] == payout["id"]
+    order = {"value": 4000, "currency": "USD"}
+    stranger = await api.post(
+        "/v1/vouchers/validate",
+        {"code": voucher["code"], "order": order, "customer": {"email": "someone@example.com"}},
+    )
+    assert stranger.status_code == 400, stranger.text
+    assert "customer_email" in stranger.text
+    mine = {"code": voucher["code"], "order": order, "customer": {"email": maya["email"].upper()}}
+    assert (await api.ok("POST", "/v1/vouchers/validate", mine))["discount_amount"] == 2500
+    await api.ok("POST", "/v1/vouchers/apply", {**mine, "order_id": "credit-1"})
+    again = await api.post("/v1/vouchers/apply", {**mine, "order_id": "credit-2"})
+    assert again.status_code >= 400  # single use
+    # The earning is paid with the payout.
+    paid = await api.ok("GET", "/api/v1/earnings", status="paid")
+    assert [e["amount"] for e in paid["earnings"]] == [2500]

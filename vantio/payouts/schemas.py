@@ -17,9 +17,10 @@ class PayoutStatus(StrEnum):
     FAILED = "failed"
 
 
-# How a run pays: `manual` (the owner pays each payout; the default), or one payout file per run
-# (`paypal`: PayPal Payouts CSV; `wise`: Wise bulk-payment CSV; `sepa`: pain.001 XML, EUR).
-PayoutMethod = Literal["manual", "paypal", "wise", "sepa"]
+# How a run pays: `manual` (the owner pays each payout; the default), one payout file per run
+# (`paypal`: PayPal Payouts CSV; `wise`: Wise bulk-payment CSV; `sepa`: pain.001 XML, EUR), or
+# `voucher_credit` (store credit: a single-use fixed voucher for the ambassador; paid at once).
+PayoutMethod = Literal["manual", "paypal", "wise", "sepa", "voucher_credit"]
 
 
 class PayoutCreate(Create):

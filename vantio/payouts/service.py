@@ -17,6 +17,7 @@ from vantio.earnings.schemas import EarningStatus
 from vantio.errors import FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
+from vantio.kit.crypto import random_token
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
@@ -28,6 +29,8 @@ from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate, Skippe
 from vantio.programs import service as program_service
 from vantio.users import service as user_service
 from vantio.users.models import User
+from vantio.vouchers import service as voucher_service
+from vantio.vouchers.schemas import Conditions, VoucherCreate
 from vantio.webhooks.schemas import EventType
 
 WORKFLOW = Workflow(
@@ -151,8 +154,34 @@ async def create_payouts(
             method=method,
             run_id=result.run_id,
         )
+        if method == "voucher_credit":
+            await _pay_in_store_credit(session, auth, payout=payout)
         result.payouts.append(payout)
     return result
+
+
+async def _pay_in_store_credit(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> None:
+    """A single-use fixed voucher of the payout's amount that only the ambassador's email can
+    redeem; the payout records it and is paid (the credit is delivered when it exists)."""
+    if payout.amount > 0:
+        user = await ambassador_of(session, auth, payout=payout)
+        voucher = await voucher_service.create_voucher(
+            session,
+            auth,
+            data=VoucherCreate(
+                code=f"CREDIT-{random_token(8).upper()}",
+                type="fixed",
+                value=payout.amount,
+                currency=payout.currency,
+                conditions=Conditions(
+                    max_uses=1,
+                    rules=[{"type": "customer", "rules": [{"email": user.email}]}],
+                ),
+                metadata={"payout_id": payout.id, "student_id": payout.student_id},
+            ),
+        )
+        payout.voucher_id = voucher.id
+    await _mark_paid(session, auth, payout)
 
 
 def _cannot_pay(
