@@ -119,7 +119,7 @@ async def get_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> Payout
                 amount=line.amount,
                 type=earning.type,
                 reverses=earning.reverses,
-                active=bool(line.active) or payout.status == "failed",
+                active=line.left_at is None,
             )
             for line, earning in lines
         ],

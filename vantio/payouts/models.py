@@ -46,6 +46,8 @@ class PayoutEarning(Base):
     earning_id: Mapped[str] = mapped_column(ForeignKey("earnings.id"), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Set when the earning left the payout before it was paid (reversed, or a clawback let go).
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ScheduledPayoutRun(Base):

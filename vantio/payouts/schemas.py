@@ -160,7 +160,9 @@ class PayoutLine(BaseModel):
     amount: int
     type: str | None
     reverses: str | None
-    active: bool = Field(description="False once the earning left the payout (reversed)")
+    active: bool = Field(
+        description="False once the earning left the payout before it was paid (reversed)"
+    )
 
 
 class PayoutDetail(PayoutOut):

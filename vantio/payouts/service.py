@@ -156,6 +156,8 @@ async def create_payouts(
         )
         if method == "voucher_credit":
             await _pay_in_store_credit(session, auth, payout=payout)
+        elif payout.amount == 0:
+            await _mark_paid(session, auth, payout)  # netted to nothing: nothing to send
         result.payouts.append(payout)
     return result
 
@@ -432,7 +434,7 @@ async def release_earning(session: AsyncSession, auth: AuthContext, *, earning: 
 
 
 async def _drop_line(payout: Payout, line: PayoutEarning) -> None:
-    line.active = None
+    line.active, line.left_at = None, utc_now()
     payout.amount -= line.amount
     payout.earnings_count -= 1
 

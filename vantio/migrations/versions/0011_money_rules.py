@@ -5,8 +5,8 @@ Revision ID: 0011
 Revises: 0004
 Create Date: 2026-11-30 23:00:00
 
-It alters `earnings` and `programs` (revision 0001) and `payouts` (revision 0004, which builds
-on 0001), so it branches from 0004.
+It alters `earnings` and `programs` (revision 0001) and `payouts` and `payout_earnings`
+(revision 0004, which builds on 0001), so it branches from 0004.
 """
 
 from collections.abc import Sequence
@@ -60,9 +60,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_payouts_run_id"), ["run_id"], unique=False)
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.alter_column("method", server_default=None)
+    with op.batch_alter_table("payout_earnings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("left_at", DateTime, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payout_earnings", schema=None) as batch_op:
+        batch_op.drop_column("left_at")
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payouts_run_id"))
         batch_op.drop_column("failure_reason")
