@@ -22,7 +22,7 @@ from tests.helpers import (
 )
 from vantio.auth.context import AuthContext
 from vantio.db.types import is_unique_violation
-from vantio.payouts import service as payout_service
+from vantio.payouts import runs as payout_runs
 from vantio.payouts.models import PayoutEarning
 from vantio.runtime import Runtime
 
@@ -338,9 +338,9 @@ async def test_a_run_skips_earnings_another_open_run_holds(
     auth = auth_of(tenant)
 
     async with runtime.sessionmaker() as first:
-        held = await payout_service.create_payouts(first, auth, program_id=program["id"])
+        held = await payout_runs.create_payouts(first, auth, program_id=program["id"])
         async with runtime.sessionmaker() as second:
-            meanwhile = await payout_service.create_payouts(second, auth, program_id=program["id"])
+            meanwhile = await payout_runs.create_payouts(second, auth, program_id=program["id"])
             await second.commit()
         await first.commit()
 

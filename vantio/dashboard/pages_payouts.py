@@ -28,6 +28,8 @@ from vantio.dashboard.web import (
 from vantio.errors import VantioError
 from vantio.kit.money import to_major
 from vantio.payouts import endpoints as payout_endpoints
+from vantio.payouts import reconciliation as payout_reconciliation
+from vantio.payouts import runs as payout_runs
 from vantio.payouts import service as payout_service
 from vantio.payouts.schemas import PayoutCreate, PayoutUpdate
 
@@ -95,7 +97,7 @@ async def run_payouts(ctx: Ctx) -> Response:
     try:
         data = PayoutCreate.model_validate(values)
         async with ctx.session.begin_nested():
-            result = await payout_service.create_payouts(
+            result = await payout_runs.create_payouts(
                 ctx.session, ctx.auth, program_id=data.program_id, method=data.method
             )
     except ValidationError as exc:
@@ -184,7 +186,7 @@ SKIP_REASONS = {
 @router.get("/payout_runs/{run_id}/file")
 async def payout_run_file(ctx: Ctx, run_id: str) -> Response:
     """The run's payout file (PayPal, Wise or SEPA), as the API serves it."""
-    made = await payout_service.run_file(
+    made = await payout_reconciliation.run_file(
         ctx.session, ctx.auth, run_id=run_id, currency=ctx.request.query_params.get("currency")
     )
     return Response(

@@ -10,6 +10,7 @@ transaction.
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
+from vantio.earnings import reversals
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningStatus
@@ -19,7 +20,7 @@ from vantio.payouts import service as payout_service
 
 async def reverse_earning(
     session: AsyncSession, auth: AuthContext, *, earning_id: str, reason: str | None
-) -> earning_service.Reversal:
+) -> reversals.Reversal:
     earning = await earning_service.get_earning_or_raise(
         session, auth, earning_id=earning_id, for_update=True
     )
@@ -30,12 +31,12 @@ async def reverse_earning(
 
 async def reverse(
     session: AsyncSession, auth: AuthContext, *, earning: Earning, reason: str
-) -> earning_service.Reversal:
-    earning_service.check_reversible(earning)
+) -> reversals.Reversal:
+    reversals.check_reversible(earning)
     if earning.status == EarningStatus.PAID:
-        clawback = await earning_service.claw_back(session, auth, earning=earning, reason=reason)
-        return earning_service.Reversal(earning=earning, clawback=clawback)
+        clawback = await reversals.claw_back(session, auth, earning=earning, reason=reason)
+        return reversals.Reversal(earning=earning, clawback=clawback)
     if earning.status == EarningStatus.PROCESSING:
         await payout_service.release_earning(session, auth, earning=earning)
-    await earning_service.reverse_unpaid(session, auth, earning=earning, reason=reason)
-    return earning_service.Reversal(earning=earning, clawback=None)
+    await reversals.reverse_unpaid(session, auth, earning=earning, reason=reason)
+    return reversals.Reversal(earning=earning, clawback=None)

@@ -10,7 +10,7 @@ from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_o
 from vantio.http.routes import ReferralRoute, content, errors, idempotent
 from vantio.kit.money import to_major
 from vantio.kit.schemas import Currency, ProgramId, UserId, prefixed
-from vantio.payouts import details, files, service
+from vantio.payouts import details, files, reconciliation, runs, service
 from vantio.payouts.schemas import (
     PayoutCreate,
     PayoutDetail,
@@ -39,7 +39,7 @@ CSV_COLUMNS = ("payout_id", "ambassador", "email", "amount", "currency", "earnin
 @idempotent("payouts.create")
 async def create_payouts(session: SessionDep, auth: AuthDep, body: PayoutCreate) -> PayoutRun:
     """Pay out the program's pending earnings that reach its minimum, one payout per ambassador and currency."""
-    result = await service.create_payouts(
+    result = await runs.create_payouts(
         session,
         auth,
         program_id=body.program_id,
@@ -161,7 +161,7 @@ async def payout_file(
     currency: Annotated[Currency | None, Query(description="One currency per file")] = None,
 ) -> Response:
     """Download the run's payout file: PayPal Payouts CSV, Wise bulk CSV or SEPA pain.001."""
-    made = await service.run_file(session, auth, run_id=id, currency=currency)
+    made = await reconciliation.run_file(session, auth, run_id=id, currency=currency)
     return Response(
         made.content,
         media_type=made.media_type,
@@ -175,8 +175,8 @@ async def reconcile(
     session: SessionDep, auth: AuthDep, id: RunId, body: ReconcileRequest
 ) -> ReconcileResult:
     """Mark the run's payouts paid or failed; a failed one's earnings become payable again."""
-    await service.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
-    done = await service.reconcile(
+    await reconciliation.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
+    done = await reconciliation.reconcile(
         session,
         auth,
         run_id=id,
@@ -196,13 +196,13 @@ async def upload_results(
     session: SessionDep, auth: AuthDep, id: RunId, request: Request
 ) -> ReconcileResult:
     """Reconcile the run from the provider's result CSV (PayPal's payouts report, Wise's export)."""
-    await service.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
+    await reconciliation.run_payouts(session, auth, run_id=id)  # a stranger's run: 404 first
     text = (await request.body()).decode("utf-8-sig", errors="replace")
     try:
         rows = files.read_results(text)
     except ValueError as error:
         raise FieldError("body", str(error)) from None
-    done = await service.reconcile(
+    done = await reconciliation.reconcile(
         session,
         auth,
         run_id=id,
