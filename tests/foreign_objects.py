@@ -53,6 +53,7 @@ COLLECTIONS: dict[str, str] = {
     "earnings": "earn",
     "events": "evt",
     "payouts": "payout",
+    "payout_runs": "prun",
     "webhook_endpoints": "we",
     "vouchers": "v",
     "applications": "va",
@@ -225,6 +226,22 @@ async def earning_body(api: Api) -> Obj:
     funnel = await make_funnel(api)
     referral = await make_referral(api, funnel.impression["id"])
     return {"referral_id": referral["id"], "amount": 1000}
+
+
+@factory("prun")
+async def foreign_payout_run(api: Api) -> Obj:
+    funnel = await make_funnel(api)
+    await api.ok(
+        "PUT",
+        f"/api/v1/users/{funnel.user['id']}/payout_details",
+        {"method": "paypal", "paypal_email": "foreign@example.com"},
+    )
+    referral = await make_referral(api, funnel.impression["id"])
+    await api.ok("POST", "/api/v1/earnings", {"referral_id": referral["id"], "amount": 500})
+    run = await api.ok(
+        "POST", "/api/v1/payouts", {"program_id": funnel.program["id"], "method": "paypal"}
+    )
+    return {"id": run["run_id"]}
 
 
 @body("POST /api/v1/payouts")

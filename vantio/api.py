@@ -11,7 +11,9 @@ from vantio.events.endpoints import router as events
 from vantio.http.openapi import Application
 from vantio.http.routes import check_idempotency_scopes
 from vantio.impressions.endpoints import router as impressions
+from vantio.payouts.endpoints import details_router as payout_details
 from vantio.payouts.endpoints import router as payouts
+from vantio.payouts.endpoints import runs_router as payout_runs
 from vantio.posters.endpoints import program_router as program_posters
 from vantio.posters.endpoints import router as posters
 from vantio.programs.endpoints import router as programs
@@ -32,6 +34,8 @@ REFERRAL_API = (
     referrals,
     earnings,
     payouts,
+    payout_runs,
+    payout_details,
     analytics,
     events,
     webhook_endpoints,

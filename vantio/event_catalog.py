@@ -99,6 +99,15 @@ _EVENTS: dict[EventType, tuple[type[BaseModel], str]] = {
     EventType.REFERRAL_STATUS_CHANGED: (ReferralStatusChange, "A referral changed status."),
     EventType.EARNING_CREATED: (EarningOut, "An earning was created (API or referred order)."),
     EventType.EARNING_STATUS_CHANGED: (EarningStatusChange, "An earning changed status."),
+    EventType.EARNING_REVERSED: (
+        EarningOut,
+        "An unpaid earning was reversed (refund, rolled-back order): it will not be paid.",
+    ),
+    EventType.EARNING_CLAWBACK_CREATED: (
+        EarningOut,
+        "A paid earning was reversed: this negative earning (`reverses` names the paid one) "
+        "is netted off the ambassador's next payouts.",
+    ),
     EventType.IMPRESSION_CREATED: (
         ImpressionOut,
         "A poster was scanned. Sent only to endpoints that name this type, never to `*`.",

@@ -15,7 +15,7 @@ from vantio.earnings.models import Earning
 from vantio.events.models import Event
 from vantio.idempotency.models import IdempotencyRecord
 from vantio.impressions.models import Impression
-from vantio.payouts.models import Payout, PayoutEarning, ScheduledPayoutRun
+from vantio.payouts.models import Payout, PayoutAccount, PayoutEarning, ScheduledPayoutRun
 from vantio.posters.models import Poster
 from vantio.programs.models import Program
 from vantio.referrals.models import Referral
@@ -47,6 +47,7 @@ __all__ = [
     "Job",
     "Operator",
     "Payout",
+    "PayoutAccount",
     "PayoutEarning",
     "PeriodicSchedule",
     "Poster",

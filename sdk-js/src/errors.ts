@@ -98,6 +98,8 @@ export class SelfReferralError extends BadRequestError {}
 export class InvalidStatusTransitionError extends BadRequestError {}
 export class ReferralRejectedError extends BadRequestError {}
 export class EarningLockedError extends BadRequestError {}
+export class EarningNotReversibleError extends BadRequestError {}
+export class CommissionWindowEndedError extends BadRequestError {}
 export class InvalidRangeError extends BadRequestError {}
 export class WebhookUrlNotAllowedError extends BadRequestError {}
 export class LogoTooLargeError extends BadRequestError {}
@@ -105,6 +107,8 @@ export class DuplicateReferralError extends ConflictError {}
 export class DuplicateUserError extends ConflictError {}
 export class PayoutConflictError extends ConflictError {}
 export class PayoutEarningsChangedError extends ConflictError {}
+export class DuplicateConversionError extends ConflictError {}
+export class EarningAlreadyReversedError extends ConflictError {}
 export class WebhookEndpointDisabledError extends ConflictError {}
 export class NoPostersError extends ConflictError {}
 export class TooManyPostersError extends ConflictError {}
@@ -165,12 +169,16 @@ export const ERROR_CODES: Record<Surface, Readonly<Record<string, ErrorClass>>> 
     invalid_status_transition: InvalidStatusTransitionError,
     referral_rejected: ReferralRejectedError,
     earning_locked: EarningLockedError,
+    earning_not_reversible: EarningNotReversibleError,
+    commission_window_ended: CommissionWindowEndedError,
     invalid_range: InvalidRangeError,
     webhook_url_not_allowed: WebhookUrlNotAllowedError,
     duplicate_referral: DuplicateReferralError,
     duplicate_user: DuplicateUserError,
     payout_conflict: PayoutConflictError,
     payout_earnings_changed: PayoutEarningsChangedError,
+    duplicate_conversion: DuplicateConversionError,
+    earning_already_reversed: EarningAlreadyReversedError,
     webhook_endpoint_disabled: WebhookEndpointDisabledError,
     logo_too_large: LogoTooLargeError,
     no_posters: NoPostersError,

@@ -213,6 +213,11 @@ const PARSED = [
   // A program of more than 1000 posters: too many to make for a test.
   [E.TooManyPostersError, 409, { error: "Conflict", message: "more than one PDF holds", code: "too_many_posters" }],
   [E.PayoutEarningsChangedError, 409, { error: "Conflict", message: "changed", code: "payout_earnings_changed" }],
+  // The money rules (issue 15): tested against the server in tests/earnings/test_money_rules.py.
+  [E.DuplicateConversionError, 409, { error: "Conflict", message: "external_id: earning earn_1 already pays it", code: "duplicate_conversion", details: { field: "external_id", existing_id: "earn_1" } }],
+  [E.EarningAlreadyReversedError, 409, { error: "Conflict", message: "already reversed", code: "earning_already_reversed" }],
+  [E.EarningNotReversibleError, 400, { error: "Bad Request", message: "a clawback cannot be reversed", code: "earning_not_reversible" }],
+  [E.CommissionWindowEndedError, 400, { error: "Bad Request", message: "this sale earns nothing", code: "commission_window_ended" }],
   [E.IdempotencyKeyInFlightError, 409, { error: "Conflict", message: "still running", code: "idempotency_key_in_flight" }],
   [E.ExportNotReadyError, 409, { error: { code: "EXPORT_NOT_READY", message: "still processing" } }],
   [E.ExportExpiredError, 410, { error: { code: "EXPORT_EXPIRED", message: "expired" } }],

@@ -22,6 +22,7 @@ from vantio_client.types import (
     DeletedObject,
     DeletedVoucher,
     Earning,
+    EarningReversal,
     EarningStatus,
     Event,
     Export,
@@ -32,12 +33,14 @@ from vantio_client.types import (
     Order,
     Page,
     Payout,
+    PayoutDetails,
     PayoutRun,
     PayoutSchedule,
     PayoutStatus,
     Poster,
     PosterReport,
     Program,
+    ReconcileResult,
     Redelivery,
     Referral,
     ReferralStatus,
@@ -79,6 +82,9 @@ class Programs(Resource):
         minimum_payout: int | None = None,
         attribution_window_days: int | None = None,
         referee_voucher_id: str | None = None,
+        hold_days: int | None = None,
+        commission_months: int | None = None,
+        commission_cap: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
@@ -95,6 +101,9 @@ class Programs(Resource):
                 "minimum_payout": minimum_payout,
                 "attribution_window_days": attribution_window_days,
                 "referee_voucher_id": referee_voucher_id,
+                "hold_days": hold_days,
+                "commission_months": commission_months,
+                "commission_cap": commission_cap,
                 "metadata": metadata,
             },
             extra,
@@ -510,11 +519,15 @@ class Earnings(Resource):
         currency: str | None = None,
         type: str | None = None,
         description: str | None = None,
+        external_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
     ) -> Earning:
-        """Create an earning: either its ``amount`` or the ``sale_amount`` the program's commission applies to."""
+        """Create an earning: either its ``amount`` or the ``sale_amount`` the program's commission applies to.
+
+        ``external_id`` (the order or invoice id) makes a second earning for it a
+        :class:`ConflictError` with code ``duplicate_conversion``."""
         body = body_of(
             {
                 "referral_id": referral_id,
@@ -523,6 +536,7 @@ class Earnings(Resource):
                 "currency": currency,
                 "type": type,
                 "description": description,
+                "external_id": external_id,
                 "metadata": metadata,
             },
             extra,
@@ -537,6 +551,20 @@ class Earnings(Resource):
     def get(self, id: str) -> Earning:
         """Retrieve an earning."""
         return cast(Earning, self._http.request("GET", f"{API}/earnings/{id}"))
+
+    def reverse(
+        self, id: str, *, reason: str, idempotency_key: str | None = None
+    ) -> EarningReversal:
+        """Reverse an earning: unpaid becomes ``reversed``; paid gets a clawback netted off later payouts."""
+        return cast(
+            EarningReversal,
+            self._http.request(
+                "POST",
+                f"{API}/earnings/{id}/reverse",
+                json={"reason": reason},
+                idempotency_key=idempotency_key,
+            ),
+        )
 
     def update(
         self,
@@ -611,13 +639,23 @@ class Payouts(Resource):
         *,
         program_id: str,
         student_id: str | None = None,
+        method: Literal["manual", "paypal", "wise", "sepa", "voucher_credit"] | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         **extra: Any,
     ) -> PayoutRun:
-        """Group pending earnings (of one ambassador, or all) into payouts above the program's minimum."""
+        """Group payable earnings (of one ambassador, or all) into payouts above the program's minimum.
+
+        With a file ``method`` the run's file is :meth:`run_file`; ambassadors without the
+        details it needs are skipped (``missing_payout_details``)."""
         body = body_of(
-            {"program_id": program_id, "student_id": student_id, "metadata": metadata}, extra
+            {
+                "program_id": program_id,
+                "student_id": student_id,
+                "method": method,
+                "metadata": metadata,
+            },
+            extra,
         )
         return cast(
             PayoutRun,
@@ -682,6 +720,71 @@ class Payouts(Resource):
         """The payout's payment run as CSV text."""
         content = self._http.request("GET", f"{API}/payouts/{id}.csv", raw=True)
         return cast(bytes, content).decode("utf-8")
+
+    def run_file(self, run_id: str, *, currency: str | None = None) -> bytes:
+        """The run's payout file: PayPal Payouts CSV, Wise bulk CSV or SEPA pain.001 XML."""
+        content = self._http.request(
+            "GET", f"{API}/payout_runs/{run_id}/file", params={"currency": currency}, raw=True
+        )
+        return cast(bytes, content)
+
+    def reconcile(
+        self,
+        run_id: str,
+        *,
+        items: Sequence[dict[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> ReconcileResult:
+        """Mark the run's payouts ``paid`` or ``failed`` (``{"payout_id", "status", "reason"}``)."""
+        return cast(
+            ReconcileResult,
+            self._http.request(
+                "POST",
+                f"{API}/payout_runs/{run_id}/reconcile",
+                json={"items": list(items)},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
+    def get_details(self, user_id: str) -> PayoutDetails:
+        """How an ambassador is paid (the IBAN masked; ``method`` None when not given)."""
+        return cast(
+            PayoutDetails,
+            self._http.request("GET", f"{API}/users/{user_id}/payout_details"),
+        )
+
+    def set_details(
+        self,
+        user_id: str,
+        *,
+        method: Literal["paypal", "bank"],
+        paypal_email: str | None = None,
+        iban: str | None = None,
+        bic: str | None = None,
+        account_holder: str | None = None,
+    ) -> PayoutDetails:
+        """Set how an ambassador is paid: ``paypal_email``, or ``iban``, ``bic`` and ``account_holder``."""
+        body = body_of(
+            {
+                "method": method,
+                "paypal_email": paypal_email,
+                "iban": iban,
+                "bic": bic,
+                "account_holder": account_holder,
+            },
+            {},
+        )
+        return cast(
+            PayoutDetails,
+            self._http.request("PUT", f"{API}/users/{user_id}/payout_details", json=body),
+        )
+
+    def delete_details(self, user_id: str) -> dict[str, Any]:
+        """Remove an ambassador's payout details."""
+        return cast(
+            dict[str, Any],
+            self._http.request("DELETE", f"{API}/users/{user_id}/payout_details"),
+        )
 
 
 class WebhookEndpoints(Resource):

@@ -24,7 +24,7 @@ class Page(list[T]):
 
 
 ReferralStatus = Literal["pending", "converted", "verified", "rejected"]
-EarningStatus = Literal["pending", "processing", "paid", "failed"]
+EarningStatus = Literal["pending", "processing", "paid", "failed", "reversed"]
 PayoutStatus = Literal["processing", "paid", "failed"]
 PayoutSchedule = Literal["weekly", "biweekly", "monthly", "manual"]
 VoucherStatus = Literal["active", "inactive", "expired"]
@@ -70,6 +70,10 @@ class Program(TypedDict):
     minimum_payout: int
     attribution_window_days: int
     referee_voucher_id: str | None
+    hold_days: NotRequired[int]
+    commission_months: NotRequired[int | None]
+    commission_cap: NotRequired[dict[str, Any] | None]
+    payout_sender: NotRequired[dict[str, Any] | None]
     metadata: dict[str, Any]
     created_at: str
     updated_at: str
@@ -137,10 +141,24 @@ class Earning(TypedDict):
     description: NotRequired[str | None]
     status: EarningStatus
     reference_id: NotRequired[str | None]
+    external_id: NotRequired[str | None]
+    payable_at: NotRequired[str]
+    original_amount: NotRequired[int | None]
+    reverses: NotRequired[str | None]
+    reversed_at: NotRequired[str | None]
+    reversal_reason: NotRequired[str | None]
     created_at: str
     paid_at: NotRequired[str | None]
     updated_at: NotRequired[str]
     metadata: NotRequired[dict[str, Any]]
+
+
+class EarningReversal(TypedDict):
+    """What ``POST /api/v1/earnings/{id}/reverse`` answers: the earning, and the clawback when
+    it had been paid."""
+
+    earning: Earning
+    clawback: Earning | None
 
 
 class Payout(TypedDict, total=False):
@@ -151,24 +169,50 @@ class Payout(TypedDict, total=False):
     currency: str
     status: PayoutStatus
     earnings_count: int
+    method: str
+    run_id: str | None
+    voucher_id: str | None
+    failure_reason: str | None
     created_at: str
     paid_at: str | None
     updated_at: str
     metadata: dict[str, Any]
+    lines: list[dict[str, Any]]  # only in the answer of ``get``
 
 
 class SkippedPayout(TypedDict, total=False):
     student_id: str
     currency: str
     pending_amount: int
-    reason: str
+    reason: str  # below_minimum, on_hold, negative_balance, missing_payout_details, ...
+    payable_at: str | None
 
 
 class PayoutRun(TypedDict):
     """What ``POST /api/v1/payouts`` answers: the payouts created and the ambassadors skipped."""
 
+    run_id: NotRequired[str | None]
     payouts: list[Payout]
     skipped: list[SkippedPayout]
+
+
+class PayoutDetails(TypedDict, total=False):
+    """How an ambassador is paid (``method`` None when they gave nothing); the IBAN masked."""
+
+    student_id: str
+    method: Literal["paypal", "bank"] | None
+    paypal_email: str | None
+    iban_last4: str | None
+    bic: str | None
+    account_holder: str | None
+    updated_at: str | None
+
+
+class ReconcileResult(TypedDict):
+    paid: list[str]
+    failed: list[str]
+    unchanged: list[str]
+    unmatched: list[str]
 
 
 class WebhookEndpoint(TypedDict, total=False):

@@ -69,6 +69,11 @@ async def test_what_the_services_record_matches_the_catalog(
     first, second = run["payouts"]
     await api.ok("PUT", f"/api/v1/payouts/{first['id']}", {"status": "paid"})
     await api.ok("PUT", f"/api/v1/payouts/{second['id']}", {"status": "failed"})
+    paid = await api.ok("GET", "/api/v1/earnings", status="paid")
+    reason = {"reason": "refund"}
+    await api.ok("POST", f"/api/v1/earnings/{paid['earnings'][0]['id']}/reverse", reason)
+    unpaid = await earn(api, other_scan, 300)
+    await api.ok("POST", f"/api/v1/earnings/{unpaid['id']}/reverse", reason)
 
     voucher = await make_voucher(api)
     await api.ok("PUT", f"/v1/vouchers/{voucher['id']}", {"metadata": {"note": "typed"}})

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.helpers import Api, make_poster, make_program, make_referral, make_user, unique_email
@@ -97,15 +98,20 @@ async def test_poster_scan_to_referral_to_apply_to_earning(api: Api, served: Fas
     assert len(await earnings_of(api, referral["id"])) == 1
     assert len(await events(api, "earning.created")) == 1
 
-    # 6. Rolled back and applied again to the same order: still one earning for that order.
+    # 6. Rolled back: its commission is reversed in the same transaction. Applied again to the
+    # same order: a sale again, credited anew; one live earning for that order.
     await api.ok("POST", f"/v1/vouchers/applications/{application['id']}/rollback", {})
+    assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == "reversed"
     reapplied = await api.ok("POST", "/v1/vouchers/apply", body)
     assert reapplied["id"] != application["id"]
-    assert len(await earnings_of(api, referral["id"])) == 1
+    live = [e for e in await earnings_of(api, referral["id"]) if e["status"] != "reversed"]
+    assert [e["metadata"]["voucher_application_id"] for e in live] == [reapplied["id"]]
 
     # 7. A second order of the same customer is another sale: one more earning.
     await api.ok("POST", "/v1/vouchers/apply", {**body, "order_id": "order_loop_2"})
-    amounts = sorted(e["amount"] for e in await earnings_of(api, referral["id"]))
+    amounts = sorted(
+        e["amount"] for e in await earnings_of(api, referral["id"]) if e["status"] != "reversed"
+    )
     assert amounts == [800, 800]
 
 
@@ -222,3 +228,85 @@ async def test_referee_voucher_must_be_a_live_voucher_of_the_account(
     # null clears it.
     cleared = await api.ok("PUT", f"/api/v1/programs/{program['id']}", {"referee_voucher_id": None})
     assert cleared["referee_voucher_id"] is None
+
+
+# -- one ledger: a rollback reverses the commission its application created (issue 15 point 3) --
+
+
+async def looped_earning(api: Api, order_id: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """A program voucher applied by a referred customer: (application, earning, code)."""
+    program = await make_program(api, commission={"type": "flat", "amount": 500})
+    voucher = await make_voucher(api, type="fixed", value=1000, program_id=program["id"])
+    user = await make_user(api, program["id"])
+    poster = await make_poster(api, program["id"], user["id"])
+    impression = await api.ok("POST", "/api/v1/impressions", {"poster_id": poster["id"]})
+    email = unique_email("buyer")
+    referral = await make_referral(api, impression["id"], email=email)
+    application = await api.ok(
+        "POST",
+        "/v1/vouchers/apply",
+        {
+            "code": voucher["code"],
+            "order_id": order_id,
+            "order": cart(5000),
+            "customer": {"email": email},
+        },
+    )
+    (earning,) = await earnings_of(api, referral["id"])
+    return application, earning, voucher["code"]
+
+
+@pytest.mark.parametrize("state", ["pending", "failed", "processing", "paid"])
+@pytest.mark.parametrize("how", ["rollback", "remove"])
+async def test_rolling_back_an_application_reverses_its_commission(
+    api: Api, state: str, how: str
+) -> None:
+    application, earning, code = await looped_earning(api, f"order_{state}_{how}")
+    program_id = (await api.ok("GET", f"/api/v1/referrals/{earning['referral_id']}"))["program_id"]
+    if state == "failed":
+        await api.ok("PUT", f"/api/v1/earnings/{earning['id']}", {"status": "failed"})
+    if state in ("processing", "paid"):
+        run = await api.ok("POST", "/api/v1/payouts", {"program_id": program_id})
+        (payout,) = run["payouts"]
+        if state == "paid":
+            await api.ok("PUT", f"/api/v1/payouts/{payout['id']}", {"status": "paid"})
+    assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == state
+
+    if how == "rollback":
+        await api.ok(
+            "POST", f"/v1/vouchers/applications/{application['id']}/rollback", {"reason": "refund"}
+        )
+    else:
+        await api.ok(
+            "POST",
+            "/v1/vouchers/remove",
+            {"code": code, "order_id": application["order_id"], "reason": "refund"},
+        )
+
+    after = await api.ok("GET", f"/api/v1/earnings/{earning['id']}")
+    listed = await earnings_of(api, earning["referral_id"])
+    clawbacks = [e for e in listed if e["type"] == "clawback"]
+    if state == "paid":
+        assert after["status"] == "paid"
+        assert after["reversed_at"] is not None
+        assert [(c["amount"], c["reverses"]) for c in clawbacks] == [(-500, earning["id"])]
+        assert [e["data"]["id"] for e in await events(api, "earning.clawback_created")] == [
+            clawbacks[0]["id"]
+        ]
+    else:
+        assert after["status"] == "reversed"
+        assert "refund" in after["reversal_reason"]
+        assert clawbacks == []
+        assert [e["data"]["id"] for e in await events(api, "earning.reversed")] == [earning["id"]]
+    if state == "processing":
+        held = await api.ok("GET", f"/api/v1/payouts/{payout['id']}")
+        assert (held["amount"], held["earnings_count"]) == (0, 0)
+
+
+async def test_a_rollback_after_a_reversal_by_hand_reverses_nothing_twice(api: Api) -> None:
+    application, earning, _ = await looped_earning(api, "order_by_hand")
+    await api.ok("POST", f"/api/v1/earnings/{earning['id']}/reverse", {"reason": "by hand"})
+    # Reversed by hand already: the rollback succeeds, with nothing left to reverse.
+    await api.ok("POST", f"/v1/vouchers/applications/{application['id']}/rollback", {})
+    assert (await api.ok("GET", f"/api/v1/earnings/{earning['id']}"))["status"] == "reversed"
+    assert len(await events(api, "earning.reversed")) == 1

@@ -450,3 +450,33 @@ async def test_webhook_endpoints_and_events(sdk: AsyncVantio) -> None:
     }
     with pytest.raises(NotFoundError):
         await sdk.webhook_endpoints.get(endpoint["id"])
+
+
+async def test_money_rules(sdk: AsyncVantio) -> None:
+    f = await funnel(sdk, hold_days=0, commission_cap={"amount": 5000, "period": "month"})
+    assert f["program"]["commission_cap"] == {"amount": 5000, "period": "month"}
+    referral = await sdk.referrals.create(
+        impression_id=f["impression"]["id"], first_name="A", last_name="B", email=unique_email()
+    )
+    earning = await sdk.earnings.create(
+        referral_id=referral["id"], amount=1000, external_id="order-1"
+    )
+    with pytest.raises(ConflictError) as duplicate:
+        await sdk.earnings.create(referral_id=referral["id"], amount=1000, external_id="order-1")
+    assert duplicate.value.code == "duplicate_conversion"
+    details = await sdk.payouts.set_details(
+        f["user"]["id"], method="paypal", paypal_email="maya@example.com"
+    )
+    assert (await sdk.payouts.get_details(f["user"]["id"])) == details
+    run = await sdk.payouts.create(program_id=f["program"]["id"], method="paypal")
+    run_id = run["run_id"]
+    assert run_id is not None
+    assert b"maya@example.com" in await sdk.payouts.run_file(run_id)
+    done = await sdk.payouts.reconcile(
+        run_id, items=[{"payout_id": run["payouts"][0]["id"], "status": "paid"}]
+    )
+    assert done["paid"] == [run["payouts"][0]["id"]]
+    reversal = await sdk.earnings.reverse(earning["id"], reason="refund")
+    assert reversal["clawback"] is not None
+    assert reversal["clawback"]["amount"] == -1000
+    assert (await sdk.payouts.delete_details(f["user"]["id"]))["deleted"] is True

@@ -32,6 +32,7 @@ from vantio.dashboard.web import (
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningUpdate
+from vantio.flows import ledger
 from vantio.kit.money import to_major
 from vantio.kit.pagination import Page
 from vantio.referrals import service as referral_service
@@ -206,6 +207,7 @@ async def earnings(ctx: Ctx) -> Response:
         names=names,
         amounts={e.id: f"{to_major(e.amount, e.currency)} {e.currency}" for e in rows},
         transitions={e.id: workflow.allowed(e.status) for e in rows},
+        reversible={e.id for e in rows if e.reverses is None and e.reversed_at is None},
         final={s: final(workflow, s) for s in EARNING_STATUSES},
         bulk_statuses=BULK_EARNING,
         pager=pager(ctx, page, has_more),
@@ -267,3 +269,33 @@ async def earning_status(ctx: Ctx, earning_id: str) -> Response:
 
     error = await actions.attempt(ctx, change)
     return actions.done(ctx, back, f"Earning marked {status}.", error)
+
+
+@router.get("/earnings/{earning_id}/reverse")
+async def earning_reverse_confirm(ctx: Ctx, earning_id: str) -> Response:
+    """Ask before reversing an earning: what it does (reversed, or a clawback once paid)."""
+    earning = await earning_service.get_earning_or_raise(
+        ctx.session, ctx.auth, earning_id=earning_id
+    )
+    target = ctx.request.query_params.get("next", "")
+    back = target if target.startswith(f"{PREFIX}/earnings") else f"{PREFIX}/earnings"
+    return render(
+        ctx,
+        "earning_reverse.html",
+        earning=earning,
+        amount=f"{to_major(earning.amount, earning.currency)} {earning.currency}",
+        back=back,
+    )
+
+
+@router.post("/earnings/{earning_id}/reverse")
+async def earning_reverse(ctx: Ctx, earning_id: str) -> Response:
+    """Reverse an earning once confirmed, through the ledger flow the API's reverse uses."""
+
+    async def change() -> None:
+        await ledger.reverse_earning(
+            ctx.session, ctx.auth, earning_id=earning_id, reason=ctx.field("reason").strip()
+        )
+
+    error = await actions.attempt(ctx, change)
+    return actions.done(ctx, f"{PREFIX}/earnings", "Earning reversed.", error)

@@ -28,6 +28,8 @@ from vantio.dashboard.web import (
 from vantio.errors import VantioError
 from vantio.kit.money import to_major
 from vantio.payouts import endpoints as payout_endpoints
+from vantio.payouts import reconciliation as payout_reconciliation
+from vantio.payouts import runs as payout_runs
 from vantio.payouts import service as payout_service
 from vantio.payouts.schemas import PayoutCreate, PayoutUpdate
 
@@ -91,12 +93,12 @@ async def payouts(ctx: Ctx) -> Response:
 @router.post("/payouts")
 async def run_payouts(ctx: Ctx) -> Response:
     """Group pending earnings into payouts for a program, through the payouts service."""
-    values = {"program_id": ctx.field("program_id")}
+    values = {"program_id": ctx.field("program_id"), "method": ctx.field("method") or "manual"}
     try:
         data = PayoutCreate.model_validate(values)
         async with ctx.session.begin_nested():
-            result = await payout_service.create_payouts(
-                ctx.session, ctx.auth, program_id=data.program_id
+            result = await payout_runs.create_payouts(
+                ctx.session, ctx.auth, program_id=data.program_id, method=data.method
             )
     except ValidationError as exc:
         return await _page(ctx, status=400, run_values=values,
@@ -108,7 +110,8 @@ async def run_payouts(ctx: Ctx) -> Response:
         "created": len(result.payouts),
         "skipped": [
             f"{names.get(s.student_id, s.student_id)}: "
-            f"{to_major(s.pending_amount, s.currency)} {s.currency} pending, below the minimum"
+            f"{to_major(s.pending_amount, s.currency)} {s.currency} pending, "
+            f"{SKIP_REASONS.get(s.reason, s.reason)}"
             for s in result.skipped
         ],
     }
@@ -169,6 +172,28 @@ async def payout_status(ctx: Ctx, payout_id: str) -> Response:
 
     error = await actions.attempt(ctx, change)
     return actions.done(ctx, back, f"Payout marked {status}.", error)
+
+
+SKIP_REASONS = {
+    "below_minimum": "below the minimum",
+    "on_hold": "on hold",
+    "negative_balance": "clawbacks waiting for new earnings",
+    "missing_payout_details": "no payout details for this method",
+    "unsupported_currency": "a currency this method cannot pay",
+}
+
+
+@router.get("/payout_runs/{run_id}/file")
+async def payout_run_file(ctx: Ctx, run_id: str) -> Response:
+    """The run's payout file (PayPal, Wise or SEPA), as the API serves it."""
+    made = await payout_reconciliation.run_file(
+        ctx.session, ctx.auth, run_id=run_id, currency=ctx.request.query_params.get("currency")
+    )
+    return Response(
+        made.content,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
 
 
 @router.get("/payouts/{payout_id}.csv")

@@ -12,8 +12,8 @@ from vantio.dashboard import actions, forms, voucher_words
 from vantio.dashboard.common import all_programs, page_of, parse_day, query
 from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect, render
 from vantio.errors import VantioError
+from vantio.flows import referral_loop
 from vantio.kit.money import is_currency, to_major
-from vantio.vouchers import redemption
 from vantio.vouchers import service as voucher_service
 from vantio.vouchers.schemas import VoucherCreate, VoucherUpdate
 
@@ -309,8 +309,8 @@ async def voucher_status(ctx: Ctx, voucher_id: str) -> Response:
 
 @router.post("/vouchers/{voucher_id}/applications/{application_id}/rollback")
 async def rollback_application(ctx: Ctx, voucher_id: str, application_id: str) -> Response:
-    """Undo one application: its usage is given back, once."""
-    await redemption.rollback(
+    """Undo one application: its usage is given back, once, and its commission reversed."""
+    await referral_loop.rollback(
         ctx.session,
         ctx.auth,
         application_id=application_id,

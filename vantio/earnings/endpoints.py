@@ -7,9 +7,12 @@ from vantio.earnings.schemas import (
     EarningCreate,
     EarningList,
     EarningOut,
+    EarningReversal,
+    EarningReverse,
     EarningStatus,
     EarningUpdate,
 )
+from vantio.flows import ledger
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
 from vantio.http.routes import ReferralRoute, errors, idempotent
 from vantio.kit.schemas import EarningId, ProgramId, ReferralId
@@ -45,7 +48,7 @@ async def list_earnings(
     return EarningList(earnings=[EarningOut.of(e) for e in rows], has_more=has_more)
 
 
-@router.post("", response_model=EarningOut, responses=errors(404))
+@router.post("", response_model=EarningOut, responses=errors(404, 409))
 @idempotent("earnings.create")
 async def create_earning(session: SessionDep, auth: AuthDep, body: EarningCreate) -> EarningOut:
     """Record a commission, given as `amount` or computed from `sale_amount`."""
@@ -64,3 +67,16 @@ async def update_earning(
 ) -> EarningOut:
     """Update an earning or move its status along the payment workflow."""
     return EarningOut.of(await service.update_earning(session, auth, earning_id=id, data=body))
+
+
+@router.post("/{id}/reverse", response_model=EarningReversal, responses=errors(404, 409))
+@idempotent("earnings.reverse")
+async def reverse_earning(
+    session: SessionDep, auth: AuthDep, id: EarningId, body: EarningReverse
+) -> EarningReversal:
+    """Reverse an earning: unpaid becomes `reversed`, paid gets a clawback netted off later payouts."""
+    reversal = await ledger.reverse_earning(session, auth, earning_id=id, reason=body.reason)
+    return EarningReversal(
+        earning=EarningOut.of(reversal.earning),
+        clawback=EarningOut.of(reversal.clawback) if reversal.clawback else None,
+    )

@@ -1,16 +1,28 @@
 """Earnings: commissions from an amount or from a sale, and their payment workflow."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.earnings.errors import EarningLocked, ReferralRejected
+from vantio.db.types import is_unique_violation
+from vantio.earnings import rules
+from vantio.earnings.errors import (
+    DuplicateConversion,
+    EarningLocked,
+    ReferralRejected,
+)
 from vantio.earnings.models import Earning
-from vantio.earnings.schemas import EarningCreate, EarningOut, EarningStatus, EarningUpdate
-from vantio.errors import BadRequest, NotFound
+from vantio.earnings.schemas import (
+    EarningCreate,
+    EarningOut,
+    EarningStatus,
+    EarningUpdate,
+)
+from vantio.errors import BadRequest, FieldError, NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
@@ -29,6 +41,8 @@ WORKFLOW = Workflow(
         EarningStatus.PROCESSING: {EarningStatus.PAID, EarningStatus.FAILED},
         EarningStatus.FAILED: {EarningStatus.PENDING, EarningStatus.PROCESSING},
         EarningStatus.PAID: set(),
+        # Reached only through `reverse_unpaid` (POST /earnings/{id}/reverse), never by a move.
+        EarningStatus.REVERSED: set(),
     },
 )
 # Once an earning is in a payout its amount is part of that payout's total.
@@ -51,13 +65,25 @@ async def create_earning(
     program = await program_service.get_program_or_raise(
         session, auth, program_id=referral.program_id
     )
+    if data.external_id is not None:
+        await _refuse_duplicate(session, auth, program_id=program.id, external_id=data.external_id)
+    now = utc_now()
+    first = await rules.first_earning_at(session, auth, referral_id=referral.id)
+    rules.check_window(program, converted_at=first, now=now)
     metadata = dict(data.metadata or {})
     if data.sale_amount is not None:
-        conversions = await referral_service.count_conversions(
-            session, auth, program_id=program.id, student_id=referral.student_id
-        )
-        if referral.status == ReferralStatus.PENDING:
-            conversions += 1  # this sale converts the referral
+        if program_service.tiers_per_month(program):
+            conversions = await rules.conversions_this_month(
+                session, auth, program_id=program.id, student_id=referral.student_id, now=now
+            )
+            if first is None or first < rules.period_start("month", now):
+                conversions += 1  # this sale converts the referral (this month)
+        else:
+            conversions = await referral_service.count_conversions(
+                session, auth, program_id=program.id, student_id=referral.student_id
+            )
+            if referral.status == ReferralStatus.PENDING:
+                conversions += 1  # this sale converts the referral
         amount, rate = program_service.commission_on(
             program, sale_amount=data.sale_amount, conversions=conversions
         )
@@ -69,6 +95,19 @@ async def create_earning(
         metadata.update(commission_rate=rate, sale_amount=data.sale_amount)
     else:
         amount = data.amount or 0  # EarningCreate guarantees one of the two is set
+    currency = data.currency or program.currency
+    original_amount = None
+    capped = await rules.capped(
+        session,
+        auth,
+        program=program,
+        student_id=referral.student_id,
+        amount=amount,
+        currency=currency,
+        now=now,
+    )
+    if capped != amount:
+        original_amount, amount = amount, capped
     if referral.status == ReferralStatus.PENDING:
         await referral_service.change_status(
             session, auth, referral=referral, status=ReferralStatus.CONVERTED
@@ -81,16 +120,47 @@ async def create_earning(
         program_id=referral.program_id,
         student_id=referral.student_id,
         amount=amount,
-        currency=data.currency or program.currency,
+        original_amount=original_amount,
+        currency=currency,
         type=data.type,
         description=data.description,
         status=EarningStatus.PENDING,
+        external_id=data.external_id,
+        payable_at=now + timedelta(days=program.hold_days),
         metadata_=metadata_rules.check(metadata),
+        created_at=now,
+        updated_at=now,
     )
-    session.add(earning)
-    await session.flush()
-    await _emit(session, auth, EventType.EARNING_CREATED, earning)
+    await session.flush()  # the referral's change, before the savepoint that may roll back
+    program_id, external_id = program.id, data.external_id
+    try:
+        async with session.begin_nested():
+            session.add(earning)
+            await session.flush()
+    except IntegrityError as exc:
+        if external_id is None or not is_unique_violation(exc):
+            raise
+        # Another request inserted the same conversion meanwhile: the unique index decided.
+        await _refuse_duplicate(session, auth, program_id=program_id, external_id=external_id)
+        raise
+    await emit(session, auth, EventType.EARNING_CREATED, earning)
     return earning
+
+
+async def _refuse_duplicate(
+    session: AsyncSession, auth: AuthContext, *, program_id: str, external_id: str
+) -> None:
+    """409 `duplicate_conversion`, naming the earning that already pays this conversion."""
+    query = repository.scoped(Earning, auth).where(
+        Earning.program_id == program_id, Earning.external_id == external_id
+    )
+    existing = (await session.scalars(query.limit(1))).first()
+    if existing is not None:
+        raise DuplicateConversion(
+            f"external_id: earning {existing.id} already pays the conversion {external_id!r} "
+            "in this program",
+            details={"field": "external_id", "existing_id": existing.id},
+        )
 
 
 async def get_earning(
@@ -152,6 +222,8 @@ async def update_earning(
             setattr(earning, name, value)
     if data.metadata is not None:
         earning.metadata_ = metadata_rules.merge(earning.metadata_, data.metadata)
+    if data.status == EarningStatus.REVERSED and earning.status != EarningStatus.REVERSED:
+        raise FieldError("status", "reverse an earning with POST /api/v1/earnings/{id}/reverse")
     if data.status is not None and data.status != earning.status:
         await change_status(session, auth, earning=earning, status=data.status)
     await session.flush()
@@ -169,10 +241,10 @@ async def change_status(
     previous, earning.status = earning.status, status
     earning.updated_at = now
     await session.flush()
-    await _emit(session, auth, EventType.EARNING_STATUS_CHANGED, earning, previous_status=previous)
+    await emit(session, auth, EventType.EARNING_STATUS_CHANGED, earning, previous_status=previous)
 
 
-async def _emit(
+async def emit(
     session: AsyncSession,
     auth: AuthContext,
     type: EventType,

@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
@@ -23,6 +23,12 @@ class Payout(TenantMixin, UpdatedMixin, Base):
     earnings_count: Mapped[int] = mapped_column(Integer)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # How it is paid (a PayoutMethod): `manual` (the owner pays), a payout file (`paypal`, `wise`,
+    # `sepa`: one file per run), or `voucher_credit` (store credit: `voucher_id`).
+    method: Mapped[str] = mapped_column(String(16), default="manual")
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    voucher_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class PayoutEarning(Base):
@@ -40,6 +46,8 @@ class PayoutEarning(Base):
     earning_id: Mapped[str] = mapped_column(ForeignKey("earnings.id"), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # Set when the earning left the payout before it was paid (reversed, or a clawback let go).
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ScheduledPayoutRun(Base):
@@ -57,3 +65,19 @@ class ScheduledPayoutRun(Base):
     period: Mapped[str] = mapped_column(String(16))
     payouts_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class PayoutAccount(TenantMixin, UpdatedMixin, Base):
+    """How one ambassador is paid: PayPal (an email) or a bank account (IBAN, BIC, holder).
+
+    `details` is sealed (`vantio/payouts/sealing.py`); `label` is what a list may show (the
+    method and a masked account) without opening it.
+    """
+
+    __tablename__ = "payout_accounts"
+    __table_args__ = (UniqueConstraint("student_id"),)
+
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[str] = mapped_column(String(16))  # paypal | bank
+    label: Mapped[str] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import owner_of
 from vantio.db.types import is_unique_violation
 from vantio.kit.ids import new_id
-from vantio.payouts import service as payout_service
+from vantio.payouts import runs as payout_runs
 from vantio.payouts.models import ScheduledPayoutRun
 from vantio.payouts.schemas import PayoutRunSummary
 from vantio.programs.models import Program
@@ -56,7 +56,7 @@ async def run_due_payouts(session: AsyncSession, *, at: datetime) -> list[Payout
             async with session.begin_nested():
                 session.add(run)
                 await session.flush()
-                result = await payout_service.create_payouts(
+                result = await payout_runs.create_payouts(
                     session,
                     owner_of(program),
                     program_id=program.id,

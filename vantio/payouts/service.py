@@ -1,29 +1,25 @@
 """Payouts: an ambassador's pending earnings grouped into one payment, and its outcome."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import exists, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
+from vantio.earnings import reversals
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningStatus
-from vantio.errors import FieldError, NotFound
+from vantio.errors import NotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
-from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.kit.workflow import Workflow
-from vantio.payouts.errors import PayoutConflict, PayoutEarningsChanged
+from vantio.payouts.errors import PayoutEarningsChanged
 from vantio.payouts.models import Payout, PayoutEarning
-from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate, Skipped
-from vantio.programs import service as program_service
+from vantio.payouts.schemas import PayoutOut, PayoutStatus, PayoutUpdate
 from vantio.users import service as user_service
 from vantio.users.models import User
 from vantio.webhooks.schemas import EventType
@@ -36,126 +32,6 @@ WORKFLOW = Workflow(
         PayoutStatus.FAILED: set(),
     },
 )
-
-
-@dataclass
-class PayoutRunResult:
-    payouts: list[Payout] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-
-async def create_payouts(
-    session: AsyncSession,
-    auth: AuthContext,
-    *,
-    program_id: str,
-    student_id: str | None = None,
-    metadata: dict[str, Any] | None = None,
-) -> PayoutRunResult:
-    """Group each ambassador's pending earnings (per currency) into a payout once they reach
-    the program's `minimum_payout`; the earnings move to `processing`."""
-    program = await program_service.get_program_or_raise(session, auth, program_id=program_id)
-    if student_id is not None:
-        user = await user_service.get_user(session, auth, user_id=student_id)
-        if user is None:
-            raise NotFound(f"No user with id {student_id}", details={"field": "student_id"})
-        if user.program_id != program.id:
-            raise FieldError("student_id", "is not an ambassador of this program")
-    earnings = await _claimable_earnings(
-        session, auth, program_id=program.id, student_id=student_id
-    )
-    groups: dict[tuple[str, str], list[Earning]] = {}
-    for earning in earnings:
-        groups.setdefault((earning.student_id, earning.currency), []).append(earning)
-    result = PayoutRunResult()
-    for (student, currency), members in sorted(groups.items()):
-        total = sum(earning.amount for earning in members)
-        if total < program.minimum_payout:
-            result.skipped.append(
-                Skipped(student_id=student, currency=currency, pending_amount=total)
-            )
-            continue
-        payout = await _create_payout(
-            session,
-            auth,
-            program_id=program.id,
-            student_id=student,
-            currency=currency,
-            earnings=members,
-            metadata=metadata or {},
-        )
-        result.payouts.append(payout)
-    return result
-
-
-async def _claimable_earnings(
-    session: AsyncSession, auth: AuthContext, *, program_id: str, student_id: str | None
-) -> Sequence[Earning]:
-    """Pending earnings in no live payout, locked for this run.
-
-    On PostgreSQL a concurrent run skips the rows this one holds (SKIP LOCKED) and re-checks
-    `status` on rows committed meanwhile; SQLite runs one writer at a time (BEGIN IMMEDIATE).
-    """
-    in_live_payout = exists().where(
-        PayoutEarning.earning_id == Earning.id, PayoutEarning.active.is_(True)
-    )
-    query = repository.filter_by(
-        repository.scoped(Earning, auth).where(
-            Earning.status == EarningStatus.PENDING, ~in_live_payout
-        ),
-        Earning,
-        program_id=program_id,
-        student_id=student_id,
-    )
-    query = query.order_by(Earning.id).with_for_update(skip_locked=True, of=Earning)
-    return (await session.scalars(query)).all()
-
-
-async def _create_payout(
-    session: AsyncSession,
-    auth: AuthContext,
-    *,
-    program_id: str,
-    student_id: str,
-    currency: str,
-    earnings: list[Earning],
-    metadata: dict[str, Any],
-) -> Payout:
-    payout = Payout(
-        id=new_id("payout"),
-        account_id=auth.account_id,
-        livemode=auth.livemode,
-        program_id=program_id,
-        student_id=student_id,
-        amount=sum(earning.amount for earning in earnings),
-        currency=currency,
-        status=PayoutStatus.PROCESSING,
-        earnings_count=len(earnings),
-        metadata_=metadata_rules.check(dict(metadata)),
-    )
-    session.add(payout)
-    session.add_all(
-        PayoutEarning(
-            payout_id=payout.id, earning_id=earning.id, amount=earning.amount, active=True
-        )
-        for earning in earnings
-    )
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        # The unique (earning_id, active) refused an earning that another run put in a payout.
-        raise PayoutConflict(
-            "another payout run claimed some of these earnings at the same time; retry",
-            details={"student_id": student_id},
-        ) from exc
-    for earning in earnings:
-        earning.reference_id = payout.id
-        await earning_service.change_status(
-            session, auth, earning=earning, status=EarningStatus.PROCESSING
-        )
-    await _emit(session, auth, EventType.PAYOUT_CREATED, payout)
-    return payout
 
 
 async def get_payout(
@@ -195,10 +71,11 @@ async def list_payouts(
 async def list_payout_earnings(
     session: AsyncSession, auth: AuthContext, *, payout: Payout, for_update: bool = False
 ) -> Sequence[Earning]:
+    """The earnings the payout holds (live lines: a reversed earning has left it)."""
     query = (
         repository.scoped(Earning, auth)
         .join(PayoutEarning, PayoutEarning.earning_id == Earning.id)
-        .where(PayoutEarning.payout_id == payout.id)
+        .where(PayoutEarning.payout_id == payout.id, PayoutEarning.active.is_(True))
         .order_by(Earning.id)
     )
     if for_update:
@@ -216,14 +93,14 @@ async def update_payout(
     if data.status is not None and data.status != payout.status:
         WORKFLOW.check(payout.status, data.status)
         if PayoutStatus(data.status) == PayoutStatus.PAID:
-            await _mark_paid(session, auth, payout)
+            await mark_paid(session, auth, payout)
         else:
-            await _mark_failed(session, auth, payout)
+            await mark_failed(session, auth, payout)
     await session.flush()
     return payout
 
 
-async def _mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
+async def mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
     """Every earning of the payout becomes `paid`; one moved elsewhere meanwhile refuses it."""
     earnings = await list_payout_earnings(session, auth, payout=payout, for_update=True)
     moved = [
@@ -243,12 +120,12 @@ async def _mark_paid(session: AsyncSession, auth: AuthContext, payout: Payout) -
             )
     payout.status, payout.paid_at, payout.updated_at = PayoutStatus.PAID, now, now
     await session.flush()
-    await _emit(
+    await emit(
         session, auth, EventType.PAYOUT_PAID, payout, previous_status=PayoutStatus.PROCESSING
     )
 
 
-async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
+async def mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout) -> None:
     """Its `processing` earnings become `failed` (retry: move them back to `pending`), and the
     earnings are released so a later payout may take them."""
     earnings = await list_payout_earnings(session, auth, payout=payout, for_update=True)
@@ -262,9 +139,56 @@ async def _mark_failed(session: AsyncSession, auth: AuthContext, payout: Payout)
     )
     payout.status, payout.updated_at = PayoutStatus.FAILED, utc_now()
     await session.flush()
-    await _emit(
+    await emit(
         session, auth, EventType.PAYOUT_FAILED, payout, previous_status=PayoutStatus.PROCESSING
     )
+
+
+async def release_earning(session: AsyncSession, auth: AuthContext, *, earning: Earning) -> None:
+    """Take an earning out of the live payout holding it (before a reversal). If the payout
+    would go below zero (it netted clawbacks against this earning), its clawbacks go back to
+    pending too: they carry to the next run."""
+    row = (
+        await session.scalars(
+            select(PayoutEarning).where(
+                PayoutEarning.earning_id == earning.id, PayoutEarning.active.is_(True)
+            )
+        )
+    ).first()
+    if row is None:
+        return
+    payout = await get_payout_or_raise(session, auth, payout_id=row.payout_id, for_update=True)
+    if payout.status != PayoutStatus.PROCESSING:
+        return
+    await _drop_line(payout, row)
+    if payout.amount < 0:
+        for other in await list_payout_earnings(session, auth, payout=payout, for_update=True):
+            if other.amount < 0 and other.status == EarningStatus.PROCESSING:
+                line = await session.get(PayoutEarning, (payout.id, other.id))
+                if line is not None and line.active:
+                    await _drop_line(payout, line)
+                    await reversals.release(session, auth, earning=other)
+    payout.updated_at = utc_now()
+    await session.flush()
+
+
+async def _drop_line(payout: Payout, line: PayoutEarning) -> None:
+    line.active, line.left_at = None, utc_now()
+    payout.amount -= line.amount
+    payout.earnings_count -= 1
+
+
+async def list_lines(
+    session: AsyncSession, auth: AuthContext, *, payout: Payout
+) -> list[tuple[PayoutEarning, Earning]]:
+    """The payout's lines (earnings and netted clawbacks), each with the amount it counted."""
+    query = (
+        select(PayoutEarning, Earning)
+        .join(Earning, PayoutEarning.earning_id == Earning.id)
+        .where(repository.owned_by(Earning, auth), PayoutEarning.payout_id == payout.id)
+        .order_by(Earning.amount.desc(), Earning.id)
+    )
+    return [(line, earning) for line, earning in (await session.execute(query)).all()]
 
 
 async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Payout) -> User:
@@ -274,7 +198,7 @@ async def ambassador_of(session: AsyncSession, auth: AuthContext, *, payout: Pay
     return user
 
 
-async def _emit(
+async def emit(
     session: AsyncSession,
     auth: AuthContext,
     type: EventType,

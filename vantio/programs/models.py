@@ -22,6 +22,13 @@ class Program(TenantMixin, UpdatedMixin, Base):
     attribution_window_days: Mapped[int] = mapped_column(Integer)
     referee_voucher_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # Money rules (docs/API.md, "i15-money"): the hold before an earning is payable, how long a
+    # referral keeps earning (null: its lifetime), and the cap per ambassador and period.
+    hold_days: Mapped[int] = mapped_column(Integer, default=0)
+    commission_months: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    commission_cap: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # The account a SEPA payout file pays from: {"name", "iban", "bic"}.
+    payout_sender: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     # What its posters print (vantio/posters/pdf.py): all optional.
     headline: Mapped[str | None] = mapped_column(String(200), nullable=True)
     incentive: Mapped[str | None] = mapped_column(String(500), nullable=True)

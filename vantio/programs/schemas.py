@@ -2,6 +2,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from vantio.kit.money import MAX_AMOUNT
 from vantio.kit.schemas import (
@@ -54,6 +56,8 @@ class TieredCommission(Strict):
 
     type: Literal["tiered"]
     tiers: Annotated[list[Tier], Field(min_length=1, max_length=20)]
+    # Which conversions count: all the ambassador's (`all_time`), or this calendar month's (UTC).
+    period: Literal["all_time", "month"] = "all_time"
 
     @model_validator(mode="after")
     def tiers_are_distinct_and_start_at_zero(self) -> "TieredCommission":
@@ -71,6 +75,38 @@ Commission = Annotated[
 ]
 
 
+class CommissionCap(Strict):
+    """At most `amount` (minor units, the program's currency) per ambassador per `period` (UTC
+    calendar day, ISO week, or month); an earning beyond it is cut to fit."""
+
+    amount: Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+    period: Literal["day", "week", "month"]
+
+
+class PayoutSender(Strict):
+    """The account a SEPA payout file (pain.001) pays from."""
+
+    name: Annotated[str, Field(min_length=1, max_length=70)]
+    iban: Annotated[str, Field(min_length=15, max_length=42)]
+    bic: Annotated[str, Field(min_length=8, max_length=11)]
+
+    @model_validator(mode="after")
+    def valid_bank_account(self) -> "PayoutSender":
+        try:
+            self.iban = IBAN(self.iban).compact
+        except SchwiftyException as error:
+            raise ValueError(f"iban: {error}") from None
+        try:
+            self.bic = str(BIC(self.bic))
+        except SchwiftyException as error:
+            raise ValueError(f"bic: {error}") from None
+        return self
+
+
+HoldDays = Annotated[int, Field(ge=0, le=365)]
+CommissionMonths = Annotated[int, Field(ge=1, le=120)]
+
+
 class ProgramCreate(Create):
     name: Name
     description: Annotated[str | None, Field(max_length=5000)] = None
@@ -84,12 +120,25 @@ class ProgramCreate(Create):
     headline: Headline | None = None
     incentive: Incentive | None = None
     brand_color: BrandColor | None = None
+    hold_days: HoldDays = 0
+    commission_months: CommissionMonths | None = None
+    commission_cap: CommissionCap | None = None
+    payout_sender: PayoutSender | None = None
     metadata: Metadata | None = None
 
 
 class ProgramUpdate(Update):
     clearable = frozenset(
-        {"description", "referee_voucher_id", "headline", "incentive", "brand_color"}
+        {
+            "description",
+            "referee_voucher_id",
+            "headline",
+            "incentive",
+            "brand_color",
+            "commission_months",
+            "commission_cap",
+            "payout_sender",
+        }
     )
 
     name: Name | None = None
@@ -104,6 +153,10 @@ class ProgramUpdate(Update):
     headline: Headline | None = None
     incentive: Incentive | None = None
     brand_color: BrandColor | None = None
+    hold_days: HoldDays | None = None
+    commission_months: CommissionMonths | None = None
+    commission_cap: CommissionCap | None = None
+    payout_sender: PayoutSender | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -124,6 +177,10 @@ class ProgramOut(BaseModel):
     # The logo's media type (`image/png` or `image/jpeg`), null without one; the image itself
     # is at `GET /api/v1/programs/{id}/logo`.
     logo_media_type: str | None
+    hold_days: int
+    commission_months: int | None
+    commission_cap: CommissionCap | None
+    payout_sender: PayoutSender | None
     metadata: dict[str, Any]
     created_at: Timestamp
     updated_at: Timestamp

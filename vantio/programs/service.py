@@ -32,7 +32,7 @@ async def create_program(
         description=data.description,
         landing_url=data.landing_url,
         currency=data.currency,
-        commission=data.commission.model_dump(),
+        commission=data.commission.model_dump(exclude_defaults=True),
         payout_schedule=data.payout_schedule,
         minimum_payout=data.minimum_payout,
         attribution_window_days=data.attribution_window_days,
@@ -40,6 +40,10 @@ async def create_program(
         headline=data.headline,
         incentive=data.incentive,
         brand_color=data.brand_color,
+        hold_days=data.hold_days,
+        commission_months=data.commission_months,
+        commission_cap=data.commission_cap.model_dump() if data.commission_cap else None,
+        payout_sender=data.payout_sender.model_dump() if data.payout_sender else None,
         metadata_=data.metadata or {},
     )
     session.add(program)
@@ -81,7 +85,7 @@ async def update_program(
             continue
         setattr(program, name, value)
     if data.commission is not None:
-        program.commission = data.commission.model_dump()
+        program.commission = data.commission.model_dump(exclude_defaults=True)
     if data.metadata is not None:
         program.metadata_ = metadata_rules.merge(program.metadata_, data.metadata)
     await session.flush()
@@ -144,6 +148,12 @@ def commission_on(program: Program, *, sale_amount: int, conversions: int) -> tu
         return int(rule["amount"]), "flat"
     rate = rule["rate"] if rule["type"] == "percentage" else _tier_rate(rule["tiers"], conversions)
     return percent_of(sale_amount, rate), f"{rate:g}%"
+
+
+def tiers_per_month(program: Program) -> bool:
+    """Whether the program's tiers count the ambassador's conversions of this month only."""
+    rule: dict[str, Any] = program.commission
+    return rule["type"] == "tiered" and rule.get("period") == "month"
 
 
 def _tier_rate(tiers: list[dict[str, Any]], conversions: int) -> float:

@@ -120,6 +120,8 @@ class CustomerRuleItem(Strict):
     segment: str | None = None
     min_orders: Annotated[int, Field(ge=0)] | None = None
     registration_date: DateComparison | None = None
+    # Only this customer (`customer.email`, compared case-insensitively): store credit.
+    email: Annotated[str, Field(min_length=3, max_length=320)] | None = None
 
 
 class CustomerRule(Strict):

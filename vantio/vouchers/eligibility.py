@@ -230,6 +230,11 @@ def _rule_failures(rule: dict[str, Any], cart: Cart) -> list[dict[str, Any]]:
                 )
         return failures
     for customer_rule in rule["rules"]:
+        email = customer_rule.get("email")
+        if email is not None and str(customer.get("email") or "").lower() != email.lower():
+            failures.append(
+                {"type": "customer_email", "expected": email, "actual": customer.get("email")}
+            )
         segment = customer_rule.get("segment")
         if segment is not None and customer.get("segment") != segment:
             failures.append(

@@ -117,7 +117,7 @@ async def apply_voucher(session: SessionDep, auth: AuthDep, body: ApplyRequest) 
 @idempotent("vouchers.remove")
 async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest) -> RollbackOut:
     """Remove an applied code from an order (the SDK's `remove`): a rollback by code and order."""
-    record = await redemption.remove(
+    record = await referral_loop.remove(
         session, auth, code=body.code, order_id=body.order_id, reason=body.reason
     )
     return await redemption.rollback_out(session, auth, record)
@@ -128,8 +128,8 @@ async def remove_voucher(session: SessionDep, auth: AuthDep, body: RemoveRequest
 async def rollback_application(
     session: SessionDep, auth: AuthDep, id: ApplicationId, body: RollbackRequest | None = None
 ) -> RollbackOut:
-    """Roll back a voucher application, giving its usage back."""
-    record = await redemption.rollback(
+    """Roll back a voucher application, giving its usage back (and reversing its commission)."""
+    record = await referral_loop.rollback(
         session, auth, application_id=id, reason=body.reason if body else None
     )
     return await redemption.rollback_out(session, auth, record)

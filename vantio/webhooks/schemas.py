@@ -19,6 +19,8 @@ class EventType(StrEnum):
     REFERRAL_STATUS_CHANGED = "referral.status_changed"
     EARNING_CREATED = "earning.created"
     EARNING_STATUS_CHANGED = "earning.status_changed"
+    EARNING_REVERSED = "earning.reversed"
+    EARNING_CLAWBACK_CREATED = "earning.clawback_created"
     IMPRESSION_CREATED = "impression.created"
     PAYOUT_CREATED = "payout.created"
     PAYOUT_PAID = "payout.paid"
