@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.analytics import counting, rollups
 from vantio.analytics.models import ImpressionDay, PosterDay
+from vantio.analytics.narrowing import Narrow, scanned_within
 from vantio.analytics.periods import Range, boundaries
 from vantio.auth.context import AuthContext
 from vantio.earnings.models import Earning
@@ -105,7 +106,7 @@ async def funnel(
     scans, the referrals they made and their earnings) or one ambassador when asked."""
     cuts = boundaries(period, interval)
     await _plan_for_these_values(session)
-    narrow = _Narrow(poster_id, student_id)
+    narrow = Narrow(poster_id, student_id)
     for _ in range(_ATTEMPTS):
         mark = await rollups.watermark(session)
         intervals = [Figures() for _ in cuts[:-1]]
@@ -118,7 +119,7 @@ async def funnel(
                         select(counting.bucket(Impression.scanned_at, cuts), func.count()),
                     )
                 )
-                .where(*_scanned_within(cuts))
+                .where(*scanned_within(cuts))
                 .group_by(literal_column("bucket"))
             ):
                 intervals[index].impressions += count
@@ -167,53 +168,10 @@ async def funnel(
     raise RuntimeError("the analytics rollups kept moving; try again")  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class _Narrow:
-    """The funnel of one poster or one ambassador: the conditions on each counted table."""
-
-    poster_id: str | None
-    student_id: str | None
-
-    @property
-    def any(self) -> bool:
-        return self.poster_id is not None or self.student_id is not None
-
-    def impressions(self, query: Select[Any]) -> Select[Any]:
-        if self.poster_id is not None:
-            query = query.where(Impression.poster_id == self.poster_id)
-        if self.student_id is not None:
-            query = query.where(Impression.student_id == self.student_id)
-        return query
-
-    def referrals(self, query: Select[Any]) -> Select[Any]:
-        if self.poster_id is not None:
-            query = query.join(Impression, Impression.id == Referral.impression_id).where(
-                Impression.poster_id == self.poster_id
-            )
-        if self.student_id is not None:
-            query = query.where(Referral.student_id == self.student_id)
-        return query
-
-    def earnings(self, query: Select[Any]) -> Select[Any]:
-        if self.poster_id is not None:
-            query = (
-                query.join(Referral, Referral.id == Earning.referral_id)
-                .join(Impression, Impression.id == Referral.impression_id)
-                .where(Impression.poster_id == self.poster_id)
-            )
-        if self.student_id is not None:
-            query = query.where(Earning.student_id == self.student_id)
-        return query
-
-
-def _scanned_within(cuts: list[datetime]) -> list[Any]:
-    return [Impression.scanned_at >= cuts[0], Impression.scanned_at < cuts[-1]]
-
-
 async def _count_scanners(
     session: AsyncSession,
     scope: counting.Scope,
-    narrow: _Narrow,
+    narrow: Narrow,
     cuts: list[datetime],
     result: Funnel,
 ) -> None:
@@ -225,12 +183,12 @@ async def _count_scanners(
         narrow.impressions(
             scope.of(Impression, select(counting.bucket(Impression.scanned_at, cuts), device))
         )
-        .where(*_scanned_within(cuts))
+        .where(*scanned_within(cuts))
         .group_by(literal_column("bucket"))
     ):
         per_interval[index] = int(count)
     total = await session.scalar(
-        narrow.impressions(scope.of(Impression, select(device))).where(*_scanned_within(cuts))
+        narrow.impressions(scope.of(Impression, select(device))).where(*scanned_within(cuts))
     )
     result.unique_scanners = per_interval
     result.unique_scanners_total = int(total or 0)
