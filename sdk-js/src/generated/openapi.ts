@@ -356,6 +356,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/earnings/{id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse an earning: unpaid becomes `reversed`, paid gets a clawback netted off later payouts.
+         * @description Reverse an earning: unpaid becomes `reversed`, paid gets a clawback netted off later payouts.
+         */
+        post: operations["reverse_earning_api_v1_earnings__id__reverse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/payouts": {
         parameters: {
             query?: never;
@@ -408,8 +428,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Retrieve a payout.
-         * @description Retrieve a payout.
+         * Retrieve a payout with its lines: each earning, and each clawback it nets off.
+         * @description Retrieve a payout with its lines: each earning, and each clawback it nets off.
          */
         get: operations["get_payout_api_v1_payouts__id__get"];
         /**
@@ -419,6 +439,94 @@ export interface paths {
         put: operations["update_payout_api_v1_payouts__id__put"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payout_runs/{id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download the run's payout file: PayPal Payouts CSV, Wise bulk CSV or SEPA pain.001.
+         * @description Download the run's payout file: PayPal Payouts CSV, Wise bulk CSV or SEPA pain.001.
+         */
+        get: operations["payout_file_api_v1_payout_runs__id__file_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payout_runs/{id}/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark the run's payouts paid or failed; a failed one's earnings become payable again.
+         * @description Mark the run's payouts paid or failed; a failed one's earnings become payable again.
+         */
+        post: operations["reconcile_api_v1_payout_runs__id__reconcile_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payout_runs/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reconcile the run from the provider's result CSV (PayPal's payouts report, Wise's export).
+         * @description Reconcile the run from the provider's result CSV (PayPal's payouts report, Wise's export).
+         */
+        post: operations["upload_results_api_v1_payout_runs__id__results_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/payout_details": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve how an ambassador is paid (the IBAN masked).
+         * @description Retrieve how an ambassador is paid (the IBAN masked).
+         */
+        get: operations["get_payout_details_api_v1_users__id__payout_details_get"];
+        /**
+         * Set how an ambassador is paid: a PayPal email, or an IBAN, BIC and account holder.
+         * @description Set how an ambassador is paid: a PayPal email, or an IBAN, BIC and account holder.
+         */
+        put: operations["set_payout_details_api_v1_users__id__payout_details_put"];
+        post?: never;
+        /**
+         * Remove an ambassador's payout details.
+         * @description Remove an ambassador's payout details.
+         */
+        delete: operations["delete_payout_details_api_v1_users__id__payout_details_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -750,8 +858,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Roll back a voucher application, giving its usage back.
-         * @description Roll back a voucher application, giving its usage back.
+         * Roll back a voucher application, giving its usage back (and reversing its commission).
+         * @description Roll back a voucher application, giving its usage back (and reversing its commission).
          */
         post: operations["rollback_application_v1_vouchers_applications__id__rollback_post"];
         delete?: never;
@@ -1128,6 +1236,46 @@ export interface webhooks {
          * @description An earning changed status. Signed as docs/API.md says.
          */
         post: operations["earning_status_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "earning.reversed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * earning.reversed
+         * @description An unpaid earning was reversed (refund, rolled-back order): it will not be paid. Signed as docs/API.md says.
+         */
+        post: operations["earning_reversed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "earning.clawback_created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * earning.clawback_created
+         * @description A paid earning was reversed: this negative earning (`reverses` names the paid one) is netted off the ambassador's next payouts. Signed as docs/API.md says.
+         */
+        post: operations["earning_clawback_created"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1620,6 +1768,20 @@ export interface components {
             count: number;
         };
         /**
+         * CommissionCap
+         * @description At most `amount` (minor units, the program's currency) per ambassador per `period` (UTC
+         *     calendar day, ISO week, or month); an earning beyond it is cut to fit.
+         */
+        CommissionCap: {
+            /** Amount */
+            amount: number;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "day" | "week" | "month";
+        };
+        /**
          * Conditions
          * @description `conditions` of a voucher; on PUT the keys sent are merged, a key set to null is removed.
          */
@@ -1787,6 +1949,8 @@ export interface components {
             type?: string | null;
             /** Description */
             description?: string | null;
+            /** External Id */
+            external_id?: string | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -1817,6 +1981,27 @@ export interface components {
             status: string;
             /** Reference Id */
             reference_id: string | null;
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Payable At
+             * @description When the hold ends and a payout may take it
+             */
+            payable_at: string;
+            /**
+             * Original Amount
+             * @description The amount before the program's cap cut it; null when not cut
+             */
+            original_amount: number | null;
+            /**
+             * Reverses
+             * @description A clawback's reversed earning (`earn_...`)
+             */
+            reverses: string | null;
+            /** Reversed At */
+            reversed_at: string | null;
+            /** Reversal Reason */
+            reversal_reason: string | null;
             /** Created At */
             created_at: string;
             /** Paid At */
@@ -1829,10 +2014,26 @@ export interface components {
             };
         };
         /**
+         * EarningReversal
+         * @description What a reversal did: the earning (now `reversed`, or `paid` with `reversed_at` set) and,
+         *     for a paid one, the clawback the ambassador's next payout nets off.
+         */
+        EarningReversal: {
+            earning: components["schemas"]["EarningOut"];
+            clawback: components["schemas"]["EarningOut"] | null;
+        };
+        /** EarningReverse */
+        EarningReverse: {
+            /** Idempotency Key */
+            idempotency_key?: string | null;
+            /** Reason */
+            reason?: string | null;
+        };
+        /**
          * EarningStatus
          * @enum {string}
          */
-        EarningStatus: "pending" | "processing" | "paid" | "failed";
+        EarningStatus: "pending" | "processing" | "paid" | "failed" | "reversed";
         /** EarningUpdate */
         EarningUpdate: {
             /** Amount */
@@ -2286,10 +2487,130 @@ export interface components {
             program_id: string;
             /** Student Id */
             student_id?: string | null;
+            /**
+             * Method
+             * @default manual
+             * @enum {string}
+             */
+            method?: "manual" | "paypal" | "wise" | "sepa" | "voucher_credit";
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** PayoutDetail */
+        PayoutDetail: {
+            /** Id */
+            id: string;
+            /** Program Id */
+            program_id: string;
+            /** Student Id */
+            student_id: string;
+            /** Amount */
+            amount: number;
+            /** Currency */
+            currency: string;
+            /** Status */
+            status: string;
+            /** Earnings Count */
+            earnings_count: number;
+            /**
+             * Method
+             * @description `manual`, `paypal`, `wise`, `sepa` or `voucher_credit`
+             */
+            method: string;
+            /**
+             * Run Id
+             * @description The run (`prun_...`) that made it
+             */
+            run_id: string | null;
+            /**
+             * Voucher Id
+             * @description The store-credit voucher (`voucher_credit`)
+             */
+            voucher_id: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
+            /** Created At */
+            created_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Updated At */
+            updated_at: string;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Lines */
+            lines: components["schemas"]["PayoutLine"][];
+        };
+        /** PayoutDetailsDeleted */
+        PayoutDetailsDeleted: {
+            /** Student Id */
+            student_id: string;
+            /**
+             * Deleted
+             * @default true
+             * @constant
+             */
+            deleted?: true;
+        };
+        /**
+         * PayoutDetailsIn
+         * @description How an ambassador is paid: `paypal` with `paypal_email`, or `bank` with `iban`, `bic`
+         *     and `account_holder` (the IBAN's checksum and country format and the BIC are checked).
+         */
+        PayoutDetailsIn: {
+            /** Method */
+            method?: ("paypal" | "bank") | null;
+            /** Paypal Email */
+            paypal_email?: string | null;
+            /** Iban */
+            iban?: string | null;
+            /** Bic */
+            bic?: string | null;
+            /** Account Holder */
+            account_holder?: string | null;
+        };
+        /**
+         * PayoutDetailsOut
+         * @description An ambassador's payout details as the API shows them: the IBAN masked; `method` null
+         *     when the ambassador has given none.
+         */
+        PayoutDetailsOut: {
+            /** Student Id */
+            student_id: string;
+            /** Method */
+            method: ("paypal" | "bank") | null;
+            /** Paypal Email */
+            paypal_email?: string | null;
+            /** Iban Last4 */
+            iban_last4?: string | null;
+            /** Bic */
+            bic?: string | null;
+            /** Account Holder */
+            account_holder?: string | null;
+            /** Updated At */
+            updated_at?: string | null;
+        };
+        /**
+         * PayoutLine
+         * @description One earning the payout holds, or one clawback it nets off (a negative amount).
+         */
+        PayoutLine: {
+            /** Earning Id */
+            earning_id: string;
+            /** Amount */
+            amount: number;
+            /** Type */
+            type: string | null;
+            /** Reverses */
+            reverses: string | null;
+            /**
+             * Active
+             * @description False once the earning left the payout before it was paid (reversed)
+             */
+            active: boolean;
         };
         /** PayoutList */
         PayoutList: {
@@ -2314,6 +2635,23 @@ export interface components {
             status: string;
             /** Earnings Count */
             earnings_count: number;
+            /**
+             * Method
+             * @description `manual`, `paypal`, `wise`, `sepa` or `voucher_credit`
+             */
+            method: string;
+            /**
+             * Run Id
+             * @description The run (`prun_...`) that made it
+             */
+            run_id: string | null;
+            /**
+             * Voucher Id
+             * @description The store-credit voucher (`voucher_credit`)
+             */
+            voucher_id: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
             /** Created At */
             created_at: string;
             /** Paid At */
@@ -2327,10 +2665,27 @@ export interface components {
         };
         /** PayoutRun */
         PayoutRun: {
+            /**
+             * Run Id
+             * @description `prun_...`: the payouts' run (its file, if any)
+             */
+            run_id: string | null;
             /** Payouts */
             payouts: components["schemas"]["PayoutOut"][];
             /** Skipped */
             skipped: components["schemas"]["Skipped"][];
+        };
+        /**
+         * PayoutSender
+         * @description The account a SEPA payout file (pain.001) pays from.
+         */
+        PayoutSender: {
+            /** Name */
+            name: string;
+            /** Iban */
+            iban: string;
+            /** Bic */
+            bic: string;
         };
         /**
          * PayoutStatus
@@ -2542,6 +2897,15 @@ export interface components {
             incentive?: string | null;
             /** Brand Color */
             brand_color?: string | null;
+            /**
+             * Hold Days
+             * @default 0
+             */
+            hold_days?: number;
+            /** Commission Months */
+            commission_months?: number | null;
+            commission_cap?: components["schemas"]["CommissionCap"] | null;
+            payout_sender?: components["schemas"]["PayoutSender"] | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
@@ -2586,6 +2950,12 @@ export interface components {
             brand_color: string | null;
             /** Logo Media Type */
             logo_media_type: string | null;
+            /** Hold Days */
+            hold_days: number;
+            /** Commission Months */
+            commission_months: number | null;
+            commission_cap: components["schemas"]["CommissionCap"] | null;
+            payout_sender: components["schemas"]["PayoutSender"] | null;
             /** Metadata */
             metadata: {
                 [key: string]: unknown;
@@ -2621,10 +2991,53 @@ export interface components {
             incentive?: string | null;
             /** Brand Color */
             brand_color?: string | null;
+            /** Hold Days */
+            hold_days?: number | null;
+            /** Commission Months */
+            commission_months?: number | null;
+            commission_cap?: components["schemas"]["CommissionCap"] | null;
+            payout_sender?: components["schemas"]["PayoutSender"] | null;
             /** Metadata */
             metadata?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** ReconcileItem */
+        ReconcileItem: {
+            /** Payout Id */
+            payout_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "paid" | "failed";
+            /** Reason */
+            reason?: string | null;
+        };
+        /** ReconcileRequest */
+        ReconcileRequest: {
+            /**
+             * Items
+             * @default []
+             */
+            items?: components["schemas"]["ReconcileItem"][];
+        };
+        /** ReconcileResult */
+        ReconcileResult: {
+            /** Paid */
+            paid: string[];
+            /** Failed */
+            failed: string[];
+            /**
+             * Unchanged
+             * @description Already in the status given
+             */
+            unchanged: string[];
+            /**
+             * Unmatched
+             * @description References or rows that name no payout of the run
+             */
+            unmatched: string[];
         };
         /** RedeliverRequest */
         RedeliverRequest: {
@@ -2822,9 +3235,11 @@ export interface components {
             /**
              * Reason
              * @default below_minimum
-             * @constant
+             * @enum {string}
              */
-            reason?: "below_minimum";
+            reason?: "below_minimum" | "on_hold" | "negative_balance" | "missing_payout_details" | "unsupported_currency";
+            /** Payable At */
+            payable_at?: string | null;
         };
         /**
          * StackValidationOut
@@ -2873,6 +3288,12 @@ export interface components {
             type: "tiered";
             /** Tiers */
             tiers: components["schemas"]["Tier"][];
+            /**
+             * Period
+             * @default all_time
+             * @enum {string}
+             */
+            period?: "all_time" | "month";
         };
         /** TimePeriod */
         TimePeriod: {
@@ -3355,6 +3776,33 @@ export interface components {
             failing_since: string;
         };
         /**
+         * EarningClawbackCreatedEvent
+         * @description A paid earning was reversed: this negative earning (`reverses` names the paid one) is netted off the ambassador's next payouts.
+         */
+        EarningClawbackCreatedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "earning.clawback_created";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "earning.clawback_created";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["EarningOut"];
+        };
+        /**
          * EarningCreatedEvent
          * @description An earning was created (API or referred order).
          */
@@ -3381,6 +3829,33 @@ export interface components {
             livemode: boolean;
             data: components["schemas"]["EarningOut"];
         };
+        /**
+         * EarningReversedEvent
+         * @description An unpaid earning was reversed (refund, rolled-back order): it will not be paid.
+         */
+        EarningReversedEvent: {
+            /**
+             * Id
+             * @description `evt_...`: the `webhook-id` header, the same on every retry
+             */
+            id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "earning.reversed";
+            /**
+             * Event
+             * @description The same as `type`
+             * @constant
+             */
+            event: "earning.reversed";
+            /** Created At */
+            created_at: string;
+            /** Livemode */
+            livemode: boolean;
+            data: components["schemas"]["EarningOut"];
+        };
         /** EarningStatusChange */
         EarningStatusChange: {
             /** Id */
@@ -3399,6 +3874,27 @@ export interface components {
             status: string;
             /** Reference Id */
             reference_id: string | null;
+            /** External Id */
+            external_id: string | null;
+            /**
+             * Payable At
+             * @description When the hold ends and a payout may take it
+             */
+            payable_at: string;
+            /**
+             * Original Amount
+             * @description The amount before the program's cap cut it; null when not cut
+             */
+            original_amount: number | null;
+            /**
+             * Reverses
+             * @description A clawback's reversed earning (`earn_...`)
+             */
+            reverses: string | null;
+            /** Reversed At */
+            reversed_at: string | null;
+            /** Reversal Reason */
+            reversal_reason: string | null;
             /** Created At */
             created_at: string;
             /** Paid At */
@@ -3562,6 +4058,23 @@ export interface components {
             status: string;
             /** Earnings Count */
             earnings_count: number;
+            /**
+             * Method
+             * @description `manual`, `paypal`, `wise`, `sepa` or `voucher_credit`
+             */
+            method: string;
+            /**
+             * Run Id
+             * @description The run (`prun_...`) that made it
+             */
+            run_id: string | null;
+            /**
+             * Voucher Id
+             * @description The store-credit voucher (`voucher_credit`)
+             */
+            voucher_id: string | null;
+            /** Failure Reason */
+            failure_reason: string | null;
             /** Created At */
             created_at: string;
             /** Paid At */
@@ -5841,6 +6354,86 @@ export interface operations {
             };
         };
     };
+    reverse_earning_api_v1_earnings__id__reverse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EarningReverse"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EarningReversal"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description A conflict; on any POST also an idempotency key reused with another request, or still in use by a running one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
     list_payouts_api_v1_payouts_get: {
         parameters: {
             query?: {
@@ -6056,7 +6649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PayoutOut"];
+                    "application/json": components["schemas"]["PayoutDetail"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
@@ -6159,6 +6752,416 @@ export interface operations {
             };
             /** @description The request body is larger than the server takes */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    payout_file_api_v1_payout_runs__id__file_get: {
+        parameters: {
+            query?: {
+                /** @description One currency per file */
+                currency?: string | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The run's payout file, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/xml": string;
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    reconcile_api_v1_payout_runs__id__reconcile_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReconcileRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileResult"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description A conflict; on any POST also an idempotency key reused with another request, or still in use by a running one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    upload_results_api_v1_payout_runs__id__results_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's result file: a CSV with a reference column (Customer ID, Reference or paymentReference) and a Status column. */
+        requestBody: {
+            content: {
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileResult"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description A conflict; on any POST also an idempotency key reused with another request, or still in use by a running one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    get_payout_details_api_v1_users__id__payout_details_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsOut"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    set_payout_details_api_v1_users__id__payout_details_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PayoutDetailsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsOut"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    delete_payout_details_api_v1_users__id__payout_details_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutDetailsDeleted"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8674,6 +9677,64 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["EarningStatusChangedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    earning_reversed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EarningReversedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received: any 2xx acknowledges the delivery */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: a 5xx, 429, timeout or network error is retried on the schedule of docs/API.md; any other answer is final */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    earning_clawback_created: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EarningClawbackCreatedEvent"];
             };
         };
         responses: {
