@@ -98,8 +98,10 @@ def serve(
         **serving.uvicorn_options(),
         log_config=logging_config(settings.log_format),
         access_log=False,  # vantio.access logs each request (request id, route, duration)
+        # X-Forwarded-For / -Proto believed only from VANTIO_TRUSTED_PROXIES (none by default:
+        # uvicorn's own default believes any loopback peer); the app applies the same list.
         proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 
