@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     # or CIDRs ("127.0.0.1,10.0.0.0/8"), or "*" when only the proxy can reach the server
     # (docs/deploy.md); empty: none, the connection's own address is the client's.
     trusted_proxies: str = ""
+    # The key that encrypts secrets at rest (vantio/db/keys.py says where it comes from when
+    # empty): base64url of 32 random bytes, several comma-separated while rotating (current first).
+    secret_key: str = ""
+    secret_key_file: str = ""
     # Rate limits, per API key, in the `limits` notation ("100/second;1000/minute").
     rate_limit_referrals: str = "100/second;3000/minute"
     rate_limit_vouchers_default: str = "10/second;100/minute;1000/hour"
