@@ -48,7 +48,8 @@ def load_keyring(settings: Settings) -> Keyring:
     if settings.secret_key:
         return Keyring.parse(settings.secret_key)
     path = key_file_path(settings)
-    assert path is not None
+    if path is None:  # only without VANTIO_SECRET_KEY, handled above
+        raise RuntimeError("no key file path")
     existed = path.exists()
     ring = load_or_create_key_file(path)
     if not existed:
