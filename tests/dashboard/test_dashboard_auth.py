@@ -300,6 +300,7 @@ async def test_unknown_dashboard_pages_are_html(browser: Browser, operator: Oper
 # -- issue 11, point 9: counted atomically, trusted proxies only, argon2 off the event loop -----
 
 
+@pytest.mark.slow
 async def test_parallel_attempts_cannot_pass_the_limit(app, operator: Operator) -> None:  # type: ignore[no-untyped-def]
     """30 wrong passwords at once from one place: at most the limit are checked, the rest wait
     (on PostgreSQL 7 of 30 used to get past a limit of 5)."""
@@ -327,6 +328,7 @@ async def test_parallel_attempts_cannot_pass_the_limit(app, operator: Operator) 
     assert statuses.count(400) + statuses.count(429) == 30, statuses
 
 
+@pytest.mark.slow
 async def test_forwarded_for_is_believed_only_from_trusted_proxies(
     settings: Settings, runtime: Runtime, operator: Operator
 ) -> None:
