@@ -4,6 +4,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # The key that encrypts secrets at rest (vantio/db/keys.py says where it comes from when
     # empty): base64url of 32 random bytes, several comma-separated while rotating (current first).
-    secret_key: str = ""
+    secret_key: SecretStr = SecretStr("")  # never shown in a repr or a log of the settings
     secret_key_file: str = ""
     # Rate limits, per API key, in the `limits` notation ("100/second;1000/minute").
     rate_limit_referrals: str = "100/second;3000/minute"

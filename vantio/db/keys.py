@@ -34,7 +34,7 @@ def sqlite_path(settings: Settings) -> Path | None:
 
 def key_file_path(settings: Settings) -> Path | None:
     """The key file this server uses, or None when the key comes from `VANTIO_SECRET_KEY`."""
-    if settings.secret_key:
+    if settings.secret_key.get_secret_value():
         return None
     if settings.secret_key_file:
         return Path(settings.secret_key_file)
@@ -45,8 +45,8 @@ def key_file_path(settings: Settings) -> Path | None:
 
 
 def load_keyring(settings: Settings) -> Keyring:
-    if settings.secret_key:
-        return Keyring.parse(settings.secret_key)
+    if settings.secret_key.get_secret_value():
+        return Keyring.parse(settings.secret_key.get_secret_value())
     path = key_file_path(settings)
     if path is None:  # only without VANTIO_SECRET_KEY, handled above
         raise RuntimeError("no key file path")
