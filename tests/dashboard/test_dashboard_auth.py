@@ -357,6 +357,21 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
         await proxy.close()
 
 
+def test_the_client_address_is_settled_in_front_of_everything_the_scan_included(
+    settings: Settings, runtime: Runtime
+) -> None:
+    from vantio.http.middleware import TrustedProxies
+
+    app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"}), runtime)
+    outermost = app.build_middleware_stack()
+    assert isinstance(outermost, TrustedProxies)
+    inside, names = outermost.app, []
+    while hasattr(inside, "app") and len(names) < 20:
+        names.append(type(inside).__name__)
+        inside = inside.app
+    assert "ScanFastPath" in names
+
+
 def test_client_address_rules() -> None:
     from vantio.kit.proxies import client_address, parse_networks
 
