@@ -15,8 +15,8 @@ the database holds an impression for every 302 wrk counted.
 Each request comes from its own client IP (`X-Forwarded-For`, believed from 127.0.0.1 because
 the server runs with `VANTIO_TRUSTED_PROXIES=127.0.0.1`), so the limit of new devices per IP and
 poster is checked on every scan without refusing any. `--impressions N` stores N impressions
-of the benchmark's poster (spread over the last 30 days, each its own device) before measuring: the de-duplication's look-ups then run
-against a large table. The run ends with one line per backend:
+of the benchmark's poster (spread over the last 30 days, each its own device) before measuring:
+the de-duplication's look-ups then run against a large table. The run ends with one line per backend:
 `<backend> GET /s/{code}: ratio R (p99 X ms)` (the medians over the rounds).
 
 Needs `wrk` (apt-get install -y wrk) and, for PostgreSQL, a server at VANTIO_BENCH_POSTGRES_URL
