@@ -382,6 +382,8 @@ def test_client_address_rules() -> None:
     # A client cannot hide behind a forged hop to the left of the one the proxy saw.
     assert client_address("10.0.0.2", ["6.6.6.6, 5.5.5.5"], trusted) == "5.5.5.5"
     assert client_address("10.0.0.2", ["not-an-ip"], trusted) == "10.0.0.2"
+    # "*": a server only its proxy can reach believes the nearest hop.
+    assert client_address("172.18.0.3", ["1.2.3.4"], parse_networks("*")) == "1.2.3.4"
     with pytest.raises(ValueError, match="nonsense"):
         parse_networks("10.0.0.0/8,nonsense")
 
