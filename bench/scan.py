@@ -12,11 +12,11 @@ the database holds an impression for every 302 wrk counted.
     .venv/bin/python bench/scan.py --impressions 1000000 # with 1M impressions stored first
     .venv/bin/python bench/scan.py --profile /tmp/scan.raw  # and py-spy's profile of a round
 
-Each request comes from its own client IP (`X-Forwarded-For`, honoured by uvicorn from
-127.0.0.1), so the limit of new devices per IP and poster is checked on every scan without
-refusing any. `--impressions N` stores N impressions of the benchmark's poster (spread over the
-last 30 days, each its own device) before measuring: the de-duplication's look-ups then run
-against a large table. The run ends with one line per backend:
+Each request comes from its own client IP (`X-Forwarded-For`, believed from 127.0.0.1 because
+the server runs with `VANTIO_TRUSTED_PROXIES=127.0.0.1`), so the limit of new devices per IP and
+poster is checked on every scan without refusing any. `--impressions N` stores N impressions
+of the benchmark's poster (spread over the last 30 days, each its own device) before measuring:
+the de-duplication's look-ups then run against a large table. The run ends with one line per backend:
 `<backend> GET /s/{code}: ratio R (p99 X ms)` (the medians over the rounds).
 
 Needs `wrk` (apt-get install -y wrk) and, for PostgreSQL, a server at VANTIO_BENCH_POSTGRES_URL
@@ -345,6 +345,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> str:
             "PYTHONUNBUFFERED": "1",
             "VANTIO_DATABASE_URL": database_url,
             "VANTIO_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            # wrk's X-Forwarded-For names each request's client (believed from this proxy only).
+            "VANTIO_TRUSTED_PROXIES": "127.0.0.1",
         }
         server_log, bare_log = directory / "vantio.log", directory / "bare.log"
         with (

@@ -29,6 +29,10 @@ from vantio.worker.models import PeriodicSchedule
 
 POSTGRES_URL = os.environ.get("VANTIO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 BACKEND = os.environ.get("VANTIO_TEST_DATABASE", "sqlite")
+# One key seals secrets at rest for the whole run: the runtimes made here and the `vantio serve`
+# and `vantio worker` processes some tests start (they inherit it) open what the others sealed.
+# Tests of the key file itself give their settings an empty `secret_key`.
+os.environ.setdefault("VANTIO_SECRET_KEY", "_dE3Q8_fMd8DiKPcLfgSCTSXxMCQN_KSGO3TzOAqtZM")
 
 
 def pytest_report_header() -> str:

@@ -42,7 +42,7 @@ def test_compose_has_the_services_of_a_deployment() -> None:
         assert service["build"]["dockerfile"] == "deploy/Containerfile"
     assert "/health/ready" in " ".join(api["healthcheck"]["test"])
     # The API trusts forwarded headers because only the proxy reaches it: no port published.
-    assert api["environment"]["VANTIO_FORWARDED_ALLOW_IPS"] == "*"
+    assert api["environment"]["VANTIO_TRUSTED_PROXIES"] == "*"
     assert "ports" not in api
     assert services["caddy"]["ports"]
     assert any("Caddyfile" in volume for volume in services["caddy"]["volumes"])

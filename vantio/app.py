@@ -15,8 +15,9 @@ from vantio.dashboard.web import PREFIX as DASHBOARD
 from vantio.http.docs import install_docs
 from vantio.http.errors import ErrorBoundary, install_error_handlers
 from vantio.http.headers import ResponseHeaders
-from vantio.http.middleware import BodySizeLimit, RequestId
+from vantio.http.middleware import BodySizeLimit, RequestId, TrustedProxies
 from vantio.http.openapi import Application
+from vantio.kit.proxies import parse_networks
 from vantio.observability.endpoints import router as operations
 from vantio.observability.instrument import instrument_pool
 from vantio.observability.middleware import Observe
@@ -48,6 +49,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     instrument_pool(runtime.engine)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # In front of everything, the scan included: every part sees the client's address, with
+    # X-Forwarded-For believed only from the proxies named in VANTIO_TRUSTED_PROXIES.
+    networks = parse_networks(settings.trusted_proxies)
+    app.front_middleware.append(lambda inner: TrustedProxies(inner, networks=networks))
     # In front of everything, scans included: the access log line and the request metrics of
     # every answer, with the status actually sent (Starlette's own 500 included).
     app.front_middleware.append(partial(Observe, access_log_enabled=settings.access_log))
@@ -55,7 +60,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.front_middleware.append(ScanFastPath)
     app.add_middleware(ErrorBoundary)  # whatever escapes: the surface's shape, with the request id
     app.add_middleware(RequestId)  # every answer carries its request id
-    app.add_middleware(ResponseHeaders)  # outermost: nosniff, no Host echoed in a redirect
+    app.add_middleware(ResponseHeaders)  # nosniff, no Host echoed in a redirect
     install_error_handlers(app)
     include_routers(app)
     app.include_router(operations)  # /health, /health/ready, /metrics

@@ -4,6 +4,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,14 @@ class Settings(BaseSettings):
     redis_url: str = ""
 
     max_body_bytes: int = 1024 * 1024
+    # Reverse proxies whose X-Forwarded-For (and -Proto) is believed: comma-separated addresses
+    # or CIDRs ("127.0.0.1,10.0.0.0/8"), or "*" when only the proxy can reach the server
+    # (docs/deploy.md); empty: none, the connection's own address is the client's.
+    trusted_proxies: str = ""
+    # The key that encrypts secrets at rest (vantio/db/keys.py says where it comes from when
+    # empty): base64url of 32 random bytes, several comma-separated while rotating (current first).
+    secret_key: SecretStr = SecretStr("")  # never shown in a repr or a log of the settings
+    secret_key_file: str = ""
     # Rate limits, per API key, in the `limits` notation ("100/second;1000/minute").
     rate_limit_referrals: str = "100/second;3000/minute"
     rate_limit_vouchers_default: str = "10/second;100/minute;1000/hour"
@@ -84,10 +93,6 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     access_log: bool = True
     ready_worker_max_age_seconds: float = 300.0
-    # Whose X-Forwarded-For / X-Forwarded-Proto `vantio serve` believes (uvicorn's
-    # forwarded_allow_ips): the reverse proxy's addresses, comma-separated, or "*" when only the
-    # proxy can reach the server (docs/deploy.md).
-    forwarded_allow_ips: str = "127.0.0.1"
 
     def rate_limits(self) -> dict[str, str]:
         """The limits of each rate class, in the `limits` notation."""

@@ -7,8 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vantio.config import Settings
 from vantio.db.engine import create_engine
+from vantio.db.keys import load_keyring
 from vantio.db.session import SessionMaker, create_sessionmaker
 from vantio.idempotency.service import Policy
+from vantio.kit import sealing
 from vantio.kit.ratelimit import RateLimiter
 from vantio.worker.jobs import JobRegistry
 
@@ -25,6 +27,8 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings, *, jobs: JobRegistry | None = None) -> "Runtime":
+        # The key that seals secrets at rest, for the database's sealed columns.
+        sealing.install(load_keyring(settings))
         engine = create_engine(settings)
         limiter = RateLimiter(
             settings.redis_url,

@@ -5,8 +5,17 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.dashboard_helpers import PASSWORD, Browser, Operator, error_of, make_operator
+from tests.dashboard_helpers import (
+    PASSWORD,
+    Browser,
+    Operator,
+    error_of,
+    make_operator,
+    random_ip,
+)
 from tests.helpers import Tenant
+from vantio.app import create_app
+from vantio.config import Settings
 from vantio.dashboard import service as dashboard_service
 from vantio.dashboard.errors import DuplicateOperator
 from vantio.dashboard.models import Operator as OperatorRow
@@ -107,10 +116,11 @@ async def test_failed_sign_ins_are_limited_per_email(app, operator: Operator) ->
         assert int(refused.headers["retry-after"]) > 0
     finally:
         await attacker.close()
-    # The same email from another place is limited too (it is the account under attack)...
+    # ...but only from that place: an attacker elsewhere cannot lock the operator out of their
+    # own dashboard (issue 11, point 9).
     other = Browser(app)
     try:
-        assert (await other.sign_in(operator.email)).status_code == 429
+        assert (await other.sign_in(operator.email)).status_code == 303
     finally:
         await other.close()
 
@@ -285,3 +295,112 @@ async def test_unknown_dashboard_pages_are_html(browser: Browser, operator: Oper
     css = await browser.get("/dashboard/static/dashboard.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
+
+
+# -- issue 11, point 9: counted atomically, trusted proxies only, argon2 off the event loop -----
+
+
+@pytest.mark.slow
+async def test_parallel_attempts_cannot_pass_the_limit(app, operator: Operator) -> None:  # type: ignore[no-untyped-def]
+    """30 wrong passwords at once from one place: at most the limit are checked, the rest wait
+    (on PostgreSQL 7 of 30 used to get past a limit of 5)."""
+    import asyncio
+
+    ip = random_ip()
+    browsers = [Browser(app, ip=ip) for _ in range(30)]
+    try:
+        for browser in browsers:
+            await browser.get("/dashboard/signin")
+        responses = await asyncio.gather(
+            *(
+                browser.post(
+                    "/dashboard/signin",
+                    {"email": operator.email, "password": "guess guess", "next": "/dashboard/"},
+                )
+                for browser in browsers
+            )
+        )
+    finally:
+        for browser in browsers:
+            await browser.close()
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(400) <= dashboard_service.MAX_FAILURES_PER_EMAIL, statuses
+    assert statuses.count(400) + statuses.count(429) == 30, statuses
+
+
+@pytest.mark.slow
+async def test_forwarded_for_is_believed_only_from_trusted_proxies(
+    settings: Settings, runtime: Runtime, operator: Operator
+) -> None:
+    proxied = create_app(settings.model_copy(update={"trusted_proxies": "10.9.0.0/16"}), runtime)
+    spoofer = Browser(proxied, ip="127.0.0.1")  # loopback, but not a named proxy
+    try:
+        for number in range(dashboard_service.MAX_FAILURES_PER_EMAIL):
+            spoofer.client.headers["X-Forwarded-For"] = f"203.0.113.{number + 1}"
+            assert (await spoofer.sign_in(operator.email, "guess guess")).status_code == 400
+        # Each attempt claimed another address; all of them counted against 127.0.0.1.
+        spoofer.client.headers["X-Forwarded-For"] = "203.0.113.99"
+        assert (await spoofer.sign_in(operator.email, "guess guess")).status_code == 429
+    finally:
+        await spoofer.close()
+    # Behind the named proxy, the client address it forwards is the one counted: the operator,
+    # at another address behind the same proxy, is not locked out by the attacker.
+    proxy = Browser(proxied, ip="10.9.0.5")
+    try:
+        proxy.client.headers["X-Forwarded-For"] = "198.51.100.7, 10.9.3.3"
+        for _ in range(dashboard_service.MAX_FAILURES_PER_EMAIL):
+            assert (await proxy.sign_in(operator.email, "guess guess")).status_code == 400
+        assert (await proxy.sign_in(operator.email, "guess guess")).status_code == 429
+        proxy.client.headers["X-Forwarded-For"] = "192.0.2.44"
+        assert (await proxy.sign_in(operator.email)).status_code == 303
+    finally:
+        await proxy.close()
+
+
+def test_the_client_address_is_settled_in_front_of_everything_the_scan_included(
+    settings: Settings, runtime: Runtime
+) -> None:
+    from vantio.http.middleware import TrustedProxies
+
+    app = create_app(settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"}), runtime)
+    outermost = app.build_middleware_stack()
+    assert isinstance(outermost, TrustedProxies)
+    inside, names = outermost.app, []
+    while hasattr(inside, "app") and len(names) < 20:
+        names.append(type(inside).__name__)
+        inside = inside.app
+    assert "ScanFastPath" in names
+
+
+def test_client_address_rules() -> None:
+    from vantio.kit.proxies import client_address, parse_networks
+
+    trusted = parse_networks("10.0.0.0/8, 127.0.0.1")
+    assert client_address("203.0.113.1", ["1.2.3.4"], trusted) == "203.0.113.1"
+    assert client_address("127.0.0.1", ["1.2.3.4"], ()) == "127.0.0.1"
+    assert client_address("127.0.0.1", ["1.2.3.4, 10.1.1.1"], trusted) == "1.2.3.4"
+    # A client cannot hide behind a forged hop to the left of the one the proxy saw.
+    assert client_address("10.0.0.2", ["6.6.6.6, 5.5.5.5"], trusted) == "5.5.5.5"
+    assert client_address("10.0.0.2", ["not-an-ip"], trusted) == "10.0.0.2"
+    # "*": a server only its proxy can reach believes the nearest hop.
+    assert client_address("172.18.0.3", ["1.2.3.4"], parse_networks("*")) == "1.2.3.4"
+    with pytest.raises(ValueError, match="nonsense"):
+        parse_networks("10.0.0.0/8,nonsense")
+
+
+async def test_password_hashing_runs_off_the_event_loop(
+    browser: Browser, operator: Operator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    threads: list[int] = []
+    verify = dashboard_service._verify
+
+    def recording(password_hash: str | None, password: str) -> bool:
+        threads.append(threading.get_ident())
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(dashboard_service, "_verify", recording)
+    assert (await browser.sign_in(operator.email)).status_code == 303
+    assert threads
+    assert threading.get_ident() not in threads

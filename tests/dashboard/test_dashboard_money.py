@@ -378,3 +378,22 @@ async def test_campaign_form_errors(signed_in: Browser) -> None:
     assert error_of(short.text, "length") == "Enter 4 or more."
     unnamed = await signed_in.post("/dashboard/campaigns/new", {**CAMPAIGN_FORM, "name": ""})
     assert error_of(unnamed.text, "name") == "Please fill this in."
+
+
+async def test_dashboard_payout_csv_cells_cannot_run_as_formulas(
+    signed_in: Browser, api: Api
+) -> None:
+    """Issue 11, point 4: the dashboard's download is the API's file, formulas neutralised."""
+    import csv
+    import io
+
+    funnel = await make_funnel(api, minimum_payout=100)
+    await api.ok("PUT", f"/api/v1/users/{funnel.user['id']}", {"first_name": "=cmd|' /C calc'!A0"})
+    referral = await make_referral(api, funnel.impression["id"])
+    await api.ok("POST", "/api/v1/earnings", {"referral_id": referral["id"], "amount": 3000})
+    run = await signed_in.post("/dashboard/payouts", {"program_id": funnel.program["id"]})
+    assert run.status_code == 200
+    payout_id = (await api.ok("GET", "/api/v1/payouts"))["payouts"][0]["id"]
+    download = await signed_in.get(f"/dashboard/payouts/{payout_id}.csv")
+    rows = list(csv.reader(io.StringIO(download.text)))
+    assert rows[1][1].startswith("'=cmd|' /C calc'!A0 ")

@@ -384,3 +384,32 @@ async def test_the_database_refuses_an_earning_in_two_live_payouts(
         )
         await session.flush()
         await session.rollback()
+
+
+FORMULA_NAME = "=cmd|' /C calc'!A0"
+
+
+async def test_payout_csv_cells_cannot_run_as_formulas(api: Api) -> None:
+    """Issue 11, point 4: an ambassador named like a formula comes out as text in the payment
+    run (a leading apostrophe, as OWASP advises), and negative-looking data stays data."""
+    program = await make_program(api)
+    _, scan = await ambassador(
+        api, program["id"], first_name=FORMULA_NAME, last_name="@SUM(A1)", email="f@example.com"
+    )
+    await earn(api, scan, 1500)
+    run = await api.ok("POST", "/api/v1/payouts", {"program_id": program["id"]})
+    payout = run["payouts"][0]
+    response = await api.get(f"/api/v1/payouts/{payout['id']}.csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[1] == [
+        payout["id"],
+        f"'{FORMULA_NAME} @SUM(A1)",
+        "f@example.com",
+        "15.00",
+        "USD",
+        "1",
+    ]
+    # No cell of the file, read back as a spreadsheet would, starts a formula.
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")), cell

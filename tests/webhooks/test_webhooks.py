@@ -480,6 +480,15 @@ async def strict_api(strict_runtime: Runtime, tenant: Tenant) -> AsyncIterator[A
         "http://[::ffff:127.0.0.1]/hook",
         "http://0.0.0.0/hook",
         "https://unresolvable.invalid/hook",
+        # IPv6 forms that carry a private or loopback IPv4 address (issue 11, point 8)
+        "http://[2002:7f00:1::]/hook",  # 6to4 of 127.0.0.1
+        "http://[2002:a9fe:a9fe::1]/hook",  # 6to4 of 169.254.169.254
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",  # Teredo, client 127.0.0.1
+        "http://[64:ff9b::a00:1]/hook",  # NAT64 of 10.0.0.1
+        "http://[64:ff9b:1::a00:1]/hook",  # NAT64 local-use prefix
+        "http://[::ffff:a00:1]/hook",  # IPv4-mapped 10.0.0.1
+        "http://[::127.0.0.1]/hook",  # IPv4-compatible
+        "http://localhost./hook",
     ],
 )
 async def test_private_urls_are_refused_at_creation(strict_api: Api, url: str) -> None:
@@ -487,6 +496,10 @@ async def test_private_urls_are_refused_at_creation(strict_api: Api, url: str) -
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "webhook_url_not_allowed"
     assert response.json()["message"].startswith("url")
+    # One generic message: never the address a name resolved to, nor whether it resolved.
+    assert response.json()["message"] == (
+        "url: must be an http or https URL whose host is a public internet address"
+    )
 
 
 async def test_private_url_refused_on_update_public_literal_accepted(strict_api: Api) -> None:

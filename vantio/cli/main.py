@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from vantio.cli.secrets import secrets_app
 from vantio.config import Settings, get_settings
 from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
@@ -19,6 +20,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(admin_app, name="admin")
+app.add_typer(secrets_app, name="secrets")
 
 
 _DEFAULTS = Settings.model_fields
@@ -98,8 +100,10 @@ def serve(
         **serving.uvicorn_options(),
         log_config=logging_config(settings.log_format),
         access_log=False,  # vantio.access logs each request (request id, route, duration)
+        # X-Forwarded-For / -Proto believed only from VANTIO_TRUSTED_PROXIES (none by default:
+        # uvicorn's own default believes any loopback peer); the app applies the same list.
         proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
 
 

@@ -20,6 +20,7 @@ from vantio.dashboard.web import (
     render,
     set_cookie,
 )
+from vantio.db.session import commit
 from vantio.errors import RateLimited, VantioError
 
 public = APIRouter(prefix=PREFIX, route_class=PublicRoute)
@@ -68,10 +69,11 @@ async def signin(ctx: Ctx) -> Response:
     email, target = ctx.field("email"), _safe_next(ctx.field("next"))
     host = ctx.request.client.host if ctx.request.client else "unknown"
     try:
-        # No savepoint: a refused sign-in's failure row must be committed to count next time.
-        signed = await service.sign_in(
-            ctx.session, email=email, password=ctx.raw("password"), ip_address=host
-        )
+        # The attempt is counted (as a failure) and committed before its password is checked,
+        # so that parallel attempts cannot all pass the limit; a right password forgives it.
+        attempt = await service.begin_sign_in(ctx.session, email=email, ip_address=host)
+        await commit(ctx.session)
+        signed = await service.finish_sign_in(ctx.session, attempt, password=ctx.raw("password"))
     except RateLimited as exc:
         minutes = max(1, round(exc.retry_after / 60))
         errors = {

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.accounts import service as account_service
@@ -19,10 +20,11 @@ from vantio.kit.time import utc_now
 
 SESSION_LIFETIME = timedelta(days=7)
 SETUP_LINK_LIFETIME = timedelta(days=1)
-# Failed sign-ins counted over this window: per email (guessing one password) and per IP
-# (trying many accounts from one place).
+# Failed sign-ins counted over this window: per account and IP (guessing one password from one
+# place) and per IP (trying many accounts from one place). Not per account alone: an attacker
+# elsewhere would then lock the operator out of their own dashboard.
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_EMAIL = 5  # per account (email) and IP
 MAX_FAILURES_PER_IP = 20
 MIN_PASSWORD_LENGTH = 10
 
@@ -40,6 +42,11 @@ class SignedIn:
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+async def hash_password_off_loop(password: str) -> str:
+    """argon2 takes tens of milliseconds of CPU on purpose: in a thread, not on the event loop."""
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
 
 
 def check_password(password: str) -> None:
@@ -70,7 +77,7 @@ async def create_operator(
         account_id=account_id,
         email=email,
         email_normalized=email.lower(),
-        password_hash=hash_password(password),
+        password_hash=await hash_password_off_loop(password),
     )
     session.add(operator)
     await session.flush()
@@ -86,28 +93,76 @@ async def any_operator(session: AsyncSession) -> bool:
     return (await session.scalars(select(Operator.id).limit(1))).first() is not None
 
 
-async def sign_in(session: AsyncSession, *, email: str, password: str, ip_address: str) -> SignedIn:
-    """Check the password (rate-limited per email and IP) and open a session."""
+@dataclass(frozen=True)
+class SignInAttempt:
+    """A sign-in counted as a failure until its password is found right (`begin_sign_in`)."""
+
+    email_normalized: str
+    ip_address: str
+    failure_id: str
+
+
+async def begin_sign_in(session: AsyncSession, *, email: str, ip_address: str) -> SignInAttempt:
+    """Count an attempt before its password is checked, atomically, or refuse it (429).
+
+    The attempt is written as a failure first, and the caller commits it before checking the
+    password, so that parallel attempts each take one of the limit's places: 30 at once with a
+    limit of 5 check at most 5 passwords. On PostgreSQL the count and the write run under
+    transaction-scoped advisory locks on the account+IP and the IP (SQLite's single write lock
+    already orders them).
+    """
     email_normalized = email.strip().lower()
     now = utc_now()
+    await _lock_counters(session, email_normalized=email_normalized, ip_address=ip_address)
     await session.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURE_WINDOW))
     await _refuse_when_limited(session, email_normalized=email_normalized, ip_address=ip_address)
-    operator = await get_operator_by_email(session, email=email_normalized)
-    if operator is None or not _verify(operator.password_hash if operator else None, password):
-        session.add(
-            SignInFailure(
-                id=new_id("fail"), email_normalized=email_normalized, ip_address=ip_address, at=now
-            )
-        )
-        await session.flush()
+    failure = SignInFailure(
+        id=new_id("fail"), email_normalized=email_normalized, ip_address=ip_address, at=now
+    )
+    session.add(failure)
+    await session.flush()
+    return SignInAttempt(email_normalized, ip_address, failure.id)
+
+
+async def finish_sign_in(
+    session: AsyncSession, attempt: SignInAttempt, *, password: str
+) -> SignedIn:
+    """Check the password of a counted attempt (in a thread) and open a session; a wrong one
+    leaves the attempt counted as a failure."""
+    operator = await get_operator_by_email(session, email=attempt.email_normalized)
+    stored = operator.password_hash if operator is not None else None
+    if operator is None or not await anyio.to_thread.run_sync(_verify, stored, password):
         raise SignInRefused()
     if _hasher.check_needs_rehash(operator.password_hash):
-        operator.password_hash = hash_password(password)
-    operator.last_sign_in_at = now
+        operator.password_hash = await hash_password_off_loop(password)
+    operator.last_sign_in_at = utc_now()
+    # The failures of this account from this place are forgiven (those from elsewhere are not).
     await session.execute(
-        delete(SignInFailure).where(SignInFailure.email_normalized == email_normalized)
+        delete(SignInFailure).where(
+            SignInFailure.email_normalized == attempt.email_normalized,
+            SignInFailure.ip_address == attempt.ip_address,
+        )
     )
+    await session.execute(delete(SignInFailure).where(SignInFailure.id == attempt.failure_id))
     return await open_session(session, operator=operator)
+
+
+async def sign_in(session: AsyncSession, *, email: str, password: str, ip_address: str) -> SignedIn:
+    """`begin_sign_in` then `finish_sign_in` in one transaction (the CLI and tests; the sign-in
+    page commits between the two, which is what makes the count hold under concurrency)."""
+    attempt = await begin_sign_in(session, email=email, ip_address=ip_address)
+    return await finish_sign_in(session, attempt, password=password)
+
+
+async def _lock_counters(session: AsyncSession, *, email_normalized: str, ip_address: str) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(
+        int.from_bytes(bytes.fromhex(sha256_hex(f"vantio.signin:{name}"))[:8], "big", signed=True)
+        for name in (f"account:{email_normalized}|ip:{ip_address}", f"ip:{ip_address}")
+    )
+    for key in keys:  # always in the same order: two attempts never wait on each other's lock
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def open_session(session: AsyncSession, *, operator: Operator) -> SignedIn:
@@ -187,12 +242,18 @@ async def _refuse_when_limited(
     session: AsyncSession, *, email_normalized: str, ip_address: str
 ) -> None:
     since = utc_now() - FAILURE_WINDOW
-    for column, value, limit in (
-        (SignInFailure.email_normalized, email_normalized, MAX_FAILURES_PER_EMAIL),
-        (SignInFailure.ip_address, ip_address, MAX_FAILURES_PER_IP),
+    for conditions, limit in (
+        (
+            (
+                SignInFailure.email_normalized == email_normalized,
+                SignInFailure.ip_address == ip_address,
+            ),
+            MAX_FAILURES_PER_EMAIL,
+        ),
+        ((SignInFailure.ip_address == ip_address,), MAX_FAILURES_PER_IP),
     ):
         count_query = select(func.count(), func.min(SignInFailure.at)).where(
-            column == value, SignInFailure.at >= since
+            *conditions, SignInFailure.at >= since
         )
         count, oldest = (await session.execute(count_query)).one()
         if count >= limit:

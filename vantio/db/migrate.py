@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 
 from vantio.config import Settings
+from vantio.db.keys import create_sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -19,6 +20,7 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "heads") -> None:
+    create_sqlite_file(settings)  # mode 0600 before SQLite creates it world-readable
     command.upgrade(alembic_config(settings), revision)
 
 

@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
+from sqlalchemy import JSON, DateTime, Dialect, LargeBinary, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
+
+from vantio.kit import sealing
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -26,6 +28,51 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SealedText(TypeDecorator[str]):
+    """A secret, encrypted at rest with the server's key (`vantio.kit.sealing`): Python sees the
+    text, the database a sealed value naming its key. A row written before sealing (plain text)
+    still reads; `vantio secrets rotate-key` seals it. `purpose` (the column) is bound into the
+    seal, so a value copied to another column does not open."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int, *, purpose: str) -> None:
+        super().__init__(length)
+        self.purpose = purpose
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return sealing.active().seal(value, purpose=self.purpose)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return sealing.active().open(value, purpose=self.purpose)
+
+
+class SealedBytes(TypeDecorator[bytes]):
+    """Bytes encrypted at rest, as `SealedText` (stored answers that may carry a secret)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, *, purpose: str) -> None:
+        super().__init__()
+        self.purpose = purpose
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return sealing.active().seal_bytes(bytes(value), purpose=self.purpose)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return sealing.active().open_bytes(bytes(value), purpose=self.purpose)
 
 
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")

@@ -6,6 +6,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vantio.errors import PayloadTooLarge
 from vantio.http.surfaces import surface_for
 from vantio.kit.ids import new_id
+from vantio.kit.proxies import Network, client_address
 
 
 class BodySizeLimit:
@@ -117,3 +118,26 @@ def _given_request_id(scope: Scope) -> str | None:
                 return text
             return None
     return None
+
+
+class TrustedProxies:
+    """The client's address in `scope["client"]` (what `request.client.host` says everywhere:
+    rate limits, sign-in limits, scans): from `X-Forwarded-For` only when the connection comes
+    from a proxy named in `VANTIO_TRUSTED_PROXIES`, otherwise the connection's own address. The
+    server runs with uvicorn's own proxy-header handling off (it trusts loopback by default)."""
+
+    def __init__(self, app: ASGIApp, *, networks: tuple[Network, ...]) -> None:
+        self.app = app
+        self.networks = networks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.networks and scope.get("client"):
+            peer, port = scope["client"]
+            forwarded = [
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == b"x-forwarded-for"
+            ]
+            if forwarded:
+                scope = {**scope, "client": (client_address(peer, forwarded, self.networks), port)}
+        await self.app(scope, receive, send)

@@ -1,6 +1,7 @@
 """The request runner of both API surfaces.
 
-Every API request goes through `run_request`: authenticate, rate-limit, reserve the idempotency
+Every API request goes through `run_request`: authenticate, rate-limit, parse a JSON body
+strictly (`vantio.http.json_body`: hostile JSON is refused before any domain code), reserve the idempotency
 key of a POST, run the endpoint in one session, store the idempotent answer in that same
 transaction, commit, and only then answer. Errors are rendered here, in the surface's own shape,
 so rate-limit headers go on every response, errors included.
@@ -19,6 +20,7 @@ from vantio.auth.dependencies import authenticate
 from vantio.config import RateClass
 from vantio.db.session import commit
 from vantio.errors import Unauthorized
+from vantio.http import json_body
 from vantio.http.dependencies import runtime_of
 from vantio.http.errors import database_outage, error_of
 from vantio.http.surfaces import Surface
@@ -67,8 +69,13 @@ async def run_request(request: Request, endpoint: Handler, operation: Operation)
             raise refusal or Unauthorized()
         request.state.auth = auth
 
+        body = await request.body()
+        if body and json_body.is_json(request.headers.get("content-type")):
+            # Hostile JSON (NaN, lone surrogates, too deep) stops here; FastAPI reads the value
+            # this parse keeps (`request.json()`), so the body is parsed once.
+            request._json = json_body.parse(body)
+
         if operation.idempotency_scope is not None:
-            body = await request.body()
             key = idempotency.key_of(request.headers.get("idempotency-key"), body)
             if key is not None:
                 outcome = await idempotency.reserve(

@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base
-from vantio.db.types import UTCDateTime
+from vantio.db.types import SealedBytes, UTCDateTime
 from vantio.kit.time import utc_now
 
 MAX_KEY_LENGTH = 255
@@ -27,5 +27,9 @@ class IdempotencyRecord(Base):
     locked_until: Mapped[datetime] = mapped_column(UTCDateTime)
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_media_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Encrypted at rest: a stored answer may carry a secret (a webhook endpoint's, at creation
+    # and rotation), kept here for the key's 24 hours.
+    response_body: Mapped[bytes | None] = mapped_column(
+        SealedBytes(purpose="idempotency_keys.response_body"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)

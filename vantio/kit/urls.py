@@ -13,10 +13,29 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan")
 
 
-def is_public_address(address: IPAddress) -> bool:
-    """A globally routable unicast address: not private, loopback, link-local, reserved..."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+# NAT64's local-use prefix (RFC 8215): whatever it embeds, a translator of this network serves it.
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 form carries: IPv4-mapped (`::ffff:0:0/96`), IPv4-compatible
+    (`::/96`), 6to4 (`2002::/16`), Teredo (`2001::/32`: server and client) and NAT64's
+    well-known prefix (`64:ff9b::/96`). A packet to such an address can end up at that IPv4."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64_WELL_KNOWN or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def _is_global(address: IPAddress) -> bool:
     return not (
         address.is_private
         or address.is_loopback
@@ -26,6 +45,26 @@ def is_public_address(address: IPAddress) -> bool:
         or address.is_unspecified
         or not address.is_global
     )
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """A globally routable unicast address: not private, loopback, link-local, reserved...
+
+    An IPv6 address that embeds an IPv4 one (see `embedded_ipv4`) is public only if what it
+    embeds is too: `[2002:7f00:1::]` is 127.0.0.1 by 6to4. NAT64's local-use prefix never is
+    public, nor are the deprecated IPv4-compatible addresses (`::/96`, reserved).
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        embedded = embedded_ipv4(address)
+        if address.ipv4_mapped is not None or address in _NAT64_WELL_KNOWN:
+            # The IPv4 address itself, seen from IPv6 (or through a DNS64 network's translator):
+            # judged as it is.
+            return _is_global(embedded[0])
+        if embedded and not all(_is_global(inner) for inner in embedded):
+            return False
+    return _is_global(address)
 
 
 def is_public_url(url: str) -> bool:

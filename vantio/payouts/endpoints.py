@@ -1,5 +1,3 @@
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -8,6 +6,7 @@ from starlette.responses import Response
 from vantio.errors import FieldError
 from vantio.http.dependencies import AuthDep, ReferralPageDep, SessionDep, one_of
 from vantio.http.routes import ReferralRoute, content, errors, idempotent
+from vantio.kit.csv import rows_to_csv
 from vantio.kit.money import to_major
 from vantio.kit.schemas import Currency, ProgramId, UserId, prefixed
 from vantio.payouts import details, files, reconciliation, runs, service
@@ -86,21 +85,22 @@ async def export_payout(session: SessionDep, auth: AuthDep, id: PayoutId) -> Res
     """Download a payout as a CSV payment run (ambassador, email, amount in major units)."""
     payout = await service.get_payout_or_raise(session, auth, payout_id=id)
     user = await service.ambassador_of(session, auth, payout=payout)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerow(
-        (
-            payout.id,
-            f"{user.first_name} {user.last_name}",
-            user.email,
-            to_major(payout.amount, payout.currency),
-            payout.currency,
-            payout.earnings_count,
-        )
+    # Cells that a spreadsheet would run as a formula are written as text (vantio/kit/csv.py).
+    document = rows_to_csv(
+        CSV_COLUMNS,
+        [
+            (
+                payout.id,
+                f"{user.first_name} {user.last_name}",
+                user.email,
+                to_major(payout.amount, payout.currency),
+                payout.currency,
+                payout.earnings_count,
+            )
+        ],
     )
     return Response(
-        buffer.getvalue(),
+        document,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{payout.id}.csv"'},
     )

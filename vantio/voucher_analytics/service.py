@@ -1,7 +1,5 @@
 """Voucher analytics reports and exports: load, compute (metrics.py), store the export file."""
 
-import csv
-import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -12,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.errors import Conflict, FieldError, NotFound, VantioError
+from vantio.kit.csv import rows_to_csv
 from vantio.kit.ids import new_id
 from vantio.kit.time import isoformat, utc_now
 from vantio.voucher_analytics import metrics
@@ -204,12 +203,11 @@ def _render(export: VoucherExport, records: list[dict[str, Any]]) -> bytes:
             "records": records,
         }
         return json.dumps(document, separators=(",", ":")).encode()
-    buffer = io.StringIO()
     columns = ["voucher_id", "code", "currency", "start", "end", *export.metrics]
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    return buffer.getvalue().encode()
+    # Cells that a spreadsheet would run as a formula (a code or name starting with `=`) are
+    # written as text (vantio/kit/csv.py).
+    rows = [[record.get(column) for column in columns] for record in records]
+    return rows_to_csv(columns, rows).encode()
 
 
 def download(export: VoucherExport) -> tuple[bytes, str]:

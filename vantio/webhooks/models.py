@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
-from vantio.db.types import JSONType, UTCDateTime
+from vantio.db.types import JSONType, SealedText, UTCDateTime
 
 
 class WebhookEndpoint(TenantMixin, UpdatedMixin, Base):
@@ -17,9 +17,12 @@ class WebhookEndpoint(TenantMixin, UpdatedMixin, Base):
     description: Mapped[str | None] = mapped_column(String(500), nullable=True)
     events: Mapped[list[str]] = mapped_column(JSONType)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    secret: Mapped[str] = mapped_column(String(100))
+    # Encrypted at rest with the server's key (vantio/kit/sealing.py); Python sees the secret.
+    secret: Mapped[str] = mapped_column(SealedText(255, purpose="webhook_endpoints.secret"))
     # After a rotation the previous secret signs beside the new one until it expires.
-    previous_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    previous_secret: Mapped[str | None] = mapped_column(
+        SealedText(255, purpose="webhook_endpoints.previous_secret"), nullable=True
+    )
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Set at the first failed attempt after a success; the endpoint is disabled when it gets old.
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -39,7 +39,7 @@ async def check_url(settings: Settings, url: str) -> None:
     except ssrf.UrlNotAllowed as exc:
         raise FieldError("url", str(exc), code="webhook_url_not_allowed") from None
     except TimeoutError:
-        raise FieldError("url", "DNS lookup timed out", code="webhook_url_not_allowed") from None
+        raise FieldError("url", ssrf.NOT_PUBLIC, code="webhook_url_not_allowed") from None
 
 
 async def create_endpoint(

@@ -12,9 +12,14 @@ from urllib.parse import urlsplit
 
 from vantio.kit.urls import IPAddress, is_public_address
 
+# One message for every refusal of the host: whether a name resolves, and to what, is the
+# server's network's business; telling it apart would let a caller map that network (SSRF).
+NOT_PUBLIC = "must be an http or https URL whose host is a public internet address"
+
 
 class UrlNotAllowed(Exception):
-    pass
+    def __init__(self, message: str = NOT_PUBLIC) -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ async def resolve_public(url: str) -> Target:
     parts = urlsplit(url)
     host = parts.hostname
     if not host or parts.scheme not in ("http", "https"):
-        raise UrlNotAllowed("must be an http or https URL with a host")
+        raise UrlNotAllowed()
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
@@ -46,11 +51,11 @@ async def resolve_public(url: str) -> Target:
                 host, port, type=socket.SOCK_STREAM
             )
         except OSError as exc:
-            raise UrlNotAllowed(f"host {host} does not resolve") from exc
+            raise UrlNotAllowed() from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
-        raise UrlNotAllowed(f"host {host} does not resolve")
+        raise UrlNotAllowed()
     for address in addresses:
         if not is_public_address(address):
-            raise UrlNotAllowed(f"resolves to {address}, a private, loopback or link-local address")
+            raise UrlNotAllowed()
     return Target(host=host, port=port, address=str(addresses[0]))
