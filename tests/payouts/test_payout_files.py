@@ -7,6 +7,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 from tests.helpers import Api, make_impression, make_poster, make_program, make_referral, make_user
+from tests.webhooks.test_secrets_at_rest import raw_row
+from vantio.kit import sealing
+from vantio.runtime import Runtime
 
 IBAN = "DE89370400440532013000"
 BIC = "COBADEFFXXX"
@@ -241,3 +244,25 @@ async def test_a_store_credit_payout_makes_a_voucher_only_the_ambassador_can_use
     # The earning is paid with the payout.
     paid = await api.ok("GET", "/api/v1/earnings", status="paid")
     assert [e["amount"] for e in paid["earnings"]] == [2500]
+
+
+async def test_payout_details_are_sealed_at_rest(api: Api, runtime: Runtime) -> None:
+    """The stored row holds neither the IBAN nor the PayPal email: the server's key seals them."""
+    program = await make_program(api)
+    user, _ = await ambassador(api, program["id"])
+    path = f"/api/v1/users/{user['id']}/payout_details"
+    body = {"method": "bank", "iban": IBAN, "bic": BIC, "account_holder": "Maya Okafor"}
+    await api.ok("PUT", path, body)
+    (stored,) = await raw_row(
+        runtime, "SELECT details FROM payout_accounts WHERE student_id = :id", id=user["id"]
+    )
+    assert isinstance(stored, str)
+    assert sealing.is_sealed(stored)
+    assert IBAN not in stored
+    assert "Maya" not in stored
+    assert (await api.ok("GET", path))["account_holder"] == "Maya Okafor"
+    await api.ok("PUT", path, {"method": "paypal", "paypal_email": "maya@example.com"})
+    (stored,) = await raw_row(
+        runtime, "SELECT details FROM payout_accounts WHERE student_id = :id", id=user["id"]
+    )
+    assert "maya@example.com" not in str(stored)

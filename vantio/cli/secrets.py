@@ -22,6 +22,7 @@ from vantio.db import migrate
 from vantio.db.keys import key_file_path, load_keyring
 from vantio.idempotency.models import IdempotencyRecord
 from vantio.kit import sealing
+from vantio.payouts.models import PayoutAccount
 from vantio.webhooks.models import WebhookEndpoint
 
 secrets_app = typer.Typer(
@@ -33,6 +34,7 @@ SEALED_COLUMNS: tuple[tuple[Any, str], ...] = (
     (WebhookEndpoint, "secret"),
     (WebhookEndpoint, "previous_secret"),
     (IdempotencyRecord, "response_body"),
+    (PayoutAccount, "details"),
 )
 
 

@@ -1,5 +1,7 @@
-"""Ambassadors' payout details (PayPal email, or IBAN + BIC + holder), sealed at rest."""
+"""Ambassadors' payout details (PayPal email, or IBAN + BIC + holder), sealed at rest: the column
+(`PayoutAccount.details`, a `SealedText`) encrypts them with the server's key; here they are JSON."""
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,7 +12,6 @@ from vantio.db import repository
 from vantio.errors import FieldError
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
-from vantio.payouts import sealing
 from vantio.payouts.models import PayoutAccount
 from vantio.payouts.schemas import PayoutDetailsIn, PayoutDetailsOut
 from vantio.users import service as user_service
@@ -34,7 +35,7 @@ async def set_details(
         session.add(account)
     account.method = data.method
     account.label = _label(data.method, details)
-    account.details = sealing.seal(details)
+    account.details = json.dumps(details, separators=(",", ":"), sort_keys=True)
     account.updated_at = utc_now()
     await session.flush()
     return account
@@ -65,7 +66,7 @@ async def details_of(
         return {}
     query = repository.scoped(PayoutAccount, auth).where(PayoutAccount.student_id.in_(ids))
     return {
-        account.student_id: (account.method, sealing.open_sealed(account.details))
+        account.student_id: (account.method, _opened(account))
         for account in (await session.scalars(query)).all()
     }
 
@@ -73,7 +74,7 @@ async def details_of(
 def to_out(account: PayoutAccount | None, *, student_id: str) -> PayoutDetailsOut:
     if account is None:
         return PayoutDetailsOut(student_id=student_id, method=None)
-    details = sealing.open_sealed(account.details)
+    details = _opened(account)
     iban = details.get("iban")
     return PayoutDetailsOut(
         student_id=account.student_id,
@@ -98,3 +99,8 @@ def _label(method: str, details: dict[str, Any]) -> str:
         local, _, domain = str(details["paypal_email"]).partition("@")
         return f"PayPal {local[:1]}•••@{domain}"
     return f"Bank •••• {details['iban'][-4:]}"
+
+
+def _opened(account: PayoutAccount) -> dict[str, Any]:
+    details: dict[str, Any] = json.loads(account.details)
+    return details

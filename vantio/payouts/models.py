@@ -1,11 +1,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
-from vantio.db.types import JSONType, UTCDateTime
+from vantio.db.types import JSONType, SealedText, UTCDateTime
 from vantio.kit.time import utc_now
 
 
@@ -70,7 +70,7 @@ class ScheduledPayoutRun(Base):
 class PayoutAccount(TenantMixin, UpdatedMixin, Base):
     """How one ambassador is paid: PayPal (an email) or a bank account (IBAN, BIC, holder).
 
-    `details` is sealed (`vantio/payouts/sealing.py`); `label` is what a list may show (the
+    `details` (JSON) is sealed with the server's key (`SealedText`); `label` is what a list may show (the
     method and a masked account) without opening it.
     """
 
@@ -80,4 +80,4 @@ class PayoutAccount(TenantMixin, UpdatedMixin, Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     method: Mapped[str] = mapped_column(String(16))  # paypal | bank
     label: Mapped[str] = mapped_column(String(200))
-    details: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(SealedText(2048, purpose="payout_accounts.details"))

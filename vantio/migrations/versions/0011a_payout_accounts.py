@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("student_id", sa.String(length=64), nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("label", sa.String(length=200), nullable=False),
-        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("details", sa.String(length=2048), nullable=False),
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("account_id", sa.String(length=64), nullable=False),
         sa.Column("livemode", sa.Boolean(), nullable=False),
