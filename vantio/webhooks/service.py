@@ -134,7 +134,8 @@ async def delete_endpoint(session: AsyncSession, auth: AuthContext, *, endpoint_
 async def rotate_secret(
     session: AsyncSession, auth: AuthContext, *, settings: Settings, endpoint_id: str
 ) -> WebhookEndpoint:
-    """A new secret; the current one keeps signing beside it for the overlap (24 h)."""
+    """A new secret; the current one keeps signing beside it for the overlap (24 h): in
+    `webhook-signature` beside the new one, and alone in the hex headers (`signing.headers`)."""
     endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
     now = utc_now()
     endpoint.previous_secret = endpoint.secret
@@ -147,11 +148,25 @@ async def rotate_secret(
     return endpoint
 
 
+async def end_rotation(
+    session: AsyncSession, auth: AuthContext, *, endpoint_id: str
+) -> WebhookEndpoint:
+    """End a rotation's grace period now: from the next attempt on, the new secret alone signs
+    every header. Without a rotation under way, nothing changes (ending twice is harmless)."""
+    endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
+    if endpoint.previous_secret is not None or endpoint.previous_secret_expires_at is not None:
+        endpoint.previous_secret = None
+        endpoint.previous_secret_expires_at = None
+        endpoint.updated_at = utc_now()
+        await session.flush()
+    return endpoint
+
+
 def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
-    """The secrets that sign a delivery now: the current one first."""
+    """The secrets that sign a delivery now: the current one first, the previous one (during a
+    rotation's grace period) last; see `signing.headers` for which header carries which."""
     result = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > utc_now():
+    if endpoint.rotation_ends_at() is not None and endpoint.previous_secret:
         result.append(endpoint.previous_secret)
     return result
 
