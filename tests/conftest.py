@@ -52,6 +52,18 @@ def database_url() -> Iterator[str]:
             yield url
 
 
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema: what a first start meets."""
+    if BACKEND == "postgresql":
+        name = f"vantio_cli_{secrets.token_hex(4)}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        yield f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
 def _pg_admin(sql: str) -> None:
     import asyncio
 

@@ -4,7 +4,30 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The URL schemes hosts hand out, and the async drivers Vantio runs them on.
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_database_url(url: str) -> str:
+    """`postgresql://`, `postgres://` and `sqlite:///` as hosts spell them, on the async drivers
+    (`postgresql+asyncpg://`, `sqlite+aiosqlite:///`); any other URL unchanged. asyncpg takes
+    `ssl=` where libpq URLs say `sslmode=`, so that parameter is renamed too."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return url
+    driver = _ASYNC_DRIVERS.get(scheme.lower(), scheme)
+    if driver.startswith("postgresql+asyncpg") and "sslmode=" in rest:
+        path, _, query = rest.partition("?")
+        params = [f"ssl={p[8:]}" if p.startswith("sslmode=") else p for p in query.split("&")]
+        rest = f"{path}?{'&'.join(params)}"
+    return f"{driver}://{rest}"
 
 
 class RateClass(StrEnum):
@@ -88,6 +111,11 @@ class Settings(BaseSettings):
     # forwarded_allow_ips): the reverse proxy's addresses, comma-separated, or "*" when only the
     # proxy can reach the server (docs/deploy.md).
     forwarded_allow_ips: str = "127.0.0.1"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
 
     def rate_limits(self) -> dict[str, str]:
         """The limits of each rate class, in the `limits` notation."""

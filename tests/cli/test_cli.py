@@ -3,12 +3,11 @@
 import asyncio
 import os
 import re
-import secrets
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BACKEND, POSTGRES_URL, _pg_admin, make_settings
+from tests.conftest import make_settings
 from vantio.app import create_app
 from vantio.cli import main as cli
 from vantio.config import Settings
@@ -44,18 +43,6 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-@pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it, not even the schema: what a first start meets."""
-    if BACKEND == "postgresql":
-        name = f"vantio_cli_{secrets.token_hex(4)}"
-        _pg_admin(f'CREATE DATABASE "{name}"')
-        yield f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
 
 
 @pytest.fixture

@@ -2,8 +2,11 @@
 
 import asyncio
 import json
+import os
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -13,7 +16,39 @@ from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
 from vantio.runtime import Runtime
 
-app = typer.Typer(help="Vantio: referral programs and vouchers, self-hosted.", no_args_is_help=True)
+
+class _Vantio(typer.Typer):
+    """The command, with failures told in a few lines (`errors.explain`): the traceback only
+    with `--debug` (anywhere on the command line) or `VANTIO_DEBUG=1`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        debug = "--debug" in sys.argv[1:] or os.environ.get("VANTIO_DEBUG", "") not in ("", "0")
+        sys.argv[1:] = [a for a in sys.argv[1:] if a != "--debug"]
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            if debug:
+                raise
+            from vantio.cli.errors import explain
+
+            try:
+                url = get_settings().database_url
+            except Exception:
+                url = os.environ.get("VANTIO_DATABASE_URL", "")
+            command = " ".join(a for a in sys.argv[1:3] if not a.startswith("-"))
+            typer.secho(f"vantio {command}: cannot go on.".replace("  ", " "), fg="red", err=True)
+            for line in explain(error, database_url=url):
+                typer.echo(f"  {line}", err=True)
+            typer.echo("  (run again with --debug for the traceback)", err=True)
+            raise SystemExit(1) from None
+
+
+app = _Vantio(
+    help="Vantio: referral programs and vouchers, self-hosted. "
+    "Add --debug to any command to see a failure's traceback.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -74,19 +109,13 @@ def serve(
         raise typer.Exit(2)
     for warning in serving.warnings(settings, workers):
         typer.secho(warning, fg="yellow", err=True)
-    migrate.upgrade(settings)
-    secret = asyncio.run(_bootstrap())
-    if secret:
-        typer.secho(
-            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
-        )
-        typer.secho(f"  {secret}", bold=True)
-        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
-    if link := asyncio.run(_dashboard_link(settings.public_base_url())):
+    started = asyncio.run(_start(settings, account=True, link_base=settings.public_base_url()))
+    _tell_keys(started)
+    if started.link:
         typer.secho(
             "No one can sign in to the dashboard yet. Create your sign-in here:", fg="green"
         )
-        typer.secho(f"  {link}", bold=True)
+        typer.secho(f"  {started.link}", bold=True)
         typer.echo("The link works once (or run `vantio admin create --email EMAIL`).")
     serving.prepare_processes(settings, workers=workers, in_process_worker=not no_worker)
     uvicorn.run(
@@ -118,24 +147,58 @@ def worker(
     logging.config.dictConfig(logging_config(get_settings().log_format))
 
     async def run() -> None:
+        await _start(get_settings(), account=False)
         async with _runtime() as runtime:
             await run_worker_process(runtime, concurrency=concurrency)
 
     asyncio.run(run())
 
 
-async def _bootstrap() -> str | None:
-    from vantio.cli.bootstrap import ensure_account
+@dataclass
+class _Started:
+    secret: str | None = None  # the first account's test key, when this start created it
+    keyless: list[tuple[str, str]] = field(default_factory=list)  # (id, name) with no usable key
+    link: str | None = None  # the dashboard's one-time setup link, while no one can sign in
 
-    async with _runtime() as runtime:
-        return await ensure_account(runtime.sessionmaker)
+
+async def _start(settings: Settings, *, account: bool, link_base: str | None = None) -> _Started:
+    """Migrate, and (with `account`) make the first account, one process at a time: any number
+    of commands may start at once on one database (`vantio.db.startup`)."""
+    from vantio.cli.bootstrap import (
+        accounts_without_usable_key,
+        dashboard_setup_link,
+        ensure_account,
+    )
+    from vantio.db.startup import startup_lock
+
+    started = _Started()
+    async with startup_lock(settings):
+        await asyncio.to_thread(migrate.upgrade_holding_lock, settings)  # Alembic has its loop
+        if not account:
+            return started
+        async with _runtime() as runtime:
+            started.secret = await ensure_account(runtime.sessionmaker)
+            keyless = await accounts_without_usable_key(runtime.sessionmaker)
+            started.keyless = [(a.id, a.name) for a in keyless]
+            if link_base is not None:
+                started.link = await dashboard_setup_link(runtime.sessionmaker, base_url=link_base)
+    return started
 
 
-async def _dashboard_link(base_url: str) -> str | None:
-    from vantio.cli.bootstrap import dashboard_setup_link
-
-    async with _runtime() as runtime:
-        return await dashboard_setup_link(runtime.sessionmaker, base_url=base_url)
+def _tell_keys(started: _Started) -> None:
+    """The key this start created, or how to make one for each account that has none usable."""
+    if started.secret:
+        typer.secho(
+            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
+        )
+        typer.secho(f"  {started.secret}", bold=True)
+        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
+    for account_id, name in started.keyless:
+        typer.secho(f"Account {name!r} ({account_id}) has no usable API key.", fg="yellow")
+        typer.echo(
+            f"  Make one with `vantio keys create --name NAME --account {account_id}` "
+            "(add --live for live mode); it is printed once."
+        )
 
 
 @db_app.command("upgrade")
