@@ -214,6 +214,10 @@ def keys_create(
     live: Annotated[
         bool, typer.Option("--live", help="A live-mode key (default: test mode)")
     ] = False,
+    account_id: Annotated[
+        str | None,
+        typer.Option("--account", help="The account's id (acct_...; default: the first account)"),
+    ] = None,
 ) -> None:
     """Create an API key; its secret is printed once."""
     from vantio.accounts import service as account_service
@@ -222,9 +226,15 @@ def keys_create(
 
     async def run() -> str:
         async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
-            account = await account_service.get_first_account(
-                session
-            ) or await account_service.create_account(session, name="Default account")
+            if account_id is not None:
+                account = await account_service.get_account(session, account_id=account_id)
+                if account is None:
+                    typer.secho(f"No account with id {account_id}", fg="red", err=True)
+                    raise typer.Exit(1)
+            else:
+                account = await account_service.get_first_account(
+                    session
+                ) or await account_service.create_account(session, name="Default account")
             created = await api_key_service.create_key(
                 session, account_id=account.id, name=name, livemode=live
             )
@@ -247,12 +257,18 @@ def keys_list() -> None:
                 f"{k.id}  {'live' if k.livemode else 'test'}  {k.hint}…  {k.name!r}  "
                 f"created {isoformat(k.created_at)}  last used {isoformat(k.last_used_at) or 'never'}"
                 + (f"  REVOKED {isoformat(k.revoked_at)}" if k.revoked_at else "")
+                + f"  account {k.account_id}"
                 for k in await api_key_service.list_keys(session)
             ]
 
     migrate.upgrade(get_settings())
-    for line in asyncio.run(run()):
+    lines = asyncio.run(run())
+    for line in lines:
         typer.echo(line)
+    if not lines:
+        typer.echo(
+            "No API keys yet. Make one with `vantio keys create --name NAME` (printed once)."
+        )
 
 
 @keys_app.command("revoke")
@@ -283,11 +299,12 @@ def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate"
         async with _runtime() as runtime:
             return await fill(runtime.sessionmaker, weeks=weeks)
 
-    migrate.upgrade(get_settings())
+    started = asyncio.run(_start(get_settings(), account=True))
     counts = asyncio.run(run())
     typer.echo(
         "Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
+    _tell_keys(started)
 
 
 @app.command()
