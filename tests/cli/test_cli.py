@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import httpx
 import pytest
 
 from tests.conftest import make_settings
-from vantio.app import create_app
 from vantio.cli import main as cli
 from vantio.config import Settings
 from vantio.db.session import transaction
@@ -44,23 +42,6 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-@pytest.fixture
-async def open_app(empty_database: str) -> AsyncIterator[Any]:
-    """An ASGI client on the CLI's database (opened after the CLI migrated it)."""
-    runtimes: list[Runtime] = []
-
-    async def open_client() -> httpx.AsyncClient:
-        settings = make_settings(empty_database)
-        runtime = Runtime.create(settings)
-        runtimes.append(runtime)
-        transport = httpx.ASGITransport(app=create_app(settings, runtime))
-        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-    yield open_client
-    for runtime in runtimes:
-        await runtime.close()
 
 
 def free_port() -> int:
@@ -308,7 +289,7 @@ async def stored_scans(database_url: str, program_id: str) -> tuple[int, dict[st
                 .where(Impression.program_id == program_id)
                 .group_by(Impression.poster_id)
             )
-            per_poster = {poster: count for poster, count in rows}
+            per_poster: dict[str, int] = {str(p): int(c) for p, c in rows.tuples()}
             return sum(per_poster.values()), per_poster
     finally:
         await runtime.close()

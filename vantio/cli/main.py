@@ -51,7 +51,9 @@ app = _Vantio(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(admin_app, name="admin")
 
@@ -288,6 +290,60 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
         typer.secho(exc.message, fg="red", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Revoked {key_id}.")
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="The account's name (an organisation)")],
+) -> None:
+    """Create an account; prints its test-mode key (once) and a link to its dashboard sign-in."""
+    from vantio.accounts import service as account_service
+    from vantio.api_keys import service as api_key_service
+    from vantio.dashboard import service as dashboard_service
+    from vantio.db.session import transaction
+
+    settings = get_settings()
+
+    async def run() -> tuple[str, str, str]:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            account = await account_service.create_account(session, name=name)
+            created = await api_key_service.create_key(
+                session, account_id=account.id, name="First test key", livemode=False
+            )
+            token = await dashboard_service.create_setup_link(session, account_id=account.id)
+            return account.id, created.secret, token
+
+    migrate.upgrade(settings)
+    account_id, secret, token = asyncio.run(run())
+    typer.secho(f"Created account {account_id} ({name}).", fg="green")
+    typer.echo("Its test-mode secret key, shown only this once:")
+    typer.secho(f"  {secret}", bold=True)
+    typer.echo("Its first dashboard sign-in is created here (the link works once, for a day):")
+    typer.secho(f"  {settings.public_base_url()}/dashboard/setup?token={token}", bold=True)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List the accounts."""
+    from vantio.accounts import service as account_service
+    from vantio.db.session import transaction
+    from vantio.kit.time import isoformat
+
+    async def run() -> list[str]:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            return [
+                f"{a.id}  {a.name!r}  created {isoformat(a.created_at)}"
+                for a in await account_service.list_accounts(session)
+            ]
+
+    migrate.upgrade(get_settings())
+    lines = asyncio.run(run())
+    for line in lines:
+        typer.echo(line)
+    if not lines:
+        typer.echo(
+            "No accounts yet: `vantio serve` makes the first, `vantio accounts create` more."
+        )
 
 
 @app.command()
