@@ -494,7 +494,8 @@ async def test_redeliver_to_all_or_one_endpoint(
     missing = await tenant.test.post(
         f"/api/v1/events/{event_id}/redeliver", {"endpoint_id": foreign["id"]}
     )
-    assert missing.status_code == 404
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "webhook_endpoint_not_found"
     bad = await tenant.test.post(f"/api/v1/events/{event_id}/redeliver", {"endpoint_id": "x_1"})
     assert bad.status_code == 400
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
 from vantio.db import repository
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, NotFound, ReferenceNotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
@@ -78,6 +78,8 @@ async def get_endpoint_or_raise(
     for_update: bool = False,
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(session, auth, endpoint_id=endpoint_id, for_update=for_update)
+    if endpoint is None and field:  # named in a request's body
+        raise ReferenceNotFound(field, "webhook_endpoint", endpoint_id)
     if endpoint is None:
         raise NotFound(
             f"No webhook endpoint with id {endpoint_id}",
