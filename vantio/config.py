@@ -1,5 +1,6 @@
 """All settings in one place, read from the environment with the prefix VANTIO_."""
 
+import socket
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
@@ -132,9 +133,17 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def public_base_url(self) -> str:
+        """`VANTIO_PUBLIC_URL`, else the server's own address. A server listening on every
+        interface (`0.0.0.0`, `::`) is named by the machine's host name: an unspecified address
+        is never put in a URL (a phone cannot open `http://0.0.0.0/...`)."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        host = self.host
+        if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - compared, not bound
+            host = socket.gethostname() or "127.0.0.1"
+        elif ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
 
 @lru_cache

@@ -255,6 +255,10 @@ def test_serve_says_how_to_make_a_key_when_an_account_has_none_usable(
         server.wait_ready()
     finally:
         output = server.stop()
+    # Issue 12: nothing said which address the posters would carry.
+    assert "Posters and QR codes will point at http://127.0.0.1:" in output, output
+    assert "which a phone elsewhere cannot reach" in output, output
+    assert "Set VANTIO_PUBLIC_URL" in output, output
     assert "has no usable API key" in output, output
     assert "vantio keys create --name NAME --account acct_" in output, output
     assert not SECRET.search(output)

@@ -154,3 +154,17 @@ def test_two_servers_and_two_workers_started_at_once_on_a_fresh_database(
         assert "worker started" in output, output
         assert "Traceback" not in output, output
         assert process.process.returncode == 0, output
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])  # noqa: S104 - a URL is built, nothing bound
+def test_an_unspecified_address_is_never_put_in_a_url(host: str) -> None:
+    """Issue 12: `--host 0.0.0.0` put http://0.0.0.0:PORT/s/... in every QR code."""
+    import socket
+
+    base = Settings(host=host, port=3000).public_base_url()
+    assert "0.0.0.0" not in base  # noqa: S104
+    assert "[::]" not in base
+    assert base == f"http://{socket.gethostname() or '127.0.0.1'}:3000"
+    assert Settings(host="::1", port=3000).public_base_url() == "http://[::1]:3000"
+    given = Settings(host=host, public_url="https://vantio.example.com/")
+    assert given.public_base_url() == "https://vantio.example.com"

@@ -113,6 +113,7 @@ def serve(
         typer.secho(warning, fg="yellow", err=True)
     started = asyncio.run(_start(settings, account=True, link_base=settings.public_base_url()))
     _tell_keys(started)
+    _tell_public_url(settings)
     if started.link:
         typer.secho(
             "No one can sign in to the dashboard yet. Create your sign-in here:", fg="green"
@@ -185,6 +186,25 @@ async def _start(settings: Settings, *, account: bool, link_base: str | None = N
             if link_base is not None:
                 started.link = await dashboard_setup_link(runtime.sessionmaker, base_url=link_base)
     return started
+
+
+def _tell_public_url(settings: Settings) -> None:
+    """Which address posters and QR codes will carry, and how to change it."""
+    from vantio.kit.urls import is_public_url
+
+    base = settings.public_base_url()
+    if settings.public_url and is_public_url(base):
+        return
+    reachable = is_public_url(base)
+    typer.secho(
+        f"Posters and QR codes will point at {base}/s/<code>"
+        + ("." if reachable else ", which a phone elsewhere cannot reach."),
+        fg="yellow",
+    )
+    typer.echo(
+        "  Set VANTIO_PUBLIC_URL to the address people reach this server at, e.g. "
+        "VANTIO_PUBLIC_URL=https://vantio.example.com"
+    )
 
 
 def _tell_keys(started: _Started) -> None:
