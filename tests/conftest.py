@@ -7,6 +7,7 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -54,6 +55,35 @@ def database_url() -> Iterator[str]:
             url = f"sqlite+aiosqlite:///{Path(directory) / 'test.db'}"
             upgrade(Settings(database_url=url))
             yield url
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, not even the schema: what a first start meets."""
+    if BACKEND == "postgresql":
+        name = f"vantio_cli_{secrets.token_hex(4)}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        yield f"{POSTGRES_URL.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+async def open_app(empty_database: str) -> AsyncIterator[Any]:
+    """An ASGI client on the CLI's database (opened after the CLI migrated it)."""
+    runtimes: list[Runtime] = []
+
+    async def open_client() -> httpx.AsyncClient:
+        settings = make_settings(empty_database)
+        runtime = Runtime.create(settings)
+        runtimes.append(runtime)
+        transport = httpx.ASGITransport(app=create_app(settings, runtime))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+    yield open_client
+    for runtime in runtimes:
+        await runtime.close()
 
 
 def _pg_admin(sql: str) -> None:

@@ -4,6 +4,7 @@ The walker reads `app.openapi()`, so a new route is covered the moment it exists
 route it cannot fill (see tests/foreign_objects.py for how to register a factory).
 """
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -175,9 +176,15 @@ async def test_post_bodies_referencing_foreign_objects_are_refused(
             own_body = await BODIES[route](api)
             foreign_id = (await FACTORIES[prefix](stranger))["id"]
             response = await api.post(path, {**own_body, field: foreign_id})
-            assert response.status_code in (400, 404), (
+            # docs/API.md (i12-newcomer): an id in a body that names nothing of the caller's
+            # is 400 `<thing>_not_found` naming the field; 404 is for an id in the path.
+            assert response.status_code == 400, (
                 f"{route} with foreign {field} -> {response.status_code} {response.text}"
             )
+            body = response.json()
+            error = body["error"] if isinstance(body["error"], dict) else body
+            assert error["code"].lower().endswith("_not_found"), (route, field, body)
+            assert field in json.dumps(error.get("details")), (route, field, body)
             assert_no_leak(response, set(), allowed=foreign_id)
             # The same body with our own objects is accepted: the refusal was the foreign ID.
             if field in own_body:

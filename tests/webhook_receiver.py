@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ class Received:
 class Receiver:
     requests: list[Received] = field(default_factory=list)
     plans: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    # When set (and no plan is queued), the status is what this answers for the request: a
+    # receiver that checks signatures, e.g. the seeds' hex HMAC with the secret it holds.
+    decide: "Callable[[Received], int] | None" = None
     default: tuple[int, float] = (200, 0.0)
     answer_body: bytes = b'{"received":true}'
     in_flight: int = 0
@@ -64,6 +68,8 @@ class Receiver:
             body=b"".join(chunks),
             started=started,
         )
+        if self.decide is not None and not queue:
+            status = self.decide(record)
         self.in_flight += 1
         try:
             if delay:

@@ -1,11 +1,34 @@
 """All settings in one place, read from the environment with the prefix VANTIO_."""
 
+import socket
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The URL schemes hosts hand out, and the async drivers Vantio runs them on.
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_database_url(url: str) -> str:
+    """`postgresql://`, `postgres://` and `sqlite:///` as hosts spell them, on the async drivers
+    (`postgresql+asyncpg://`, `sqlite+aiosqlite:///`); any other URL unchanged. asyncpg takes
+    `ssl=` where libpq URLs say `sslmode=`, so that parameter is renamed too."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        return url
+    driver = _ASYNC_DRIVERS.get(scheme.lower(), scheme)
+    if driver.startswith("postgresql+asyncpg") and "sslmode=" in rest:
+        path, _, query = rest.partition("?")
+        params = [f"ssl={p[8:]}" if p.startswith("sslmode=") else p for p in query.split("&")]
+        rest = f"{path}?{'&'.join(params)}"
+    return f"{driver}://{rest}"
 
 
 class RateClass(StrEnum):
@@ -94,6 +117,11 @@ class Settings(BaseSettings):
     access_log: bool = True
     ready_worker_max_age_seconds: float = 300.0
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
     def rate_limits(self) -> dict[str, str]:
         """The limits of each rate class, in the `limits` notation."""
         return {
@@ -109,9 +137,17 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     def public_base_url(self) -> str:
+        """`VANTIO_PUBLIC_URL`, else the server's own address. A server listening on every
+        interface (`0.0.0.0`, `::`) is named by the machine's host name: an unspecified address
+        is never put in a URL (a phone cannot open `http://0.0.0.0/...`)."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        host = self.host
+        if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - compared, not bound
+            host = socket.gethostname() or "127.0.0.1"
+        elif ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
 
 @lru_cache

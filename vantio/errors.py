@@ -94,6 +94,17 @@ class FieldError(BadRequest):
         )
 
 
+class ReferenceNotFound(FieldError):
+    """An id given in a request's body names nothing of this account and mode: 400 with the
+    code `<thing>_not_found`, naming the field. (An id in the path names the resource itself: 404.)
+    """
+
+    def __init__(self, field: str, thing: str, value: str):
+        super().__init__(
+            field, f"no {thing.replace('_', ' ')} with id {value}", code=f"{thing}_not_found"
+        )
+
+
 MALFORMED_JSON = "malformed JSON"
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
 

@@ -58,6 +58,7 @@ const CALLS = [
   ["webhookEndpoints.delete", (v) => v.webhookEndpoints.delete(ID)],
   ["webhookEndpoints.list", (v) => v.webhookEndpoints.list()],
   ["webhookEndpoints.rotateSecret", (v) => v.webhookEndpoints.rotateSecret(ID)],
+  ["webhookEndpoints.endRotation", (v) => v.webhookEndpoints.endRotation(ID)],
   ["events.get", (v) => v.events.get(ID)],
   ["events.list", (v) => v.events.list()],
   ["events.redeliver", (v) => v.events.redeliver(ID)],

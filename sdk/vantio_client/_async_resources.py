@@ -892,6 +892,18 @@ class AsyncWebhookEndpoints(AsyncResource):
             ),
         )
 
+    async def end_rotation(self, id: str, *, idempotency_key: str | None = None) -> WebhookEndpoint:
+        """End a secret rotation's grace period now: the new secret alone signs from then on."""
+        return cast(
+            WebhookEndpoint,
+            await self._http.request(
+                "POST",
+                f"{API}/webhook_endpoints/{id}/rotate_secret/end",
+                json={},
+                idempotency_key=idempotency_key,
+            ),
+        )
+
 
 class AsyncEvents(AsyncResource):
     """``/api/v1/events``: every event, with its delivery attempts."""

@@ -226,6 +226,7 @@ class WebhookEndpoint(TypedDict, total=False):
     created_at: str
     updated_at: str
     metadata: dict[str, Any]
+    secret_rotation_ends_at: str | None  # while the previous secret still signs
 
 
 class DeletedObject(TypedDict):
@@ -394,6 +395,7 @@ class Application(TypedDict, total=False):
     applied_at: str
     rolled_back_at: str | None
     metadata: dict[str, Any]
+    validation_id: str | None  # the validation whose order priced an apply sent without one
 
 
 class Rollback(TypedDict, total=False):

@@ -7,6 +7,11 @@ events also ``x-voucher-signature``): the hex HMAC-SHA256 of the raw body keyed 
 ``whsec_...`` string.
 
     event = verify(request_body_bytes, request.headers, "whsec_...")
+
+During a secret rotation's grace period ``webhook-signature`` carries one signature per valid
+secret, while the hex headers stay signed with the previous secret until the grace ends. Verify
+with either secret (or pass both, ``[new, old]``): the Standard Webhooks signature decides when
+present, and the hex headers are then not compared.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vantio_client._errors import WebhookVerificationError
@@ -32,7 +37,7 @@ HEX_HEADERS = ("x-vantio-signature", "x-voucher-signature")
 def verify(
     body: bytes | str | Mapping[str, Any],
     headers: Mapping[str, str],
-    secret: str,
+    secret: str | Sequence[str],
     *,
     tolerance: int = DEFAULT_TOLERANCE,
     require_timestamp: bool = True,
@@ -42,16 +47,20 @@ def verify(
 
     ``body`` should be the raw request body (bytes); an already-parsed dict is re-serialized the
     way the server serializes (compact, non-ASCII kept), which matches for every event it sends.
+    ``secret`` is one secret, or several while a rotation is under way (any may match).
     With the Standard Webhooks headers, the signature and a timestamp within ``tolerance``
-    seconds are required (replay protection), and a hex signature header, if present, must match
-    too. A delivery with only ``x-vantio-signature``/``x-voucher-signature`` carries no
-    timestamp: it is accepted only with ``require_timestamp=False``.
+    seconds are required (replay protection) and decide alone: during a rotation the hex headers
+    are signed with the previous secret, so they are not compared. A delivery with only
+    ``x-vantio-signature``/``x-voucher-signature`` carries no timestamp: it is accepted only with
+    ``require_timestamp=False``, when the hex signature matches one of the secrets.
 
     Raises :class:`WebhookVerificationError` naming what failed.
     """
     raw = _raw(body)
     lowered = {k.lower(): v for k, v in headers.items()}
-    standard_key, hex_key = _keys(secret)
+    keys = [_keys(s) for s in ([secret] if isinstance(secret, str) else list(secret))]
+    if not keys:
+        raise WebhookVerificationError("no webhook secret given")
     standard = lowered.get("webhook-signature")
     hex_headers = [(name, lowered[name]) for name in HEX_HEADERS if lowered.get(name)]
     if standard is None and not hex_headers:
@@ -59,16 +68,17 @@ def verify(
             "no signature header (webhook-signature, x-vantio-signature or x-voucher-signature)"
         )
     if standard is not None:
-        _verify_standard(raw, lowered, standard, standard_key, tolerance, now)
+        _verify_standard(raw, lowered, standard, [k for k, _ in keys], tolerance, now)
     elif require_timestamp:
         raise WebhookVerificationError(
             "no webhook-timestamp/webhook-signature headers, so the delivery cannot be checked "
             "against replays; pass require_timestamp=False to accept a hex signature alone"
         )
-    for name, value in hex_headers:
-        given = value.strip().lower().removeprefix("sha256=")
-        if not hmac.compare_digest(given, _hex(hex_key, raw)):
-            raise WebhookVerificationError(f"{name} does not match the body")
+    else:
+        for name, value in hex_headers:
+            given = value.strip().lower().removeprefix("sha256=")
+            if not any(hmac.compare_digest(given, _hex(hex_key, raw)) for _, hex_key in keys):
+                raise WebhookVerificationError(f"{name} does not match the body")
     try:
         event = json.loads(raw)
     except ValueError as exc:
@@ -104,7 +114,7 @@ def _verify_standard(
     raw: bytes,
     headers: Mapping[str, str],
     signature_header: str,
-    key: bytes,
+    keys: list[bytes],
     tolerance: int,
     now: float | None,
 ) -> None:
@@ -128,10 +138,10 @@ def _verify_standard(
         raise WebhookVerificationError(
             f"webhook-timestamp is {int(sent - current)} s in the future (tolerance {tolerance} s)"
         )
-    expected = _standard(key, msg_id, timestamp, raw)
+    expected = [_standard(key, msg_id, timestamp, raw) for key in keys]
     for part in signature_header.split():
         version, _, value = part.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
+        if version == "v1" and any(hmac.compare_digest(value, e) for e in expected):
             return
     raise WebhookVerificationError("webhook-signature does not match the body")
 

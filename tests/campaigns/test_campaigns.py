@@ -171,4 +171,5 @@ async def test_campaign_list_and_retrieve(api: Api) -> None:
     foreign = await api.post(
         "/v1/campaigns", {**campaign_body(), "program_id": "prog_0000000000000000"}
     )
-    assert foreign.status_code == 404
+    assert foreign.status_code == 400
+    assert foreign.json()["error"]["code"] == "PROGRAM_NOT_FOUND"

@@ -11,12 +11,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from tests.cli.test_cli import VANTIO, cli_env, empty_database, free_port, run_cli
+from tests.cli.test_cli import VANTIO, cli_env, free_port, run_cli
 from tests.conftest import BACKEND
 from vantio.cli import main as cli
 
 runner = CliRunner()
-__all__ = ["empty_database"]  # the fixture, shared with test_cli.py
 
 
 def test_serve_help_shows_every_default() -> None:

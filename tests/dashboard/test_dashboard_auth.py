@@ -404,3 +404,45 @@ async def test_password_hashing_runs_off_the_event_loop(
     assert (await browser.sign_in(operator.email)).status_code == 303
     assert threads
     assert threading.get_ident() not in threads
+
+
+async def test_operator_changes_the_password_and_other_sessions_close(
+    app,
+    operator: Operator,
+    browser: Browser,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 12: there was no way to change a password from the dashboard."""
+    other = Browser(app)
+    try:
+        assert (await other.sign_in(operator.email)).status_code == 303
+        assert (await browser.sign_in(operator.email)).status_code == 303
+        page = await browser.get("/dashboard/account")
+        assert page.status_code == 200
+        assert operator.email in page.text
+        new = "a much better passphrase"
+        form = {"current_password": PASSWORD, "password": new, "password_again": new}
+        missing = await browser.post("/dashboard/account/password", form, csrf=False)
+        assert missing.status_code == 403
+        wrong = await browser.post(
+            "/dashboard/account/password", {**form, "current_password": "not it at all"}
+        )
+        assert wrong.status_code == 400
+        assert error_of(wrong.text, "current_password") == "This is not your current password."
+        differ = await browser.post("/dashboard/account/password", {**form, "password_again": "x"})
+        assert error_of(differ.text, "password_again") == "The two passwords are not the same."
+        short = await browser.post(
+            "/dashboard/account/password", {**form, "password": "short", "password_again": "short"}
+        )
+        assert "at least 10" in (error_of(short.text, "password") or "")
+        changed = await browser.post("/dashboard/account/password", form)
+        assert changed.status_code == 303
+        assert "Password changed" in (await browser.get(changed.headers["location"])).text
+        assert (await other.get("/dashboard/keys")).status_code == 303  # signed out
+    finally:
+        await other.close()
+    again = Browser(app)
+    try:
+        assert (await again.sign_in(operator.email)).status_code == 400
+        assert (await again.sign_in(operator.email, "a much better passphrase")).status_code == 303
+    finally:
+        await again.close()

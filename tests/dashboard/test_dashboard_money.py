@@ -242,6 +242,16 @@ async def test_webhook_endpoint_secret_once_rotate_and_edit(signed_in: Browser, 
     new_secret = re.search(r'id="new-secret">(whsec_[^<]+)<', rotated.text)
     assert new_secret
     assert new_secret.group(1) != secret.group(1)
+    assert "End the rotation now" in rotated.text
+    ended = await signed_in.post(f"/dashboard/webhooks/{endpoint_id}/rotation/end")
+    assert ended.status_code == 303
+    assert (await api.ok("GET", f"/api/v1/webhook_endpoints/{endpoint_id}"))[
+        "secret_rotation_ends_at"
+    ] is None
+    assert (
+        "End the rotation now"
+        not in (await signed_in.get(f"/dashboard/webhooks/{endpoint_id}")).text
+    )
     saved = await signed_in.post(
         f"/dashboard/webhooks/{endpoint_id}",
         {"url": "https://hooks.example.com/w", "events": ["*"], "description": "CRM"},
@@ -316,6 +326,7 @@ async def test_other_accounts_payouts_vouchers_webhooks_stay_hidden(
         assert (await signed_in.get(path)).status_code == 404, path
     for path in (f"/dashboard/payouts/{payout['id']}/status",
                  f"/dashboard/webhooks/{endpoint['id']}/rotate",
+                 f"/dashboard/webhooks/{endpoint['id']}/rotation/end",
                  f"/dashboard/webhooks/{endpoint['id']}/delete"):  # fmt: skip
         assert (await signed_in.post(path, {"status": "paid"})).status_code == 404, path
 

@@ -23,6 +23,10 @@ async def test_the_poster_page_links_its_pdf_and_warns_about_a_local_url(
     # The tests' server is http://testserver: a name phones cannot look up.
     assert WARNING_ID in page.text
     assert "VANTIO_PUBLIC_URL" in page.text
+    # Issue 12: the printable page warned of nothing.
+    printable = await signed_in.get(f"/dashboard/posters/{poster['id']}/print")
+    assert WARNING_ID in printable.text
+    assert "VANTIO_PUBLIC_URL" in printable.text
     for paper, size in (("a4", "(A4)"), ("letter", "(letter)")):
         link = f"/dashboard/posters/{poster['id']}/poster.pdf?paper={paper}"
         assert f'href="{link}"' in page.text

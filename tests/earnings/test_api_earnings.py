@@ -205,12 +205,18 @@ async def test_earning_on_a_rejected_referral_is_400(api: Api) -> None:
     assert listed["earnings"] == []
 
 
-async def test_unknown_referral_is_404(api: Api) -> None:
+async def test_unknown_referral_is_400_naming_the_field(api: Api) -> None:
+    """Issue 12: was 404 while an unknown impression_id on referrals was 400; an id in a body
+    is now always 400 `<thing>_not_found` (docs/API.md, i12-newcomer)."""
     response = await api.post(
         "/api/v1/earnings", {"referral_id": "ref_0000000000doesnotexist00", "amount": 1000}
     )
-    assert response.status_code == 404
-    assert response.json()["details"] == {"field": "referral_id"}
+    assert response.status_code == 400
+    assert response.json()["code"] == "referral_not_found"
+    assert response.json()["details"][0]["field"] == "referral_id"
+    assert response.json()["message"] == (
+        "referral_id: no referral with id ref_0000000000doesnotexist00"
+    )
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))

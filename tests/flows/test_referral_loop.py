@@ -200,14 +200,15 @@ async def test_referee_voucher_must_be_a_live_voucher_of_the_account(
             "referee_voucher_id": "v_0000000000000000",
         },
     )
-    assert missing.status_code == 404
-    assert missing.json()["details"]["field"] == "referee_voucher_id"
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "voucher_not_found"
+    assert missing.json()["details"][0]["field"] == "referee_voucher_id"
     other_mode = await make_voucher(tenant.live)
     wrong_mode = await api.post(
         "/api/v1/programs",
         {"name": "P", "landing_url": "https://example.com", "referee_voucher_id": other_mode["id"]},
     )
-    assert wrong_mode.status_code == 404
+    assert wrong_mode.status_code == 400
     bad_id = await api.post(
         "/api/v1/programs",
         {"name": "P", "landing_url": "https://example.com", "referee_voucher_id": "prog_1"},

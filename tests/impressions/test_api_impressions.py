@@ -60,7 +60,7 @@ async def test_create_validation(api: Api) -> None:
         ({"poster_id": poster_id, "scanned_at": "yesterday"}, "scanned_at", 400),
         ({"poster_id": poster_id, "ip_address": "999.1.1.1"}, "ip_address", 400),
         ({"poster_id": "imp_123"}, "poster_id", 400),
-        ({"poster_id": "poster_0000000000doesnotexist00"}, "No poster", 404),
+        ({"poster_id": "poster_0000000000doesnotexist00"}, "poster_id: no poster", 400),
         ({}, "poster_id", 400),
         ({"poster_id": poster_id, "program_id": funnel.program["id"]}, "program_id", 400),
     ]:

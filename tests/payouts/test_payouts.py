@@ -270,7 +270,8 @@ async def test_bad_input_and_foreign_objects(api: Api, tenant: Tenant) -> None:
     foreign_program = await make_program(tenant.live)
 
     missing = await api.post("/api/v1/payouts", {"program_id": foreign_program["id"]})
-    assert missing.status_code == 404
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "program_not_found"
     wrong_student = await api.post(
         "/api/v1/payouts", {"program_id": program["id"], "student_id": stranger["id"]}
     )

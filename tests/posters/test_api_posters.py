@@ -74,8 +74,9 @@ async def test_student_must_belong_to_the_program(api: Api) -> None:
         "/api/v1/posters",
         {"program_id": program["id"], "student_id": "user_0000000000doesnotexist00"},
     )
-    assert missing.status_code == 404
-    assert missing.json()["details"] == {"field": "student_id"}
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "user_not_found"
+    assert missing.json()["details"][0]["field"] == "student_id"
 
 
 async def test_update_location_destination_and_metadata(api: Api) -> None:

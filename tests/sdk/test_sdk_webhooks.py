@@ -62,16 +62,19 @@ def test_sdk_signatures_pass_the_reference_verifier() -> None:
     assert headers["x-voucher-signature"] == hex_of(SECRET, BODY)
 
 
-def test_accepts_both_hex_headers_with_the_standard_ones() -> None:
+def test_the_standard_signature_decides_when_present() -> None:
+    """During a rotation the hex headers are signed with the previous secret, so beside a valid
+    Standard Webhooks signature they are not compared (as the TypeScript SDK does)."""
     headers = {
         **standard_headers(SECRET, BODY, int(time.time())),
         "x-vantio-signature": hex_of(SECRET, BODY),
         "x-voucher-signature": hex_of(SECRET, BODY),
     }
     assert webhooks.verify(BODY, headers, SECRET) == EVENT
-    headers["x-voucher-signature"] = hex_of(SECRET, BODY + b" ")
-    with pytest.raises(WebhookVerificationError, match="x-voucher-signature does not match"):
-        webhooks.verify(BODY, headers, SECRET)
+    headers["x-voucher-signature"] = hex_of("whsec_another", BODY)
+    assert webhooks.verify(BODY, headers, SECRET) == EVENT
+    with pytest.raises(WebhookVerificationError, match="webhook-signature does not match"):
+        webhooks.verify(BODY + b" ", headers, SECRET)
 
 
 @pytest.mark.parametrize("name", ["x-vantio-signature", "x-voucher-signature"])
@@ -130,3 +133,29 @@ def test_missing_or_malformed_headers_are_named() -> None:
     headers = standard_headers(SECRET, b"[1,2]", int(time.time()))
     with pytest.raises(WebhookVerificationError, match="not a JSON object"):
         webhooks.verify(b"[1,2]", headers, SECRET)
+
+
+def test_rotation_grace_headers_verify_with_the_new_the_old_or_both_secrets() -> None:
+    """What the server sends during a rotation's grace: both Standard signatures, the hex
+    headers with the old secret. Before the fix, verifying with the new secret failed on the hex
+    header, so an SDK receiver that switched to the new secret answered 401 (never retried)."""
+    old = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    ts = int(time.time())
+    new_sig = standard_headers(SECRET, BODY, ts)["webhook-signature"]
+    old_sig = standard_headers(old, BODY, ts)["webhook-signature"]
+    headers = {
+        "webhook-id": "evt_01",
+        "webhook-timestamp": str(ts),
+        "webhook-signature": f"{new_sig} {old_sig}",
+        "x-vantio-signature": hex_of(old, BODY),
+        "x-voucher-signature": hex_of(old, BODY),
+    }
+    assert webhooks.verify(BODY, headers, SECRET) == EVENT
+    assert webhooks.verify(BODY, headers, old) == EVENT
+    assert webhooks.verify(BODY, headers, [SECRET, old]) == EVENT
+    hex_only = {"x-vantio-signature": hex_of(old, BODY)}
+    assert webhooks.verify(BODY, hex_only, [SECRET, old], require_timestamp=False) == EVENT
+    with pytest.raises(WebhookVerificationError, match="x-vantio-signature does not match"):
+        webhooks.verify(BODY, hex_only, SECRET, require_timestamp=False)
+    with pytest.raises(WebhookVerificationError, match="no webhook secret"):
+        webhooks.verify(BODY, headers, [])

@@ -89,7 +89,11 @@ async def test_create_validation(api: Api) -> None:
     for body, named, status in [
         ({**base, "email": "not-an-email"}, "email", 400),
         ({**base}, "email", 400),
-        ({**base, "email": unique_email(), "program_id": "prog_0000000000unknown0000"}, "", 404),
+        (
+            {**base, "email": unique_email(), "program_id": "prog_0000000000unknown0000"},
+            "program_id",
+            400,
+        ),
         ({**base, "email": unique_email(), "program_id": "user_123"}, "program_id", 400),
         ({**base, "email": unique_email(), "first_name": ""}, "first_name", 400),
         (

@@ -3,7 +3,7 @@ applies against max_uses and customer_limit), rollback giving usage back exactly
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.helpers import Api
@@ -248,3 +248,74 @@ async def test_parallel_applies_of_different_codes_to_one_order_respect_stacking
     )
     # plain vouchers never combine: one wins the order, the others conflict with it
     assert outcome == Counter({200: 1, "STACKING_CONFLICT": 19})
+
+
+async def test_documented_flow_validate_order_then_apply_code_and_order_id(api: Api) -> None:
+    """Issue 12 (voucher-docs §3.7): validate `{code, order}` then apply `{code, order_id}` was
+    400 unless the validate carried `order.id`. Now the one recent validation of the code is
+    used, and the application says which."""
+    v = await make_voucher(api, type="fixed", value=700)
+    checked = await api.ok(
+        "POST",
+        "/v1/vouchers/validate",
+        {"code": v["code"], "order": cart(4000), "customer": {"id": "cust_1"}},
+    )
+    assert checked["discount_amount"] == 700, checked
+    applied = await apply(api, v["code"], "ord_A")
+    assert applied.status_code == 200, applied.text
+    body = applied.json()
+    assert (body["discount_amount"], body["final_amount"]) == (700, 3300)
+    assert body["customer_id"] == "cust_1"
+    assert body["validation_id"].startswith("vval_")
+    # that validation priced one order: another order needs its own
+    again = await apply(api, v["code"], "ord_B")
+    assert again.status_code == 400
+    assert again.json()["error"]["details"][0]["field"] == "order"
+    # the tied flow records its validation too
+    await api.ok("POST", "/v1/vouchers/validate", {"code": v["code"], "order": cart(900, id="o_9")})
+    tied = (await apply(api, v["code"], "o_9")).json()
+    assert tied["validation_id"].startswith("vval_")
+    assert tied["validation_id"] != body["validation_id"]
+
+
+async def test_competing_validations_without_order_id_are_refused(api: Api) -> None:
+    """A public code at a busy checkout: never a discount computed on another customer's cart."""
+    v = await make_voucher(api)  # 20 %
+    for customer, price in (("cust_a", 1000), ("cust_b", 5000)):
+        await api.ok(
+            "POST",
+            "/v1/vouchers/validate",
+            {"code": v["code"], "order": cart(price), "customer": {"id": customer}},
+        )
+    refused = await apply(api, v["code"], "ord_1")
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["details"][0]["field"] == "order"
+    assert "order.id" in error["message"]
+    # naming the customer picks that customer's validation
+    mine = (await apply(api, v["code"], "ord_2", customer={"id": "cust_b"})).json()
+    assert (mine["discount_amount"], mine["final_amount"]) == (1000, 4000)
+    # which leaves one untied validation for the code: it is used
+    other = (await apply(api, v["code"], "ord_3")).json()
+    assert (other["discount_amount"], other["customer_id"]) == (200, "cust_a")
+
+
+async def test_an_old_validation_without_order_id_is_not_used(api: Api) -> None:
+    v = await make_voucher(api)
+    with freeze(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=31)):
+        await api.ok("POST", "/v1/vouchers/validate", {"code": v["code"], "order": cart(1000)})
+    late = await apply(api, v["code"], "ord_late")
+    assert late.status_code == 400
+    assert late.json()["error"]["details"][0]["field"] == "order"
+
+
+async def test_gen1_order_value_on_apply(api: Api) -> None:
+    v = await make_voucher(api)  # 20 %
+    body = (await apply(api, v["code"], "ord_v", order_value=5000)).json()
+    assert (body["discount_amount"], body["final_amount"]) == (1000, 4000)
+    assert body["validation_id"] is None
+    clash = await apply(api, v["code"], "ord_w", order=cart(3000), order_value=5000)
+    assert clash.status_code == 400
+    assert clash.json()["error"]["details"][0]["field"] == "order_value"
+    same = await apply(api, v["code"], "ord_x", order=cart(3000), order_value=3000)
+    assert same.status_code == 200, same.text

@@ -5,6 +5,7 @@ create 50/min, everything else 10/s, 100/min, 1000/h; X-RateLimit-* on every /v1
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -111,7 +112,10 @@ async def test_each_route_class_has_its_own_limit(database_url: str, tenant: Ten
         error = refused.json()["error"]
         assert error["code"] == "RATE_LIMIT_EXCEEDED"
         assert error["details"]["limit"] == 2
-        assert "reset_at" in error["details"]
+        # voucher-docs: an ISO 8601 time (it was epoch seconds), the same moment as the header
+        reset_at = datetime.fromisoformat(error["details"]["reset_at"].replace("Z", "+00:00"))
+        assert reset_at.tzinfo is not None
+        assert int(reset_at.timestamp()) == int(refused.headers["X-RateLimit-Reset"])
         assert int(refused.headers["Retry-After"]) >= 1
         assert_headers(refused)
         code = created[0].json()["code"]

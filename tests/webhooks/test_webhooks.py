@@ -3,14 +3,14 @@
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.conftest import make_settings
 from tests.events.test_event_catalog import assert_matches_catalog
@@ -245,6 +245,22 @@ async def test_failed_api_request_sends_nothing(
 # --- secret rotation ----------------------------------------------------------------------
 
 
+def hex_of(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def seed_style(holder: dict[str, str]) -> Callable[[Received], int]:
+    """The seeds' receiver: 200 when x-vantio-signature (x-voucher-signature on voucher events)
+    is the hex HMAC-SHA256 of the body with the secret it holds now, else 401."""
+
+    def decide(received: Received) -> int:
+        name = "x-voucher-signature" if "x-voucher-signature" in received.headers else None
+        given = received.headers.get(name or "x-vantio-signature", "")
+        return 200 if hmac.compare_digest(given, hex_of(holder["secret"], received.body)) else 401
+
+    return decide
+
+
 async def test_rotated_secret_signs_beside_the_old_one_for_24_hours(
     tenant: Tenant, runtime: Runtime, receiver: Receiver
 ) -> None:
@@ -258,8 +274,8 @@ async def test_rotated_secret_signs_beside_the_old_one_for_24_hours(
     await deliver_due(runtime)
     (received,) = receiver.requests
     assert len(received.headers["webhook-signature"].split(" ")) == 2
-    verify(received, rotated["secret"])
-    Webhook(endpoint["secret"]).verify(received.body.decode(), received.headers)  # old one too
+    Webhook(rotated["secret"]).verify(received.body.decode(), received.headers)
+    verify(received, endpoint["secret"])  # Standard Webhooks and the hex header: the old one
 
     receiver.requests.clear()
     later = utc_now() + timedelta(hours=24, minutes=1)
@@ -279,6 +295,52 @@ async def test_rotated_secret_signs_beside_the_old_one_for_24_hours(
         timestamp=int(later.timestamp()),
         body=received.body,
     )
+    assert received.headers["x-vantio-signature"] == hex_of(rotated["secret"], received.body)
+
+
+async def test_seed_style_receiver_on_the_old_secret_keeps_working_through_a_rotation(
+    tenant: Tenant, runtime: Runtime, receiver: Receiver
+) -> None:
+    """Issue 12: during the grace `x-vantio-signature` carried the new secret's HMAC only, so a
+    receiver still on the old secret answered 401, and a 4xx is never retried: events lost."""
+    endpoint = await make_endpoint(tenant.test, receiver.url())
+    held = {"secret": endpoint["secret"]}
+    receiver.decide = seed_style(held)
+    rotated = await tenant.test.ok(
+        "POST", f"/api/v1/webhook_endpoints/{endpoint['id']}/rotate_secret"
+    )
+    during = await tenant.test.ok("GET", f"/api/v1/webhook_endpoints/{endpoint['id']}")
+    assert during["secret_rotation_ends_at"] is not None
+    await record_event(runtime, tenant, "referral.created", {"id": "ref_1"})
+    await record_event(runtime, tenant, "voucher.applied", {"id": "v_1"})
+    await deliver_due(runtime)
+    assert [r.status for r in receiver.requests] == [200, 200]
+    voucher = next(r for r in receiver.requests if "x-voucher-signature" in r.headers)
+    assert voucher.headers["x-voucher-signature"] == hex_of(endpoint["secret"], voucher.body)
+    for received in receiver.requests:  # a Standard Webhooks receiver verifies with either
+        Webhook(endpoint["secret"]).verify(received.body.decode(), received.headers)
+        Webhook(rotated["secret"]).verify(received.body.decode(), received.headers)
+
+    # the receiver switches to the new secret; the operator ends the grace early
+    held["secret"] = rotated["secret"]
+    ended = await tenant.test.ok(
+        "POST", f"/api/v1/webhook_endpoints/{endpoint['id']}/rotate_secret/end"
+    )
+    assert ended["secret_rotation_ends_at"] is None
+    assert "secret" not in ended
+    receiver.requests.clear()
+    await record_event(runtime, tenant, "referral.created", {"id": "ref_2"})
+    await deliver_due(runtime)
+    (received,) = receiver.requests
+    assert received.status == 200
+    assert received.headers["webhook-signature"].count("v1,") == 1
+    verify(received, rotated["secret"])
+    with pytest.raises(WebhookVerificationError):
+        Webhook(endpoint["secret"]).verify(received.body.decode(), received.headers)
+    # ending again is harmless; another account's endpoint is not found
+    await tenant.test.ok("POST", f"/api/v1/webhook_endpoints/{endpoint['id']}/rotate_secret/end")
+    other = await tenant.live.post(f"/api/v1/webhook_endpoints/{endpoint['id']}/rotate_secret/end")
+    assert other.status_code == 404
 
 
 # --- retries, final failures, disabling ---------------------------------------------------
@@ -432,7 +494,8 @@ async def test_redeliver_to_all_or_one_endpoint(
     missing = await tenant.test.post(
         f"/api/v1/events/{event_id}/redeliver", {"endpoint_id": foreign["id"]}
     )
-    assert missing.status_code == 404
+    assert missing.status_code == 400
+    assert missing.json()["code"] == "webhook_endpoint_not_found"
     bad = await tenant.test.post(f"/api/v1/events/{event_id}/redeliver", {"endpoint_id": "x_1"})
     assert bad.status_code == 400
 

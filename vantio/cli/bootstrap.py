@@ -1,6 +1,7 @@
 """First start: an empty database gets an account and a test key, printed once."""
 
 from vantio.accounts import service as account_service
+from vantio.accounts.models import Account
 from vantio.api_keys import service as api_key_service
 from vantio.db.session import SessionMaker, transaction
 
@@ -27,3 +28,11 @@ async def dashboard_setup_link(sessionmaker: SessionMaker, *, base_url: str) -> 
             return None
         token = await dashboard_service.create_setup_link(session, account_id=account.id)
         return f"{base_url}/dashboard/setup?token={token}"
+
+
+async def accounts_without_usable_key(sessionmaker: SessionMaker) -> list[Account]:
+    """The accounts none of whose API keys works (none made, or all revoked)."""
+    async with transaction(sessionmaker) as session:
+        keys = await api_key_service.list_keys(session)
+        usable = {k.account_id for k in keys if k.revoked_at is None}
+        return [a for a in await account_service.list_accounts(session) if a.id not in usable]

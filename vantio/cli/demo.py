@@ -11,6 +11,7 @@ from vantio.db.session import SessionMaker, transaction
 from vantio.earnings import service as earning_service
 from vantio.earnings.schemas import EarningCreate, EarningUpdate
 from vantio.impressions import service as impression_service
+from vantio.kit.ids import new_id
 from vantio.kit.time import freeze, utc_now
 from vantio.posters import service as poster_service
 from vantio.posters.schemas import PosterCreate
@@ -138,6 +139,10 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                         ip_address=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
                         referrer=None,
                     )
+                    # Stored now, scanned then: its ID carries the real time of storing, as
+                    # analytics' watermark assumes ("IDs below imp_<T> were stored before T"), so
+                    # a server that already folded up to now counts it (issue 12).
+                    stored_id = new_id("imp")
                     with freeze(at):
                         impression = impression_service.build(
                             poster,
@@ -147,6 +152,7 @@ async def fill(sessionmaker: SessionMaker, *, weeks: int = 6, seed: int = 7) -> 
                             fingerprint=scan.fingerprint(poster.id),
                             metadata=scan.metadata(poster),
                         )
+                        impression.id = stored_id
                         await impression_service.add(session, impression)
                     counts["impressions"] += 1
                     if rng.random() > 0.25:

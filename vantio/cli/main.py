@@ -2,8 +2,11 @@
 
 import asyncio
 import json
+import os
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -14,10 +17,44 @@ from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
 from vantio.runtime import Runtime
 
-app = typer.Typer(help="Vantio: referral programs and vouchers, self-hosted.", no_args_is_help=True)
+
+class _Vantio(typer.Typer):
+    """The command, with failures told in a few lines (`errors.explain`): the traceback only
+    with `--debug` (anywhere on the command line) or `VANTIO_DEBUG=1`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        debug = "--debug" in sys.argv[1:] or os.environ.get("VANTIO_DEBUG", "") not in ("", "0")
+        sys.argv[1:] = [a for a in sys.argv[1:] if a != "--debug"]
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as error:
+            if debug:
+                raise
+            from vantio.cli.errors import explain
+
+            try:
+                url = get_settings().database_url
+            except Exception:
+                url = os.environ.get("VANTIO_DATABASE_URL", "")
+            command = " ".join(a for a in sys.argv[1:3] if not a.startswith("-"))
+            typer.secho(f"vantio {command}: cannot go on.".replace("  ", " "), fg="red", err=True)
+            for line in explain(error, database_url=url):
+                typer.echo(f"  {line}", err=True)
+            typer.echo("  (run again with --debug for the traceback)", err=True)
+            raise SystemExit(1) from None
+
+
+app = _Vantio(
+    help="Vantio: referral programs and vouchers, self-hosted. "
+    "Add --debug to any command to see a failure's traceback.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts (tenants).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(admin_app, name="admin")
 app.add_typer(secrets_app, name="secrets")
@@ -76,19 +113,14 @@ def serve(
         raise typer.Exit(2)
     for warning in serving.warnings(settings, workers):
         typer.secho(warning, fg="yellow", err=True)
-    migrate.upgrade(settings)
-    secret = asyncio.run(_bootstrap())
-    if secret:
-        typer.secho(
-            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
-        )
-        typer.secho(f"  {secret}", bold=True)
-        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
-    if link := asyncio.run(_dashboard_link(settings.public_base_url())):
+    started = asyncio.run(_start(settings, account=True, link_base=settings.public_base_url()))
+    _tell_keys(started)
+    _tell_public_url(settings)
+    if started.link:
         typer.secho(
             "No one can sign in to the dashboard yet. Create your sign-in here:", fg="green"
         )
-        typer.secho(f"  {link}", bold=True)
+        typer.secho(f"  {started.link}", bold=True)
         typer.echo("The link works once (or run `vantio admin create --email EMAIL`).")
     serving.prepare_processes(settings, workers=workers, in_process_worker=not no_worker)
     uvicorn.run(
@@ -122,24 +154,77 @@ def worker(
     logging.config.dictConfig(logging_config(get_settings().log_format))
 
     async def run() -> None:
+        await _start(get_settings(), account=False)
         async with _runtime() as runtime:
             await run_worker_process(runtime, concurrency=concurrency)
 
     asyncio.run(run())
 
 
-async def _bootstrap() -> str | None:
-    from vantio.cli.bootstrap import ensure_account
+@dataclass
+class _Started:
+    secret: str | None = None  # the first account's test key, when this start created it
+    keyless: list[tuple[str, str]] = field(default_factory=list)  # (id, name) with no usable key
+    link: str | None = None  # the dashboard's one-time setup link, while no one can sign in
 
-    async with _runtime() as runtime:
-        return await ensure_account(runtime.sessionmaker)
+
+async def _start(settings: Settings, *, account: bool, link_base: str | None = None) -> _Started:
+    """Migrate, and (with `account`) make the first account, one process at a time: any number
+    of commands may start at once on one database (`vantio.db.startup`)."""
+    from vantio.cli.bootstrap import (
+        accounts_without_usable_key,
+        dashboard_setup_link,
+        ensure_account,
+    )
+    from vantio.db.startup import startup_lock
+
+    started = _Started()
+    async with startup_lock(settings):
+        await asyncio.to_thread(migrate.upgrade_holding_lock, settings)  # Alembic has its loop
+        if not account:
+            return started
+        async with _runtime() as runtime:
+            started.secret = await ensure_account(runtime.sessionmaker)
+            keyless = await accounts_without_usable_key(runtime.sessionmaker)
+            started.keyless = [(a.id, a.name) for a in keyless]
+            if link_base is not None:
+                started.link = await dashboard_setup_link(runtime.sessionmaker, base_url=link_base)
+    return started
 
 
-async def _dashboard_link(base_url: str) -> str | None:
-    from vantio.cli.bootstrap import dashboard_setup_link
+def _tell_public_url(settings: Settings) -> None:
+    """Which address posters and QR codes will carry, and how to change it."""
+    from vantio.kit.urls import is_public_url
 
-    async with _runtime() as runtime:
-        return await dashboard_setup_link(runtime.sessionmaker, base_url=base_url)
+    base = settings.public_base_url()
+    if settings.public_url and is_public_url(base):
+        return
+    reachable = is_public_url(base)
+    typer.secho(
+        f"Posters and QR codes will point at {base}/s/<code>"
+        + ("." if reachable else ", which a phone elsewhere cannot reach."),
+        fg="yellow",
+    )
+    typer.echo(
+        "  Set VANTIO_PUBLIC_URL to the address people reach this server at, e.g. "
+        "VANTIO_PUBLIC_URL=https://vantio.example.com"
+    )
+
+
+def _tell_keys(started: _Started) -> None:
+    """The key this start created, or how to make one for each account that has none usable."""
+    if started.secret:
+        typer.secho(
+            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
+        )
+        typer.secho(f"  {started.secret}", bold=True)
+        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
+    for account_id, name in started.keyless:
+        typer.secho(f"Account {name!r} ({account_id}) has no usable API key.", fg="yellow")
+        typer.echo(
+            f"  Make one with `vantio keys create --name NAME --account {account_id}` "
+            "(add --live for live mode); it is printed once."
+        )
 
 
 @db_app.command("upgrade")
@@ -155,6 +240,10 @@ def keys_create(
     live: Annotated[
         bool, typer.Option("--live", help="A live-mode key (default: test mode)")
     ] = False,
+    account_id: Annotated[
+        str | None,
+        typer.Option("--account", help="The account's id (acct_...; default: the first account)"),
+    ] = None,
 ) -> None:
     """Create an API key; its secret is printed once."""
     from vantio.accounts import service as account_service
@@ -163,9 +252,15 @@ def keys_create(
 
     async def run() -> str:
         async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
-            account = await account_service.get_first_account(
-                session
-            ) or await account_service.create_account(session, name="Default account")
+            if account_id is not None:
+                account = await account_service.get_account(session, account_id=account_id)
+                if account is None:
+                    typer.secho(f"No account with id {account_id}", fg="red", err=True)
+                    raise typer.Exit(1)
+            else:
+                account = await account_service.get_first_account(
+                    session
+                ) or await account_service.create_account(session, name="Default account")
             created = await api_key_service.create_key(
                 session, account_id=account.id, name=name, livemode=live
             )
@@ -188,12 +283,18 @@ def keys_list() -> None:
                 f"{k.id}  {'live' if k.livemode else 'test'}  {k.hint}…  {k.name!r}  "
                 f"created {isoformat(k.created_at)}  last used {isoformat(k.last_used_at) or 'never'}"
                 + (f"  REVOKED {isoformat(k.revoked_at)}" if k.revoked_at else "")
+                + f"  account {k.account_id}"
                 for k in await api_key_service.list_keys(session)
             ]
 
     migrate.upgrade(get_settings())
-    for line in asyncio.run(run()):
+    lines = asyncio.run(run())
+    for line in lines:
         typer.echo(line)
+    if not lines:
+        typer.echo(
+            "No API keys yet. Make one with `vantio keys create --name NAME` (printed once)."
+        )
 
 
 @keys_app.command("revoke")
@@ -215,6 +316,60 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
     typer.echo(f"Revoked {key_id}.")
 
 
+@accounts_app.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="The account's name (an organisation)")],
+) -> None:
+    """Create an account; prints its test-mode key (once) and a link to its dashboard sign-in."""
+    from vantio.accounts import service as account_service
+    from vantio.api_keys import service as api_key_service
+    from vantio.dashboard import service as dashboard_service
+    from vantio.db.session import transaction
+
+    settings = get_settings()
+
+    async def run() -> tuple[str, str, str]:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            account = await account_service.create_account(session, name=name)
+            created = await api_key_service.create_key(
+                session, account_id=account.id, name="First test key", livemode=False
+            )
+            token = await dashboard_service.create_setup_link(session, account_id=account.id)
+            return account.id, created.secret, token
+
+    migrate.upgrade(settings)
+    account_id, secret, token = asyncio.run(run())
+    typer.secho(f"Created account {account_id} ({name}).", fg="green")
+    typer.echo("Its test-mode secret key, shown only this once:")
+    typer.secho(f"  {secret}", bold=True)
+    typer.echo("Its first dashboard sign-in is created here (the link works once, for a day):")
+    typer.secho(f"  {settings.public_base_url()}/dashboard/setup?token={token}", bold=True)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List the accounts."""
+    from vantio.accounts import service as account_service
+    from vantio.db.session import transaction
+    from vantio.kit.time import isoformat
+
+    async def run() -> list[str]:
+        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+            return [
+                f"{a.id}  {a.name!r}  created {isoformat(a.created_at)}"
+                for a in await account_service.list_accounts(session)
+            ]
+
+    migrate.upgrade(get_settings())
+    lines = asyncio.run(run())
+    for line in lines:
+        typer.echo(line)
+    if not lines:
+        typer.echo(
+            "No accounts yet: `vantio serve` makes the first, `vantio accounts create` more."
+        )
+
+
 @app.command()
 def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate")] = 6) -> None:
     """Fill the database with a realistic program (test mode) to explore."""
@@ -224,11 +379,12 @@ def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate"
         async with _runtime() as runtime:
             return await fill(runtime.sessionmaker, weeks=weeks)
 
-    migrate.upgrade(get_settings())
+    started = asyncio.run(_start(get_settings(), account=True))
     counts = asyncio.run(run())
     typer.echo(
         "Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
+    _tell_keys(started)
 
 
 @app.command()

@@ -314,6 +314,7 @@ async def poster_print(ctx: Ctx, poster_id: str) -> Response:
         poster=found,
         program=program,
         scan_url=scan_url(ctx, found),
+        scan_url_is_public=is_public_url(scan_url(ctx, found)),
         qr=_svg(ctx, found, 12),
     )
 

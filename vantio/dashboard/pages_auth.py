@@ -141,6 +141,39 @@ async def setup(ctx: Ctx) -> Response:
     return _signed_in(ctx, signed, f"{PREFIX}/")
 
 
+@router.get("/account")
+async def account_page(ctx: Ctx) -> Response:
+    """The signed-in operator's settings: change the password."""
+    saved = ctx.request.query_params.get("saved") == "1"
+    return render(ctx, "account.html", saved=saved)
+
+
+@router.post("/account/password")
+async def change_password(ctx: Ctx) -> Response:
+    """Change the password: the current one, then the new one twice. Other sessions close."""
+    operator = ctx.operator
+    if operator is None:  # pragma: no cover - DashboardRoute lets only operators in
+        return redirect(f"{PREFIX}/signin")
+    errors: forms.Errors = {}
+    if ctx.raw("password") != ctx.raw("password_again"):
+        errors["password_again"] = "The two passwords are not the same."  # noqa: S105
+    else:
+        try:
+            async with ctx.session.begin_nested():
+                await service.change_password(
+                    ctx.session,
+                    operator=operator,
+                    current=ctx.raw("current_password"),
+                    new=ctx.raw("password"),
+                    keep_session_id=ctx.signed_in.id,
+                )
+        except VantioError as exc:
+            errors = forms.from_service(exc)
+    if errors:
+        return render(ctx, "account.html", status=400, errors=errors, saved=False)
+    return redirect(f"{PREFIX}/account?saved=1")
+
+
 @router.post("/signout")
 async def signout(ctx: Ctx) -> Response:
     """Close this browser's session."""

@@ -254,6 +254,13 @@ async def redeliver_to_endpoint(ctx: Ctx, endpoint_id: str, event_id: str) -> Re
     return actions.done(ctx, back, f"Event {event_id} sent again.", error)
 
 
+@router.post("/webhooks/{endpoint_id}/rotation/end")
+async def end_webhook_rotation(ctx: Ctx, endpoint_id: str) -> Response:
+    """End a rotation's grace period: the new secret alone signs from now on."""
+    await webhook_service.end_rotation(ctx.session, ctx.auth, endpoint_id=endpoint_id)
+    return redirect(f"{PREFIX}/webhooks/{endpoint_id}?saved=1")
+
+
 @router.post("/webhooks/{endpoint_id}/delete")
 async def delete_webhook(ctx: Ctx, endpoint_id: str) -> Response:
     """Delete an endpoint, after asking (its past attempts stay in the event log)."""

@@ -13,7 +13,7 @@ from vantio.accounts import service as account_service
 from vantio.auth.context import AuthContext
 from vantio.dashboard.errors import DuplicateOperator, SignInRefused
 from vantio.dashboard.models import DashboardSession, Operator, SetupToken, SignInFailure
-from vantio.errors import FieldError, RateLimited
+from vantio.errors import FieldError, NotFound, RateLimited
 from vantio.kit.crypto import random_token, sha256_hex
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
@@ -91,6 +91,62 @@ async def get_operator_by_email(session: AsyncSession, *, email: str) -> Operato
 
 async def any_operator(session: AsyncSession) -> bool:
     return (await session.scalars(select(Operator.id).limit(1))).first() is not None
+
+
+async def list_operators(session: AsyncSession) -> list[Operator]:
+    """Every operator of every account (the CLI, run on the server, administers them all)."""
+    return list(await session.scalars(select(Operator).order_by(Operator.created_at, Operator.id)))
+
+
+async def get_operator_or_raise(session: AsyncSession, *, email: str) -> Operator:
+    operator = await get_operator_by_email(session, email=email)
+    if operator is None:
+        raise NotFound(f"No operator with email {email.strip()}", details={"field": "email"})
+    return operator
+
+
+async def remove_operator(session: AsyncSession, *, email: str) -> Operator:
+    """Delete an operator and close every session they have open."""
+    operator = await get_operator_or_raise(session, email=email)
+    await session.execute(
+        delete(DashboardSession).where(DashboardSession.operator_id == operator.id)
+    )
+    await session.delete(operator)
+    await session.flush()
+    return operator
+
+
+async def set_password(
+    session: AsyncSession, *, operator: Operator, password: str, keep_session_id: str | None = None
+) -> None:
+    """A new password; every session of the operator closes but `keep_session_id` (the browser
+    that changed it), and the failed sign-ins of the email are forgotten."""
+    check_password(password)
+    operator.password_hash = await hash_password_off_loop(password)
+    closing = delete(DashboardSession).where(DashboardSession.operator_id == operator.id)
+    if keep_session_id is not None:
+        closing = closing.where(DashboardSession.id != keep_session_id)
+    await session.execute(closing)
+    await session.execute(
+        delete(SignInFailure).where(SignInFailure.email_normalized == operator.email_normalized)
+    )
+    await session.flush()
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    operator: Operator,
+    current: str,
+    new: str,
+    keep_session_id: str | None = None,
+) -> None:
+    """The dashboard's password change: the current password first, then the new one's rules."""
+    if not await anyio.to_thread.run_sync(_verify, operator.password_hash, current):
+        raise FieldError("current_password", "This is not your current password.")
+    if new == current:
+        raise FieldError("password", "Choose a password other than the current one.")
+    await set_password(session, operator=operator, password=new, keep_session_id=keep_session_id)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from vantio.earnings.schemas import (
     EarningStatus,
     EarningUpdate,
 )
-from vantio.errors import BadRequest, FieldError, NotFound
+from vantio.errors import BadRequest, FieldError, NotFound, ReferenceNotFound
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
@@ -56,7 +56,7 @@ async def create_earning(
         session, auth, referral_id=data.referral_id, for_update=True
     )
     if referral is None:
-        raise NotFound(f"No referral with id {data.referral_id}", details={"field": "referral_id"})
+        raise ReferenceNotFound("referral_id", "referral", data.referral_id)
     if referral.status == ReferralStatus.REJECTED:
         raise ReferralRejected(
             f"referral_id: referral {referral.id} was rejected and earns no commission",

@@ -5,7 +5,7 @@ domains (the programs domain knows no voucher; the vouchers domain reads program
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, ReferenceNotFound
 from vantio.programs import service as program_service
 from vantio.programs.models import Program
 from vantio.programs.schemas import ProgramCreate, ProgramUpdate
@@ -37,9 +37,6 @@ async def check_referee_voucher(
     """The referee voucher must be a live voucher of the same account and mode."""
     voucher = await voucher_service.get_voucher(session, auth, voucher_id=voucher_id)
     if voucher is None:
-        raise NotFound(
-            f"referee_voucher_id: no voucher with id {voucher_id}",
-            details={"field": "referee_voucher_id"},
-        )
+        raise ReferenceNotFound("referee_voucher_id", "voucher", voucher_id)
     if voucher.deleted_at is not None:
         raise FieldError("referee_voucher_id", f"voucher {voucher_id} was deleted")

@@ -5,6 +5,7 @@
 is known (an unknown path, a body too large).
 """
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -12,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from vantio.config import RateClass
-from vantio.errors import VantioError
+from vantio.errors import RateLimited, VantioError
+from vantio.kit.time import isoformat
 
 
 class FieldProblem(BaseModel):
@@ -91,6 +93,11 @@ class VoucherSurface(Surface):
         inner: dict[str, Any] = {"code": error.code.upper(), "message": error.message}
         if error.details is not None:
             inner["details"] = error.details
+            reset_at = error.details.get("reset_at") if isinstance(error.details, dict) else None
+            if isinstance(error, RateLimited) and isinstance(reset_at, int):
+                # voucher-docs: `reset_at` is an ISO 8601 time (the headers keep epoch seconds).
+                moment = datetime.fromtimestamp(reset_at, UTC)
+                inner["details"] = {**error.details, "reset_at": isoformat(moment)}
         return {"error": inner}
 
 

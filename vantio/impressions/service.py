@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import bulk, repository
 from vantio.db.types import UTCDateTime
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, NotFound, ReferenceNotFound
 from vantio.events import service as event_service
 from vantio.impressions.models import Impression
 from vantio.impressions.schemas import ImpressionCreate, ImpressionOut
@@ -63,7 +63,7 @@ async def create_impression(
 ) -> Impression:
     poster = await poster_service.get_poster(session, auth, poster_id=data.poster_id)
     if poster is None:
-        raise NotFound(f"No poster with id {data.poster_id}", details={"field": "poster_id"})
+        raise ReferenceNotFound("poster_id", "poster", data.poster_id)
     now = utc_now()
     scanned_at = data.scanned_at or now
     if scanned_at.tzinfo is None:

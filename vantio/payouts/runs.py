@@ -16,7 +16,7 @@ from vantio.earnings import reversals
 from vantio.earnings import service as earning_service
 from vantio.earnings.models import Earning
 from vantio.earnings.schemas import EarningStatus
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, ReferenceNotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.crypto import random_token
 from vantio.kit.ids import new_id
@@ -59,11 +59,13 @@ async def create_payouts(
     order, as far as the positive earnings allow: a payout never goes below zero, and the part
     of a clawback it cannot absorb carries to the next run as a new pending clawback.
     """
-    program = await program_service.get_program_or_raise(session, auth, program_id=program_id)
+    program = await program_service.get_program_or_raise(
+        session, auth, program_id=program_id, field="program_id"
+    )
     if student_id is not None:
         user = await user_service.get_user(session, auth, user_id=student_id)
         if user is None:
-            raise NotFound(f"No user with id {student_id}", details={"field": "student_id"})
+            raise ReferenceNotFound("student_id", "user", student_id)
         if user.program_id != program.id:
             raise FieldError("student_id", "is not an ambassador of this program")
     if method == "sepa" and not program.payout_sender:

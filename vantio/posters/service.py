@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, NotFound, ReferenceNotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
@@ -32,7 +32,7 @@ async def create_poster(session: AsyncSession, auth: AuthContext, *, data: Poste
     )
     student = await user_service.get_user(session, auth, user_id=data.student_id)
     if student is None:
-        raise NotFound(f"No user with id {data.student_id}", details={"field": "student_id"})
+        raise ReferenceNotFound("student_id", "user", data.student_id)
     if student.program_id != program.id:
         raise FieldError("student_id", f"ambassador {student.id} is not in program {program.id}")
     poster = Poster(

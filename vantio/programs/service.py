@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.errors import NotFound
+from vantio.errors import NotFound, ReferenceNotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.money import percent_of
@@ -62,9 +62,9 @@ async def get_program_or_raise(
 ) -> Program:
     program = await get_program(session, auth, program_id=program_id)
     if program is None:
-        raise NotFound(
-            f"No program with id {program_id}", details={"field": field} if field else None
-        )
+        if field:  # named in a request's body
+            raise ReferenceNotFound(field, "program", program_id)
+        raise NotFound(f"No program with id {program_id}")
     return program
 
 

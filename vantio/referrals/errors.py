@@ -3,10 +3,6 @@
 from vantio.errors import BadRequest, Conflict
 
 
-class ImpressionNotFound(BadRequest):
-    code = "impression_not_found"
-
-
 class AttributionWindowExpired(BadRequest):
     code = "attribution_window_expired"
 

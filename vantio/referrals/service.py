@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.db.types import is_unique_violation
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, NotFound, ReferenceNotFound
 from vantio.events import service as event_service
 from vantio.impressions import service as impression_service
 from vantio.kit import metadata as metadata_rules
@@ -22,7 +22,6 @@ from vantio.programs import service as program_service
 from vantio.referrals.errors import (
     AttributionWindowExpired,
     DuplicateReferral,
-    ImpressionNotFound,
     SelfReferral,
 )
 from vantio.referrals.models import Referral
@@ -49,10 +48,7 @@ async def create_referral(
         session, auth, impression_id=data.impression_id
     )
     if impression is None:
-        raise ImpressionNotFound(
-            f"impression_id: no impression with id {data.impression_id}",
-            details=[{"field": "impression_id", "message": "not found"}],
-        )
+        raise ReferenceNotFound("impression_id", "impression", data.impression_id)
     program = await program_service.get_program_or_raise(
         session, auth, program_id=impression.program_id
     )

@@ -95,6 +95,8 @@ class VoucherApplication(TenantMixin, Base):
     __tablename__ = "voucher_applications"
     __table_args__ = (
         UniqueConstraint("voucher_id", "active_order_id"),
+        # A validation without an order id prices one application at most.
+        UniqueConstraint("validation_id", name="uq_voucher_applications_validation"),
         Index("ix_voucher_applications_tenant_order", "account_id", "livemode", "order_id"),
         Index("ix_voucher_applications_voucher_created", "voucher_id", "created_at"),
     )
@@ -121,6 +123,8 @@ class VoucherApplication(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(16))  # applied | rolled_back
     rolled_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+    # The recorded validation whose order priced an apply that sent only `{code, order_id}`.
+    validation_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class VoucherRollback(TenantMixin, Base):

@@ -135,6 +135,8 @@ class ApplyRequest(Create):
     code: CodeIn
     order_id: Ref
     order: Order | None = None
+    # Gen-1: the order's total in cents, for an apply without `order`.
+    order_value: Cents | None = None
     customer: Customer | None = None
     metadata: Metadata | None = None
 
@@ -267,6 +269,8 @@ class ApplicationOut(BaseModel):
     applied_at: Timestamp
     rolled_back_at: Timestamp | None
     metadata: dict[str, Any]
+    # The validation whose order priced it, when the apply sent no order (docs/API.md).
+    validation_id: str | None = None
 
     @classmethod
     def of(cls, application: VoucherApplication) -> "ApplicationOut":
@@ -283,6 +287,7 @@ class ApplicationOut(BaseModel):
             applied_at=application.created_at,
             rolled_back_at=application.rolled_back_at,
             metadata=application.metadata_,
+            validation_id=application.validation_id,
         )
 
 

@@ -180,7 +180,8 @@ async def _record_validation(
     if validation.result is not None:
         discounts = {o.candidate.voucher_id: o.discount_amount for o in validation.result.outcomes}
     context = None
-    if data.order.id is not None:
+    if data.order.id is not None or validation.error is None:
+        # Kept for an apply that sends only `{code, order_id}` (redemption.validated_order).
         context = {
             "order": data.order.model_dump(mode="json", exclude_none=True),
             "customer": data.customer.model_dump(mode="json", exclude_none=True)

@@ -82,3 +82,13 @@ async def rotate_webhook_secret(
     """Replace the signing secret; the old one keeps signing beside it for 24 hours."""
     endpoint = await service.rotate_secret(session, auth, settings=runtime.settings, endpoint_id=id)
     return WebhookEndpointWithSecret.with_secret(endpoint)
+
+
+@router.post("/{id}/rotate_secret/end", response_model=WebhookEndpointOut)
+@idempotent("webhook_endpoints.end_rotation")
+async def end_webhook_secret_rotation(
+    session: SessionDep, auth: AuthDep, id: WebhookEndpointId, body: Create | None = None
+) -> WebhookEndpointOut:
+    """End a secret rotation's grace period now: the new secret alone signs from then on."""
+    endpoint = await service.end_rotation(session, auth, endpoint_id=id)
+    return WebhookEndpointOut.of(endpoint)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
 from vantio.db.types import JSONType, SealedText, UTCDateTime
+from vantio.kit.time import utc_now
 
 
 class WebhookEndpoint(TenantMixin, UpdatedMixin, Base):
@@ -27,6 +28,13 @@ class WebhookEndpoint(TenantMixin, UpdatedMixin, Base):
     # Set at the first failed attempt after a success; the endpoint is disabled when it gets old.
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+
+    def rotation_ends_at(self) -> datetime | None:
+        """When the previous secret stops signing, while a rotation's grace period runs."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and expires > utc_now():
+            return expires
+        return None
 
 
 class WebhookAttempt(TenantMixin, Base):

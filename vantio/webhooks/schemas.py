@@ -85,6 +85,8 @@ class WebhookEndpointOut(BaseModel):
     created_at: Timestamp
     updated_at: Timestamp
     metadata: dict[str, Any]
+    # While a rotation's grace period runs: when the previous secret stops signing (null after).
+    secret_rotation_ends_at: Timestamp | None = None
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> "WebhookEndpointOut":
@@ -98,6 +100,7 @@ class WebhookEndpointOut(BaseModel):
             created_at=endpoint.created_at,
             updated_at=endpoint.updated_at,
             metadata=endpoint.metadata_,
+            secret_rotation_ends_at=endpoint.rotation_ends_at(),
         )
 
 

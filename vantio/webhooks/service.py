@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from vantio.auth.context import AuthContext
 from vantio.config import Settings
 from vantio.db import repository
-from vantio.errors import FieldError, NotFound
+from vantio.errors import FieldError, NotFound, ReferenceNotFound
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.pagination import Page
@@ -78,6 +78,8 @@ async def get_endpoint_or_raise(
     for_update: bool = False,
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(session, auth, endpoint_id=endpoint_id, for_update=for_update)
+    if endpoint is None and field:  # named in a request's body
+        raise ReferenceNotFound(field, "webhook_endpoint", endpoint_id)
     if endpoint is None:
         raise NotFound(
             f"No webhook endpoint with id {endpoint_id}",
@@ -134,7 +136,8 @@ async def delete_endpoint(session: AsyncSession, auth: AuthContext, *, endpoint_
 async def rotate_secret(
     session: AsyncSession, auth: AuthContext, *, settings: Settings, endpoint_id: str
 ) -> WebhookEndpoint:
-    """A new secret; the current one keeps signing beside it for the overlap (24 h)."""
+    """A new secret; the current one keeps signing beside it for the overlap (24 h): in
+    `webhook-signature` beside the new one, and alone in the hex headers (`signing.headers`)."""
     endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
     now = utc_now()
     endpoint.previous_secret = endpoint.secret
@@ -147,11 +150,25 @@ async def rotate_secret(
     return endpoint
 
 
+async def end_rotation(
+    session: AsyncSession, auth: AuthContext, *, endpoint_id: str
+) -> WebhookEndpoint:
+    """End a rotation's grace period now: from the next attempt on, the new secret alone signs
+    every header. Without a rotation under way, nothing changes (ending twice is harmless)."""
+    endpoint = await get_endpoint_or_raise(session, auth, endpoint_id=endpoint_id, for_update=True)
+    if endpoint.previous_secret is not None or endpoint.previous_secret_expires_at is not None:
+        endpoint.previous_secret = None
+        endpoint.previous_secret_expires_at = None
+        endpoint.updated_at = utc_now()
+        await session.flush()
+    return endpoint
+
+
 def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
-    """The secrets that sign a delivery now: the current one first."""
+    """The secrets that sign a delivery now: the current one first, the previous one (during a
+    rotation's grace period) last; see `signing.headers` for which header carries which."""
     result = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > utc_now():
+    if endpoint.rotation_ends_at() is not None and endpoint.previous_secret:
         result.append(endpoint.previous_secret)
     return result
 

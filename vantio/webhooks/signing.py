@@ -61,11 +61,18 @@ def hex_signature(secret: str, body: bytes) -> str:
 def headers(
     *, secrets_: list[str], msg_id: str, timestamp: int, body: bytes, event_type: str
 ) -> dict[str, str]:
-    """The signature headers; `secrets_[0]` is the current secret, others still valid old ones."""
+    """The signature headers; `secrets_[0]` is the current secret, the others old ones still in
+    their grace period, oldest last.
+
+    `webhook-signature` carries one signature per secret, so a Standard Webhooks receiver on
+    either secret verifies. The hex headers carry one value only, so they stay signed with the
+    oldest secret still valid: a receiver that compares one hex HMAC keeps working through the
+    grace period until it switches, and the new secret signs them once the grace ends.
+    """
     signatures = " ".join(
         standard_signature(s, msg_id=msg_id, timestamp=timestamp, body=body) for s in secrets_
     )
-    hex_value = hex_signature(secrets_[0], body)
+    hex_value = hex_signature(secrets_[-1], body)
     result = {
         "content-type": "application/json",
         "webhook-id": msg_id,

@@ -724,6 +724,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhook_endpoints/{id}/rotate_secret/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a secret rotation's grace period now: the new secret alone signs from then on.
+         * @description End a secret rotation's grace period now: the new secret alone signs from then on.
+         */
+        post: operations["end_webhook_secret_rotation_api_v1_webhook_endpoints__id__rotate_secret_end_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/vouchers/batch": {
         parameters: {
             query?: never;
@@ -1587,6 +1607,8 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** Validation Id */
+            validation_id?: string | null;
         };
         /**
          * AppliedItem
@@ -1611,6 +1633,8 @@ export interface components {
             /** Order Id */
             order_id: string;
             order?: components["schemas"]["Order"] | null;
+            /** Order Value */
+            order_value?: number | null;
             customer?: components["schemas"]["Customer"] | null;
             /** Metadata */
             metadata?: {
@@ -3701,6 +3725,8 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** Secret Rotation Ends At */
+            secret_rotation_ends_at?: string | null;
         };
         /** WebhookEndpointUpdate */
         WebhookEndpointUpdate: {
@@ -3742,6 +3768,8 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /** Secret Rotation Ends At */
+            secret_rotation_ends_at?: string | null;
             /** Secret */
             secret: string;
         };
@@ -3767,6 +3795,11 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /**
+             * Secret Rotation Ends At
+             * @default null
+             */
+            secret_rotation_ends_at?: string | null;
             /**
              * Disabled Reason
              * @constant
@@ -4202,6 +4235,11 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            /**
+             * Validation Id
+             * @default null
+             */
+            validation_id?: string | null;
             /** Voucher Id */
             voucher_id: string;
             /** Customer Email */
@@ -7925,6 +7963,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description No such object in this account and mode */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description A conflict; on any POST also an idempotency key reused with another request, or still in use by a running one */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description The request body is larger than the server takes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+            /** @description Rate limit exceeded; `Retry-After` says when to retry */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralError"];
+                };
+            };
+        };
+    };
+    end_webhook_secret_rotation_api_v1_webhook_endpoints__id__rotate_secret_end_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Create"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointOut"];
                 };
             };
             /** @description Bad input: `message` starts with the field's name, `details` lists every failing field */

@@ -208,6 +208,11 @@ export class WebhookEndpoints extends Resource {
     type Path = "/api/v1/webhook_endpoints/{id}/rotate_secret";
     return this.send<Answer<Path, "post">, "POST">("POST", "/api/v1/webhook_endpoints/{id}/rotate_secret", { id, body: {}, options });
   }
+  /** End a rotation's grace period now: the new secret alone signs every header from then on. */
+  endRotation(id: string, options?: Options) {
+    type Path = "/api/v1/webhook_endpoints/{id}/rotate_secret/end";
+    return this.send<Answer<Path, "post">, "POST">("POST", "/api/v1/webhook_endpoints/{id}/rotate_secret/end", { id, body: {}, options });
+  }
 }
 
 /** `/api/v1/events`: every event, with its delivery attempts. */
