@@ -4,7 +4,6 @@ import asyncio
 import json
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,10 +11,10 @@ import typer
 import uvicorn
 
 from vantio.cli.secrets import secrets_app
+from vantio.cli.starting import command_runtime, start, tell_keys, tell_public_url
 from vantio.config import Settings, get_settings
 from vantio.dashboard.cli import admin_app
 from vantio.db import migrate
-from vantio.runtime import Runtime
 
 
 class _Vantio(typer.Typer):
@@ -113,9 +112,9 @@ def serve(
         raise typer.Exit(2)
     for warning in serving.warnings(settings, workers):
         typer.secho(warning, fg="yellow", err=True)
-    started = asyncio.run(_start(settings, account=True, link_base=settings.public_base_url()))
-    _tell_keys(started)
-    _tell_public_url(settings)
+    started = asyncio.run(start(settings, account=True, link_base=settings.public_base_url()))
+    tell_keys(started)
+    tell_public_url(settings)
     if started.link:
         typer.secho(
             "No one can sign in to the dashboard yet. Create your sign-in here:", fg="green"
@@ -154,77 +153,11 @@ def worker(
     logging.config.dictConfig(logging_config(get_settings().log_format))
 
     async def run() -> None:
-        await _start(get_settings(), account=False)
-        async with _runtime() as runtime:
+        await start(get_settings(), account=False)
+        async with command_runtime() as runtime:
             await run_worker_process(runtime, concurrency=concurrency)
 
     asyncio.run(run())
-
-
-@dataclass
-class _Started:
-    secret: str | None = None  # the first account's test key, when this start created it
-    keyless: list[tuple[str, str]] = field(default_factory=list)  # (id, name) with no usable key
-    link: str | None = None  # the dashboard's one-time setup link, while no one can sign in
-
-
-async def _start(settings: Settings, *, account: bool, link_base: str | None = None) -> _Started:
-    """Migrate, and (with `account`) make the first account, one process at a time: any number
-    of commands may start at once on one database (`vantio.db.startup`)."""
-    from vantio.cli.bootstrap import (
-        accounts_without_usable_key,
-        dashboard_setup_link,
-        ensure_account,
-    )
-    from vantio.db.startup import startup_lock
-
-    started = _Started()
-    async with startup_lock(settings):
-        await asyncio.to_thread(migrate.upgrade_holding_lock, settings)  # Alembic has its loop
-        if not account:
-            return started
-        async with _runtime() as runtime:
-            started.secret = await ensure_account(runtime.sessionmaker)
-            keyless = await accounts_without_usable_key(runtime.sessionmaker)
-            started.keyless = [(a.id, a.name) for a in keyless]
-            if link_base is not None:
-                started.link = await dashboard_setup_link(runtime.sessionmaker, base_url=link_base)
-    return started
-
-
-def _tell_public_url(settings: Settings) -> None:
-    """Which address posters and QR codes will carry, and how to change it."""
-    from vantio.kit.urls import is_public_url
-
-    base = settings.public_base_url()
-    if settings.public_url and is_public_url(base):
-        return
-    reachable = is_public_url(base)
-    typer.secho(
-        f"Posters and QR codes will point at {base}/s/<code>"
-        + ("." if reachable else ", which a phone elsewhere cannot reach."),
-        fg="yellow",
-    )
-    typer.echo(
-        "  Set VANTIO_PUBLIC_URL to the address people reach this server at, e.g. "
-        "VANTIO_PUBLIC_URL=https://vantio.example.com"
-    )
-
-
-def _tell_keys(started: _Started) -> None:
-    """The key this start created, or how to make one for each account that has none usable."""
-    if started.secret:
-        typer.secho(
-            "Created your account. Its test-mode secret key, shown only this once:", fg="green"
-        )
-        typer.secho(f"  {started.secret}", bold=True)
-        typer.echo("Keep it somewhere safe; `vantio keys create --name NAME` makes more.")
-    for account_id, name in started.keyless:
-        typer.secho(f"Account {name!r} ({account_id}) has no usable API key.", fg="yellow")
-        typer.echo(
-            f"  Make one with `vantio keys create --name NAME --account {account_id}` "
-            "(add --live for live mode); it is printed once."
-        )
 
 
 @db_app.command("upgrade")
@@ -251,7 +184,7 @@ def keys_create(
     from vantio.db.session import transaction
 
     async def run() -> str:
-        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+        async with command_runtime() as runtime, transaction(runtime.sessionmaker) as session:
             if account_id is not None:
                 account = await account_service.get_account(session, account_id=account_id)
                 if account is None:
@@ -278,7 +211,7 @@ def keys_list() -> None:
     from vantio.kit.time import isoformat
 
     async def run() -> list[str]:
-        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+        async with command_runtime() as runtime, transaction(runtime.sessionmaker) as session:
             return [
                 f"{k.id}  {'live' if k.livemode else 'test'}  {k.hint}…  {k.name!r}  "
                 f"created {isoformat(k.created_at)}  last used {isoformat(k.last_used_at) or 'never'}"
@@ -305,7 +238,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_..
     from vantio.errors import NotFound
 
     async def run() -> None:
-        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+        async with command_runtime() as runtime, transaction(runtime.sessionmaker) as session:
             await api_key_service.revoke_key(session, key_id=key_id)
 
     try:
@@ -329,7 +262,7 @@ def accounts_create(
     settings = get_settings()
 
     async def run() -> tuple[str, str, str]:
-        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+        async with command_runtime() as runtime, transaction(runtime.sessionmaker) as session:
             account = await account_service.create_account(session, name=name)
             created = await api_key_service.create_key(
                 session, account_id=account.id, name="First test key", livemode=False
@@ -354,7 +287,7 @@ def accounts_list() -> None:
     from vantio.kit.time import isoformat
 
     async def run() -> list[str]:
-        async with _runtime() as runtime, transaction(runtime.sessionmaker) as session:
+        async with command_runtime() as runtime, transaction(runtime.sessionmaker) as session:
             return [
                 f"{a.id}  {a.name!r}  created {isoformat(a.created_at)}"
                 for a in await account_service.list_accounts(session)
@@ -376,15 +309,15 @@ def demo(weeks: Annotated[int, typer.Option(help="Weeks of activity to generate"
     from vantio.cli.demo import fill
 
     async def run() -> dict[str, int]:
-        async with _runtime() as runtime:
+        async with command_runtime() as runtime:
             return await fill(runtime.sessionmaker, weeks=weeks)
 
-    started = asyncio.run(_start(get_settings(), account=True))
+    started = asyncio.run(start(get_settings(), account=True))
     counts = asyncio.run(run())
     typer.echo(
         "Demo program created (test mode): " + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
-    _tell_keys(started)
+    tell_keys(started)
 
 
 @app.command()
@@ -409,19 +342,6 @@ def openapi() -> None:
     from vantio.app import create_app
 
     typer.echo(json.dumps(create_app(get_settings()).openapi(), indent=2))
-
-
-class _runtime:
-    """The runtime of a command, built by the composition root (every model mapped, every job)."""
-
-    async def __aenter__(self) -> "Runtime":
-        from vantio.composition import create_runtime
-
-        self.runtime = create_runtime(get_settings())
-        return self.runtime
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.runtime.close()
 
 
 if __name__ == "__main__":

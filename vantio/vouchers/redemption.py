@@ -9,7 +9,6 @@ the caller's transaction.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true, update
@@ -24,7 +23,7 @@ from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.time import isoformat, utc_now
-from vantio.vouchers import engine, validation
+from vantio.vouchers import engine, followed, validation
 from vantio.vouchers.errors import (
     AlreadyRolledBack,
     ApplicationNotFound,
@@ -37,7 +36,6 @@ from vantio.vouchers.models import (
     VoucherCustomerUsage,
     VoucherOrder,
     VoucherRollback,
-    VoucherValidation,
 )
 from vantio.vouchers.schemas import ApplicationOut, ApplyRequest, Customer, Order, RollbackOut
 from vantio.vouchers.service import get_voucher_by_code
@@ -80,7 +78,7 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
         if order is None:
             order = Order(id=data.order_id, value=data.order_value)
     if order is None:
-        order, remembered, validation_id = await _validated_order(
+        order, remembered, validation_id = await followed.validated_order(
             session, auth, voucher=voucher, order_id=data.order_id, customer=customer
         )
         customer = customer or remembered
@@ -139,7 +137,7 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
             session, voucher_id=voucher.id, order_id=data.order_id
         )
         if standing is None and validation_id is not None:
-            raise _competing() from None  # another order's apply took that validation first
+            raise followed.competing() from None  # another order's apply took that validation first
         if standing is None:
             raise
         return _replay(standing, data, digest)
@@ -194,78 +192,6 @@ async def _standing_application(
         VoucherApplication.active_order_id == order_id,
     )
     return (await session.scalars(query.execution_options(populate_existing=True))).first()
-
-
-# How long a validation without an order id may price an apply that sends only
-# `{code, order_id}` (docs/API.md, i12-newcomer).
-UNTIED_VALIDATION_WINDOW = timedelta(minutes=30)
-
-
-def _competing() -> FieldError:
-    return FieldError(
-        "order",
-        "several validations of this code without order.id could be this order: send the "
-        "order, or validate with order.id set to this order_id",
-    )
-
-
-async def _validated_order(
-    session: AsyncSession,
-    auth: AuthContext,
-    *,
-    voucher: Voucher,
-    order_id: str,
-    customer: Customer | None,
-) -> tuple[Order, Customer | None, str]:
-    """The order (and customer) of the validation this apply follows, and that validation's id.
-
-    Tied by `order.id`: the latest recorded validation of this code with this order id.
-    Otherwise exactly one valid validation of this code without an order id, of this account
-    and mode (and this customer, when the apply names one), recorded within
-    `UNTIED_VALIDATION_WINDOW` and not yet used by another application; several → 400 naming
-    `order` (never a discount computed on another customer's cart); none → 400 naming `order`.
-    """
-    tied = (
-        repository.scoped(VoucherValidation, auth)
-        .where(
-            VoucherValidation.voucher_id == voucher.id,
-            VoucherValidation.order_id == order_id,
-            VoucherValidation.context.is_not(None),
-        )
-        .order_by(VoucherValidation.id.desc())
-        .limit(1)
-    )
-    found = (await session.scalars(tied)).first()
-    if found is None:
-        used = select(VoucherApplication.id).where(
-            VoucherApplication.validation_id == VoucherValidation.id
-        )
-        untied = repository.scoped(VoucherValidation, auth).where(
-            VoucherValidation.voucher_id == voucher.id,
-            VoucherValidation.order_id.is_(None),
-            VoucherValidation.is_valid.is_(True),
-            VoucherValidation.context.is_not(None),
-            VoucherValidation.created_at >= utc_now() - UNTIED_VALIDATION_WINDOW,
-            ~used.exists(),
-        )
-        key = validation.customer_key(customer)
-        if key is not None:
-            untied = untied.where(VoucherValidation.customer_key == key)
-        candidates = list(await session.scalars(untied.order_by(VoucherValidation.id).limit(2)))
-        if len(candidates) > 1:
-            raise _competing()
-        found = candidates[0] if candidates else None
-    if found is None or not found.context:
-        raise FieldError(
-            "order",
-            "send the order, or validate this code first (with order.id set to this order_id)",
-        )
-    remembered = found.context.get("customer")
-    return (
-        Order.model_validate(found.context["order"]),
-        Customer.model_validate(remembered) if remembered else None,
-        found.id,
-    )
 
 
 async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | None) -> None:
