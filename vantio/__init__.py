@@ -1,3 +1,3 @@
 """Vantio: a self-hostable referral and promotions platform."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

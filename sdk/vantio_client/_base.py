@@ -17,7 +17,7 @@ import httpx
 from vantio_client._errors import VantioError, error_from_response
 from vantio_client.types import Page
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
 USER_AGENT = f"vantio-client-python/{__version__}"
 RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
