@@ -3,6 +3,7 @@ to the list with its filters and a message saying what happened."""
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -10,8 +11,14 @@ from starlette.responses import Response
 from vantio.dashboard import forms
 from vantio.dashboard.web import Context, back_to, redirect, render
 from vantio.errors import VantioError
+from vantio.kit.workflow import Workflow
 
 MAX_SELECTED = 100
+
+
+def final(workflow: Workflow[Any], status: str) -> bool:
+    """A move to a status with no way out asks for confirmation first."""
+    return status in workflow.statuses and not workflow.allowed(status)
 
 
 def confirmed(ctx: Context) -> bool:
@@ -109,3 +116,33 @@ async def bulk(
         else:
             outcome.done.append(object_id)
     return outcome
+
+
+async def bulk_status(
+    ctx: Context,
+    *,
+    noun: str,
+    workflow: Workflow[Any],
+    back: str,
+    change: Callable[[str, str], Awaitable[object]],
+) -> Response:
+    """Move the selected rows to the posted status (`change(id, status)`, each in its own
+    savepoint); a final status asks first. Back to the list with what happened."""
+    status = ctx.field("status")
+    ids = selected(ctx)
+    if not ids:
+        return redirect(back_to(ctx, back), flash=("error", f"Select at least one {noun}."))
+    if final(workflow, status) and not confirmed(ctx):
+        return confirm_page(
+            ctx,
+            title=f"Mark {len(ids)} {noun}{'s' if len(ids) != 1 else ''} {status}?",
+            message=f"A {status} {noun} cannot be changed again.",
+            button=f"Yes, mark {status}",
+            back=back,
+        )
+
+    async def change_one(object_id: str) -> None:
+        await change(object_id, status)
+
+    outcome = await bulk(ctx, ids, change_one)
+    return redirect(back_to(ctx, back), flash=outcome.message(noun, f"marked {status}"))

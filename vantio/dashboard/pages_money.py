@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from vantio.auth.context import AuthContext
 from vantio.dashboard import actions
-from vantio.dashboard.actions import selected
+from vantio.dashboard.actions import final
 from vantio.dashboard.common import (
     all_programs,
     ambassador_names,
@@ -24,9 +24,7 @@ from vantio.dashboard.web import (
     Context,
     Ctx,
     DashboardRoute,
-    back_to,
     here,
-    redirect,
     render,
 )
 from vantio.earnings import service as earning_service
@@ -46,11 +44,6 @@ EARNING_STATUSES = earning_service.WORKFLOW.statuses
 # The moves offered for the selected rows of a list.
 BULK_REFERRAL = ("converted", "verified", "rejected")
 BULK_EARNING = ("processing", "paid", "failed")
-
-
-def final(workflow: Any, status: str) -> bool:
-    """A move to a status with no way out asks for confirmation first."""
-    return status in workflow.statuses and not workflow.allowed(status)
 
 
 async def filters_of(ctx: Context, statuses: tuple[str, ...]) -> dict[str, Any]:
@@ -139,28 +132,20 @@ async def referrals(ctx: Ctx) -> Response:
 @router.post("/referrals/bulk")
 async def referrals_bulk(ctx: Ctx) -> Response:
     """Move the selected referrals to one status; a final one asks first."""
-    status = ctx.field("status")
-    ids = selected(ctx)
-    back = f"{PREFIX}/referrals"
-    if not ids:
-        return redirect(back_to(ctx, back), flash=("error", "Select at least one referral."))
-    if final(referral_service.WORKFLOW, status) and not actions.confirmed(ctx):
-        return actions.confirm_page(
-            ctx,
-            title=f"Mark {len(ids)} referral{'s' if len(ids) != 1 else ''} {status}?",
-            message=f"A {status} referral cannot be changed again.",
-            button=f"Yes, mark {status}",
-            back=back,
-        )
 
-    async def change(referral_id: str) -> None:
+    async def change(referral_id: str, status: str) -> None:
         data = ReferralUpdate.model_validate({"status": status})
         await referral_service.update_referral(
             ctx.session, ctx.auth, referral_id=referral_id, data=data
         )
 
-    outcome = await actions.bulk(ctx, ids, change)
-    return redirect(back_to(ctx, back), flash=outcome.message("referral", f"marked {status}"))
+    return await actions.bulk_status(
+        ctx,
+        noun="referral",
+        workflow=referral_service.WORKFLOW,
+        back=f"{PREFIX}/referrals",
+        change=change,
+    )
 
 
 @router.post("/referrals/{referral_id}/status")
@@ -219,28 +204,20 @@ async def earnings(ctx: Ctx) -> Response:
 @router.post("/earnings/bulk")
 async def earnings_bulk(ctx: Ctx) -> Response:
     """Move the selected earnings to one status; a final one asks first."""
-    status = ctx.field("status")
-    ids = selected(ctx)
-    back = f"{PREFIX}/earnings"
-    if not ids:
-        return redirect(back_to(ctx, back), flash=("error", "Select at least one earning."))
-    if final(earning_service.WORKFLOW, status) and not actions.confirmed(ctx):
-        return actions.confirm_page(
-            ctx,
-            title=f"Mark {len(ids)} earning{'s' if len(ids) != 1 else ''} {status}?",
-            message=f"A {status} earning cannot be changed again.",
-            button=f"Yes, mark {status}",
-            back=back,
-        )
 
-    async def change(earning_id: str) -> None:
+    async def change(earning_id: str, status: str) -> None:
         data = EarningUpdate.model_validate({"status": status})
         await earning_service.update_earning(
             ctx.session, ctx.auth, earning_id=earning_id, data=data
         )
 
-    outcome = await actions.bulk(ctx, ids, change)
-    return redirect(back_to(ctx, back), flash=outcome.message("earning", f"marked {status}"))
+    return await actions.bulk_status(
+        ctx,
+        noun="earning",
+        workflow=earning_service.WORKFLOW,
+        back=f"{PREFIX}/earnings",
+        change=change,
+    )
 
 
 @router.post("/earnings/{earning_id}/status")

@@ -20,9 +20,7 @@ from vantio.dashboard.web import (
     Context,
     Ctx,
     DashboardRoute,
-    back_to,
     here,
-    redirect,
     render,
 )
 from vantio.errors import VantioError
@@ -73,7 +71,7 @@ async def _page(ctx: Context, *, status: int = 200, **values: Any) -> Response:
         program_names={p.id: p.name for p in programs},
         amounts={p.id: f"{to_major(p.amount, p.currency)} {p.currency}" for p in rows},
         transitions={p.id: payout_service.WORKFLOW.allowed(p.status) for p in rows},
-        final={s: _final(s) for s in PAYOUT_STATUSES},
+        final={s: actions.final(payout_service.WORKFLOW, s) for s in PAYOUT_STATUSES},
         bulk_statuses=("paid", "failed"),
         pick=pick,
         here=here(ctx),
@@ -118,34 +116,21 @@ async def run_payouts(ctx: Ctx) -> Response:
     return await _page(ctx, run=run, run_values=values)
 
 
-def _final(status: str) -> bool:
-    workflow = payout_service.WORKFLOW
-    return status in workflow.statuses and not workflow.allowed(status)
-
-
 @router.post("/payouts/bulk")
 async def payouts_bulk(ctx: Ctx) -> Response:
     """Mark the selected payouts paid or failed, after asking."""
-    status = ctx.field("status")
-    ids = actions.selected(ctx)
-    back = f"{PREFIX}/payouts"
-    if not ids:
-        return redirect(back_to(ctx, back), flash=("error", "Select at least one payout."))
-    if _final(status) and not actions.confirmed(ctx):
-        return actions.confirm_page(
-            ctx,
-            title=f"Mark {len(ids)} payout{'s' if len(ids) != 1 else ''} {status}?",
-            message=f"A {status} payout cannot be changed again.",
-            button=f"Yes, mark {status}",
-            back=back,
-        )
 
-    async def change(payout_id: str) -> None:
+    async def change(payout_id: str, status: str) -> None:
         data = PayoutUpdate.model_validate({"status": status})
         await payout_service.update_payout(ctx.session, ctx.auth, payout_id=payout_id, data=data)
 
-    outcome = await actions.bulk(ctx, ids, change)
-    return redirect(back_to(ctx, back), flash=outcome.message("payout", f"marked {status}"))
+    return await actions.bulk_status(
+        ctx,
+        noun="payout",
+        workflow=payout_service.WORKFLOW,
+        back=f"{PREFIX}/payouts",
+        change=change,
+    )
 
 
 @router.post("/payouts/{payout_id}/status")
@@ -153,7 +138,7 @@ async def payout_status(ctx: Ctx, payout_id: str) -> Response:
     """Mark a payout paid or failed through the payouts service, after asking."""
     status = ctx.field("status")
     back = f"{PREFIX}/payouts"
-    if _final(status) and not actions.confirmed(ctx):
+    if actions.final(payout_service.WORKFLOW, status) and not actions.confirmed(ctx):
         payout = await payout_service.get_payout_or_raise(
             ctx.session, ctx.auth, payout_id=payout_id
         )
