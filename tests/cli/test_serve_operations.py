@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -110,6 +111,11 @@ def test_backup_copies_a_sqlite_database_online(tmp_path: Path) -> None:
     assert _rows(tmp_path / "copy.db") == _rows(tmp_path / "live.db") == 1
     with sqlite3.connect(tmp_path / "copy.db") as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # The sealed secrets need the server's key: it goes beside the copy, readable by no one else.
+    key_copy = tmp_path / "copy.db.key"
+    assert key_copy.read_bytes() == (tmp_path / "live.db.key").read_bytes()
+    assert stat.S_IMODE(key_copy.stat().st_mode) == 0o600
+    assert "copy.db.key" in result.stdout
 
     again = run_cli(url, "backup", str(tmp_path / "copy.db"))
     assert again.returncode == 2

@@ -334,6 +334,11 @@ def backup(
         typer.secho(str(refused), fg="red", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"Backed up {source} to {path} ({path.stat().st_size} bytes).")
+    key_copy = path.with_name(path.name + ".key")
+    if key_copy.exists():
+        typer.echo(f"The key that opens its secrets is in {key_copy}: keep the two together.")
+    else:
+        typer.echo("Its secrets are sealed with VANTIO_SECRET_KEY: keep that key with the backup.")
 
 
 @app.command()
