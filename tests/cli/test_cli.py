@@ -1,6 +1,7 @@
 """The `vantio` command as a newcomer meets it: serve, keys, demo, and the OpenAPI document."""
 
 import asyncio
+import json
 import os
 import re
 import socket
@@ -397,3 +398,21 @@ async def test_db_upgrade_builds_the_schema_from_migrations(empty_database: str)
     assert {"events", "impressions", "posters", "users", "idempotency_keys"} <= tables
     again = run_cli(empty_database, "db", "upgrade")  # idempotent
     assert again.returncode == 0, again.stderr
+
+
+def test_openapi_prints_the_document_and_creates_no_files(tmp_path: Path) -> None:
+    """`vantio openapi` (run by sdk-js's drift check) used to leave a database and a key file
+    behind in the directory it ran in."""
+    database = tmp_path / "vantio.db"
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [VANTIO, "openapi"],
+        env=cli_env(f"sqlite+aiosqlite:///{database}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["info"]["title"] == "Vantio"
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -344,9 +344,23 @@ def backup(
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI document."""
-    from vantio.app import create_app
+    import tempfile
 
-    typer.echo(json.dumps(create_app(get_settings()).openapi(), indent=2))
+    from pydantic import SecretStr
+
+    from vantio.app import create_app
+    from vantio.kit.sealing import Keyring
+
+    # The document needs no data: a scratch database and a throwaway key, so that printing it
+    # leaves no database file and no key file where it runs.
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = get_settings().model_copy(
+            update={
+                "database_url": f"sqlite+aiosqlite:///{Path(scratch) / 'openapi.db'}",
+                "secret_key": SecretStr(Keyring.generate().dump()),
+            }
+        )
+        typer.echo(json.dumps(create_app(settings).openapi(), indent=2))
 
 
 if __name__ == "__main__":
