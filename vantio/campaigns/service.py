@@ -41,9 +41,7 @@ INSERT_BATCH = 5_000  # rows per COPY / executemany (one savepoint: a collision 
 GENERATE_JOB = "campaigns.generate"
 
 # Attribute -> column name (`metadata_` is the column `metadata`).
-_VOUCHER_COLUMNS = {
-    attr.key: attr.columns[0].name for attr in class_mapper(Voucher).column_attrs
-}
+_VOUCHER_COLUMNS = {attr.key: attr.columns[0].name for attr in class_mapper(Voucher).column_attrs}
 _VOUCHERS = cast(Table, Voucher.__table__)
 
 
@@ -157,9 +155,9 @@ async def generate_chunk(session: AsyncSession, *, campaign: Campaign, limit: in
     definition = Definition(
         campaign.type, campaign.value, campaign.conditions, campaign.config, campaign.currency
     )
-    # One voucher row made the documented way, copied per code: building an ORM object per
-    # code would cost more than inserting it.
-    template = _row(
+    # One voucher row made the documented way, shared by every code (only the id and the code
+    # differ): building an ORM object per code would cost more than inserting it.
+    shared = _row(
         voucher_service.voucher_row(
             auth,
             code="TEMPLATE",
@@ -168,6 +166,8 @@ async def generate_chunk(session: AsyncSession, *, campaign: Campaign, limit: in
             program_id=campaign.program_id,
         )
     )
+    for own in ("id", "code", "code_normalized"):
+        del shared[own]
     want = min(limit, campaign.codes_requested - campaign.codes_generated)
     made = 0
     collided = False
@@ -177,17 +177,14 @@ async def generate_chunk(session: AsyncSession, *, campaign: Campaign, limit: in
             session, auth, pattern=pattern, count=batch, check_existing=collided
         )
         rows = [
-            {
-                **template,
-                "id": voucher_id,
-                "code": code,
-                "code_normalized": voucher_service.normalize_code(code),
-            }
-            for voucher_id, code in zip(new_ids("v", len(fresh)), fresh, strict=True)
+            {"id": voucher_id, "code": code, "code_normalized": normalized}
+            for voucher_id, (normalized, code) in zip(
+                new_ids("v", len(fresh)), fresh.items(), strict=True
+            )
         ]
         try:
             async with session.begin_nested():
-                await bulk.copy_many(await session.connection(), _VOUCHERS, rows)
+                await bulk.copy_many(await session.connection(), _VOUCHERS, rows, shared=shared)
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise
@@ -216,16 +213,16 @@ async def _fresh_codes(
     pattern: Pattern,
     count: int,
     check_existing: bool,
-) -> list[str]:
-    """`count` distinct codes of the pattern; with `check_existing`, none that a voucher of the
+) -> dict[str, str]:
+    """`count` distinct codes of the pattern, by normalized code; with `check_existing`, none that a voucher of the
     account and mode has already (checked only after a collision: with the pattern's headroom
     one is rare, and the unique constraint catches it anyway)."""
     fresh: dict[str, str] = {}
     while len(fresh) < count:
         drawn = {
-            voucher_service.normalize_code(code): code
+            normalized: code
             for code in codes.generate(pattern, count - len(fresh))
-            if voucher_service.normalize_code(code) not in fresh
+            if (normalized := voucher_service.normalize_code(code)) not in fresh
         }
         if check_existing:
             taken = await voucher_service.vouchers_by_code(
@@ -233,7 +230,7 @@ async def _fresh_codes(
             )
             drawn = {key: code for key, code in drawn.items() if key not in taken}
         fresh.update(drawn)
-    return list(fresh.values())
+    return fresh
 
 
 async def get_campaign_or_raise(

@@ -40,8 +40,34 @@ def _prepare(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Prepared
 
 
 def _tuples(
-    rows: Sequence[Mapping[str, Any]], order: tuple[str, ...], processors: tuple[_Processor, ...]
+    rows: Sequence[Mapping[str, Any]],
+    order: tuple[str, ...],
+    processors: tuple[_Processor, ...],
+    shared: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
+    if shared:
+        # The columns every row shares are processed once (a JSON definition: one dumps, not
+        # one per row), then each row is the shared tuple with its own values set in.
+        base = [
+            None
+            if name not in shared
+            else shared[name]
+            if process is None
+            else process(shared[name])
+            for name, process in zip(order, processors, strict=True)
+        ]
+        own = [
+            (index, name, process)
+            for index, (name, process) in enumerate(zip(order, processors, strict=True))
+            if name not in shared
+        ]
+        out = []
+        for row in rows:
+            values = base.copy()
+            for index, name, process in own:
+                values[index] = row[name] if process is None else process(row[name])
+            out.append(tuple(values))
+        return out
     pairs = tuple(zip(order, processors, strict=True))
     return [
         tuple(row[name] if process is None else process(row[name]) for name, process in pairs)
@@ -57,34 +83,52 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
     connection.exec_driver_sql(sql, _tuples(rows, order, processors))
 
 
+def _insert_tuples(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    shared: Mapping[str, Any] | None,
+) -> None:
+    keys = (*(shared or {}), *(k for k in rows[0] if k not in (shared or {})))
+    sql, order, processors = _prepare(connection.dialect, table, keys)
+    connection.exec_driver_sql(sql, _tuples(rows, order, processors, shared))
+
+
 async def copy_many(
-    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    shared: Mapping[str, Any] | None = None,
 ) -> None:
     """`insert_many` from async code; on PostgreSQL (asyncpg) a binary COPY into `table`.
 
-    Same transaction, same all-or-nothing: a row that breaks a constraint fails the whole call
-    with SQLAlchemy's `IntegrityError` (the driver's error as `orig`, with its `sqlstate`).
+    `shared` holds the columns equal in every row (processed once), `rows` the others. Same
+    transaction, same all-or-nothing: a row that breaks a constraint fails the whole call with
+    SQLAlchemy's `IntegrityError` (the driver's error as `orig`, with its `sqlstate`).
     """
     if not rows:
         return
     dialect = connection.dialect
     if dialect.name != "postgresql" or dialect.driver != "asyncpg":
-        await connection.run_sync(insert_many, table, rows)
+        await connection.run_sync(_insert_tuples, table, rows, shared)
         return
-    import asyncpg  # only with the asyncpg driver
-
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if driver is None or not driver.is_in_transaction():
         # SQLAlchemy's adapter begins the transaction lazily, at its first statement: a COPY
         # sent before it would commit on its own.
-        await connection.run_sync(insert_many, table, rows)
+        await connection.run_sync(_insert_tuples, table, rows, shared)
         return
-    _, order, processors = _prepare(dialect, table, tuple(rows[0]))
-    records = _tuples(rows, order, processors)
+    keys = (*(shared or {}), *(k for k in rows[0] if k not in (shared or {})))
+    _, order, processors = _prepare(dialect, table, keys)
+    records = _tuples(rows, order, processors, shared)
     try:
         await driver.copy_records_to_table(
             table.name, records=records, columns=list(order), schema_name=table.schema
         )
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    except Exception as exc:
+        # asyncpg's errors carry the SQLSTATE; class 23 is an integrity constraint violation.
+        if str(getattr(exc, "sqlstate", "")).startswith("23"):
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+        raise
