@@ -47,11 +47,18 @@ const CALLS = [
   ["earnings.get", (v) => v.earnings.get(ID)],
   ["earnings.update", (v) => v.earnings.update(ID, {})],
   ["earnings.list", (v) => v.earnings.list()],
+  ["earnings.reverse", (v) => v.earnings.reverse(ID, { reason: "refund" })],
   ["payouts.create", (v) => v.payouts.create({ program_id: ID })],
   ["payouts.get", (v) => v.payouts.get(ID)],
   ["payouts.update", (v) => v.payouts.update(ID, {})],
   ["payouts.list", (v) => v.payouts.list()],
   ["payouts.csv", (v) => v.payouts.csv(ID)],
+  ["payouts.runFile", (v) => v.payouts.runFile(ID)],
+  ["payouts.reconcile", (v) => v.payouts.reconcile(ID, { items: [] })],
+  ["payouts.uploadResults", (v) => v.payouts.uploadResults(ID, "Reference,Status\n")],
+  ["payouts.getDetails", (v) => v.payouts.getDetails(ID)],
+  ["payouts.setDetails", (v) => v.payouts.setDetails(ID, { method: "paypal", paypal_email: "a@example.com" })],
+  ["payouts.deleteDetails", (v) => v.payouts.deleteDetails(ID)],
   ["webhookEndpoints.create", (v) => v.webhookEndpoints.create({ url: "", events: [] })],
   ["webhookEndpoints.get", (v) => v.webhookEndpoints.get(ID)],
   ["webhookEndpoints.update", (v) => v.webhookEndpoints.update(ID, {})],
@@ -141,11 +148,11 @@ test("the committed types are what the live /openapi.json generates (npm run gen
 test("the drift description names added and removed operations and changed schemas", () => {
   const committed = JSON.parse(readFileSync(join(SDK_ROOT, "openapi", "vantio.openapi.json"), "utf8"));
   const moved = structuredClone(committed);
-  moved.paths["/api/v1/earnings/{id}/reverse"] = { post: { responses: {} } };
+  moved.paths["/api/v1/earnings/{id}/archive"] = { post: { responses: {} } };
   delete moved.paths["/v1/campaigns"].get;
   moved.components.schemas.ReferralOut.properties.extra = { type: "string" };
   assert.deepEqual(describeDrift(committed, moved), [
-    "operation added: POST /api/v1/earnings/{id}/reverse",
+    "operation added: POST /api/v1/earnings/{id}/archive",
     "operation removed: GET /v1/campaigns",
     "schema changed: ReferralOut",
   ]);

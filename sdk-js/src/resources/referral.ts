@@ -153,6 +153,14 @@ export class Earnings extends Resource {
     type Page = Answer<"/api/v1/earnings", "get">;
     return this.paginate<Page, ItemOf<Page, "earnings">>("/api/v1/earnings", "earnings", query, options);
   }
+  /** Reverse an earning: unpaid becomes `reversed`; a paid one gets a clawback netted off later payouts. */
+  reverse(id: string, body: RequestBody<"/api/v1/earnings/{id}/reverse", "post">, options?: Options) {
+    return this.send<Answer<"/api/v1/earnings/{id}/reverse", "post">, "POST">("POST", "/api/v1/earnings/{id}/reverse", {
+      id,
+      body,
+      options,
+    });
+  }
 }
 
 /** `/api/v1/payouts`: pending earnings grouped into one payment per ambassador. */
@@ -177,6 +185,50 @@ export class Payouts extends Resource {
   /** The payout's payment run as CSV text. */
   csv(id: string, options?: Options): Promise<string> {
     return this.send<string, "GET">("GET", "/api/v1/payouts/{id}.csv", { id, options, as: "text" });
+  }
+  /** A payout run's file for the provider (PayPal or Wise CSV, SEPA pain.001 XML), as bytes. */
+  runFile(runId: string, query?: Query<"/api/v1/payout_runs/{id}/file", "get">, options?: Options): Promise<Uint8Array> {
+    return this.send<Uint8Array, "GET">("GET", "/api/v1/payout_runs/{id}/file", { id: runId, query, options, as: "bytes" });
+  }
+  /** Mark a run's payouts paid or failed; a failed one's earnings become payable again. */
+  reconcile(runId: string, body: RequestBody<"/api/v1/payout_runs/{id}/reconcile", "post">, options?: Options) {
+    return this.send<Answer<"/api/v1/payout_runs/{id}/reconcile", "post">, "POST">(
+      "POST",
+      "/api/v1/payout_runs/{id}/reconcile",
+      { id: runId, body, options },
+    );
+  }
+  /** Reconcile a run from the provider's result CSV (PayPal's payouts report, Wise's export). */
+  uploadResults(runId: string, csv: string, options?: Options) {
+    return this.send<Answer<"/api/v1/payout_runs/{id}/results", "post">, "POST">("POST", "/api/v1/payout_runs/{id}/results", {
+      id: runId,
+      body: new TextEncoder().encode(csv),
+      contentType: "text/csv",
+      options,
+    });
+  }
+  /** How an ambassador is paid (the IBAN masked); `method: null` when they gave nothing. */
+  getDetails(userId: string, options?: Options) {
+    return this.send<Answer<"/api/v1/users/{id}/payout_details", "get">, "GET">("GET", "/api/v1/users/{id}/payout_details", {
+      id: userId,
+      options,
+    });
+  }
+  /** Set how an ambassador is paid: a PayPal email, or an IBAN, BIC and account holder. */
+  setDetails(userId: string, body: RequestBody<"/api/v1/users/{id}/payout_details", "put">, options?: Options) {
+    return this.send<Answer<"/api/v1/users/{id}/payout_details", "put">, "PUT">("PUT", "/api/v1/users/{id}/payout_details", {
+      id: userId,
+      body,
+      options,
+    });
+  }
+  /** Remove an ambassador's payout details. */
+  deleteDetails(userId: string, options?: Options) {
+    return this.send<Answer<"/api/v1/users/{id}/payout_details", "delete">, "DELETE">(
+      "DELETE",
+      "/api/v1/users/{id}/payout_details",
+      { id: userId, options },
+    );
   }
 }
 

@@ -3,7 +3,7 @@
 // `npm test` (test/run.mjs) starts one and hands it to every test file through the environment;
 // a test file run alone starts its own.
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -60,14 +60,18 @@ export async function startServer(settings = {}) {
   const apiKey = stdout.trim().split(/\s+/).pop();
   if (!apiKey?.startsWith("sk_test_")) throw new Error(`vantio keys create printed: ${stdout}`);
   const port = await freePort();
+  // The server writes its log (an access line per request) to a file, never to a pipe: `npm test`
+  // waits in spawnSync while the tests run, so nothing would drain a pipe, and a full pipe stops
+  // the server mid-request.
+  const logPath = join(directory, "server.log");
+  const log = openSync(logPath, "a");
   const child = spawn(bin, ["serve", "--host", "127.0.0.1", "--port", String(port)], {
     env,
     cwd: directory,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", log, log],
   });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
+  closeSync(log);
+  const readOutput = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : "");
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -80,7 +84,7 @@ export async function startServer(settings = {}) {
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`vantio serve exited: ${output}`);
+    if (child.exitCode !== null) throw new Error(`vantio serve exited: ${readOutput()}`);
     try {
       if ((await fetch(`${baseUrl}/openapi.json`)).ok) break;
     } catch {
@@ -88,11 +92,11 @@ export async function startServer(settings = {}) {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`vantio serve did not start: ${output}`);
+      throw new Error(`vantio serve did not start: ${readOutput()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  return { baseUrl, apiKey, pid: child.pid, stop, output: () => output };
+  return { baseUrl, apiKey, pid: child.pid, stop, output: readOutput };
 }
 
 /**
