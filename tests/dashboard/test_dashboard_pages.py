@@ -28,6 +28,10 @@ PROGRAM_FORM = {
     "payout_schedule": "monthly",
     "minimum_payout": "25.50",
     "attribution_window_days": "45",
+    "hold_days": "14",
+    "commission_months": "12",
+    "commission_cap_amount": "100.50",
+    "commission_cap_period": "week",
 }
 
 
@@ -48,6 +52,10 @@ async def test_create_program_with_every_setting(signed_in: Browser, api: Api) -
     assert program["payout_schedule"] == "monthly"
     assert program["attribution_window_days"] == 45
     assert program["description"] == "Bring a friend"
+    # The money rules are set from the form too, the cap in major units converted exactly.
+    assert program["hold_days"] == 14
+    assert program["commission_months"] == 12
+    assert program["commission_cap"] == {"amount": 10050, "period": "week"}
     page = await signed_in.get(f"/dashboard/programs/{program_id}", saved="1")
     assert "Saved." in page.text
     assert 'value="25.50"' in page.text
@@ -71,6 +79,12 @@ async def test_edit_program_to_flat_and_tiered(signed_in: Browser, api: Api) -> 
     ]
     page = await signed_in.get(f"/dashboard/programs/{program_id}")
     assert "0: 10\n5: 15" in page.text
+    assert 'value="100.50"' in page.text  # the cap, shown again in major units
+    # Emptied, the recurring window and the cap are lifted.
+    lifted = {**PROGRAM_FORM, "commission_months": "", "commission_cap_amount": ""}
+    assert (await signed_in.post(f"/dashboard/programs/{program_id}", lifted)).status_code == 303
+    program = await api.ok("GET", f"/api/v1/programs/{program_id}")
+    assert (program["commission_months"], program["commission_cap"]) == (None, None)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,9 @@ FIELDS = {
     "commission.amount": "commission_amount",
     "commission.tiers*": "commission_tiers",
     "commission": "commission_tiers",
+    "commission_cap.amount": "commission_cap_amount",
+    "commission_cap.period": "commission_cap_period",
+    "commission_cap": "commission_cap_amount",
 }
 
 
@@ -38,8 +41,11 @@ def values_of(program: Program | None) -> dict[str, str]:
             "commission_type": "percentage", "commission_rate": "10", "commission_amount": "",
             "commission_tiers": "0: 10", "payout_schedule": "manual", "minimum_payout": "0",
             "attribution_window_days": "30", "referee_voucher_id": "",
+            "hold_days": "0", "commission_months": "", "commission_cap_amount": "",
+            "commission_cap_period": "month",
         }  # fmt: skip
     rule: dict[str, Any] = program.commission
+    cap: dict[str, Any] | None = program.commission_cap
     return {
         "name": program.name,
         "description": program.description or "",
@@ -55,6 +61,12 @@ def values_of(program: Program | None) -> dict[str, str]:
         "minimum_payout": to_major(program.minimum_payout, program.currency),
         "attribution_window_days": str(program.attribution_window_days),
         "referee_voucher_id": program.referee_voucher_id or "",
+        "hold_days": str(program.hold_days),
+        "commission_months": ""
+        if program.commission_months is None
+        else str(program.commission_months),
+        "commission_cap_amount": to_major(cap["amount"], program.currency) if cap else "",
+        "commission_cap_period": cap["period"] if cap else "month",
     }
 
 
@@ -88,6 +100,14 @@ def body_of(ctx: Context) -> tuple[dict[str, str], dict[str, Any]]:
         ),
         "attribution_window_days": values["attribution_window_days"] or None,
         "referee_voucher_id": values["referee_voucher_id"] or None,
+        "hold_days": values["hold_days"] or "0",
+        "commission_months": values["commission_months"] or None,  # empty: for the lifetime
+        "commission_cap": {
+            "amount": forms.to_minor(cap, money_currency, "commission_cap_amount"),
+            "period": values["commission_cap_period"],
+        }
+        if (cap := values["commission_cap_amount"])
+        else None,
     }
     return values, body
 
