@@ -54,3 +54,38 @@ async def test_run_a_paypal_file_from_the_dashboard(signed_in: Browser, api: Api
     file = await signed_in.get(link.group(1).replace("&amp;", "&"))
     assert file.status_code == 200
     assert "maya@example.com,7.00,USD" in file.text
+
+
+async def test_set_an_ambassadors_payout_details(signed_in: Browser, api: Api) -> None:
+    """Payout details are set from the ambassador's page; the IBAN is never shown again whole."""
+    funnel = await make_funnel(api)
+    user_id = funnel.user["id"]
+    page = await signed_in.get(f"/dashboard/ambassadors/{user_id}")
+    assert "No payout details yet" in page.text
+    bank = {
+        "method": "bank",
+        "iban": "DE89 3704 0044 0532 0130 01",  # a wrong checksum
+        "bic": "COBADEFFXXX",
+        "account_holder": "Maya Okafor",
+    }
+    refused = await signed_in.post(f"/dashboard/ambassadors/{user_id}/payout_details", bank)
+    assert refused.status_code == 400
+    assert "iban" in refused.text.lower()
+    saved = await signed_in.post(
+        f"/dashboard/ambassadors/{user_id}/payout_details",
+        {**bank, "iban": "DE89 3704 0044 0532 0130 00"},
+    )
+    assert saved.status_code == 303
+    details = await api.ok("GET", f"/api/v1/users/{user_id}/payout_details")
+    assert (details["method"], details["iban_last4"]) == ("bank", "3000")
+    page = await signed_in.get(f"/dashboard/ambassadors/{user_id}")
+    assert "IBAN ending 3000" in page.text
+    assert "DE89370400440532013000" not in page.text
+    assert "0532 0130 00" not in page.text
+    paypal = {"method": "paypal", "paypal_email": "maya@example.com"}
+    assert (
+        await signed_in.post(f"/dashboard/ambassadors/{user_id}/payout_details", paypal)
+    ).status_code == 303
+    assert (await api.ok("GET", f"/api/v1/users/{user_id}/payout_details"))["paypal_email"] == (
+        "maya@example.com"
+    )

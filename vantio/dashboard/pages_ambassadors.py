@@ -16,6 +16,8 @@ from vantio.dashboard.web import PREFIX, Context, Ctx, DashboardRoute, redirect,
 from vantio.errors import VantioError
 from vantio.kit.pagination import Page
 from vantio.kit.urls import is_public_url
+from vantio.payouts import details as payout_details
+from vantio.payouts.schemas import PayoutDetailsIn
 from vantio.posters import endpoints as poster_endpoints
 from vantio.posters import printing
 from vantio.posters import service as poster_service
@@ -30,6 +32,7 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 USER_FIELDS = ("program_id", "first_name", "last_name", "email")
 POSTER_FIELDS = ("location", "destination_url")
+PAYOUT_FIELDS = ("method", "paypal_email", "iban", "bic", "account_holder")
 
 
 def scan_url(ctx: Context, poster: Poster) -> str:
@@ -128,12 +131,21 @@ async def _ambassador_page(
     found = await insight.activity(
         ctx, program_id=program.id, currency=program.currency, student_id=user.id
     )
+    payout = payout_details.to_out(
+        await payout_details.get_details(ctx.session, ctx.auth, student_id=user.id),
+        student_id=user.id,
+    )
     defaults: dict[str, Any] = {
         "values": {"first_name": user.first_name, "last_name": user.last_name,
                    "email": user.email},
         "poster_values": dict.fromkeys(POSTER_FIELDS, ""),
+        # The IBAN is never shown again: the form asks for it whole to change it.
+        "payout_values": {**dict.fromkeys(PAYOUT_FIELDS, ""), "method": payout.method or "paypal",
+                          "paypal_email": payout.paypal_email or "", "bic": payout.bic or "",
+                          "account_holder": payout.account_holder or ""},
         "errors": {},
         "poster_errors": {},
+        "payout_errors": {},
     }  # fmt: skip
     defaults.update(values)
     return render(
@@ -144,6 +156,7 @@ async def _ambassador_page(
         program=program,
         posters=posters,
         figures=figures[user.id],
+        payout=payout,
         poster_count=poster_counts.get(user.id, 0),
         activity_title="Funnel and earnings over time",
         **found.values(),
@@ -175,6 +188,28 @@ async def update_ambassador(ctx: Ctx, user_id: str) -> Response:
         return redirect(f"{PREFIX}/ambassadors/{user.id}?saved=1")
     await ctx.session.refresh(user)
     return await _ambassador_page(ctx, user, status=400, values=values, errors=errors)
+
+
+@router.post("/ambassadors/{user_id}/payout_details")
+async def set_payout_details(ctx: Ctx, user_id: str) -> Response:
+    """Set how an ambassador is paid (PayPal, or IBAN + BIC + holder) through the payouts service."""
+    user = await user_service.get_user_or_raise(ctx.session, ctx.auth, user_id=user_id)
+    values = _posted(ctx, PAYOUT_FIELDS)
+    method = values["method"]
+    chosen = ("paypal_email",) if method == "paypal" else ("iban", "bic", "account_holder")
+    try:
+        data = PayoutDetailsIn.model_validate(
+            {"method": method or None, **{name: values[name] or None for name in chosen}}
+        )
+        async with ctx.session.begin_nested():
+            await payout_details.set_details(ctx.session, ctx.auth, student_id=user.id, data=data)
+    except ValidationError as exc:
+        errors = forms.from_validation(exc)
+    except VantioError as exc:
+        errors = forms.from_service(exc)
+    else:
+        return redirect(f"{PREFIX}/ambassadors/{user.id}?saved=1")
+    return await _ambassador_page(ctx, user, status=400, payout_values=values, payout_errors=errors)
 
 
 @router.post("/ambassadors/{user_id}/posters")
