@@ -62,6 +62,10 @@ async def test_set_an_ambassadors_payout_details(signed_in: Browser, api: Api) -
     user_id = funnel.user["id"]
     page = await signed_in.get(f"/dashboard/ambassadors/{user_id}")
     assert "No payout details yet" in page.text
+    assert page.text.count('id="payout-h"') == 1  # the form once, in the page's body
+    title = re.search(r"<title>(.*?)</title>", page.text, flags=re.S)
+    assert title
+    assert "<" not in title.group(1)
     bank = {
         "method": "bank",
         "iban": "DE89 3704 0044 0532 0130 01",  # a wrong checksum
