@@ -464,7 +464,7 @@ def print_top(path: Path, count: int = 25) -> None:
     samples = 0
     for line in path.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
-        if not stack:
+        if not stack or not number.isdigit():  # a frame name with a space, wrapped
             continue
         n = int(number)
         samples += n
