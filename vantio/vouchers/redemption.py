@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, bindparam, select, true, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,11 +156,33 @@ async def count_use(session: AsyncSession, applied: Applied) -> None:
         await _consume(session, voucher=applied.voucher, customer=applied.customer_key)
 
 
+# The statements every apply runs, built once (see `repository.owned_by_parameters`).
+_THE_ORDER = (
+    repository.owned_by_parameters(VoucherOrder),
+    VoucherOrder.order_id == bindparam("the_order_id"),  # not a column's name: UPDATE takes it
+)
+_FIND_ORDER = select(VoucherOrder.id).where(*_THE_ORDER)
+_TAKE_ORDER = (
+    update(VoucherOrder)
+    .where(*_THE_ORDER)
+    .values(applies=VoucherOrder.applies + 1)
+    .execution_options(synchronize_session=False)
+)
+_STANDING = (
+    select(VoucherApplication)
+    .where(
+        VoucherApplication.voucher_id == bindparam("voucher_id"),
+        VoucherApplication.active_order_id == bindparam("order_id"),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
 async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
     """Hold the order's row until commit: concurrent applies to one order take turns, so each
     sees the applications the previous ones left (stacking rules hold under concurrency)."""
-    where = (repository.owned_by(VoucherOrder, auth), VoucherOrder.order_id == order_id)
-    if await session.scalar(select(VoucherOrder.id).where(*where)) is None:
+    parameters = repository.owner_parameters(auth, the_order_id=order_id)
+    if await session.scalar(_FIND_ORDER, parameters) is None:
         try:
             async with session.begin_nested():
                 session.add(
@@ -176,12 +198,7 @@ async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str
         except IntegrityError as exc:
             if not is_unique_violation(exc):
                 raise  # else a concurrent first apply created it: lock that one
-    await session.execute(
-        update(VoucherOrder)
-        .where(*where)
-        .values(applies=VoucherOrder.applies + 1)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(_TAKE_ORDER, parameters)
 
 
 def _replay(
@@ -201,11 +218,8 @@ def _replay(
 async def _standing_application(
     session: AsyncSession, *, voucher_id: str, order_id: str
 ) -> VoucherApplication | None:
-    query = select(VoucherApplication).where(
-        VoucherApplication.voucher_id == voucher_id,
-        VoucherApplication.active_order_id == order_id,
-    )
-    return (await session.scalars(query.execution_options(populate_existing=True))).first()
+    parameters = {"voucher_id": voucher_id, "order_id": order_id}
+    return (await session.scalars(_STANDING, parameters)).first()
 
 
 async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | None) -> None:

@@ -7,7 +7,7 @@ caller's transaction: the denominator of the conversion rates.
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,23 @@ from vantio.vouchers.service import DEFAULT_CURRENCY, normalize_code, vouchers_b
 from vantio.webhooks.schemas import EventType
 
 _VALIDATIONS = cast(Table, VoucherValidation.__table__)
+
+# The statements of every validate and apply, built once (see `repository.owned_by_parameters`).
+_CUSTOMER_USAGE = select(VoucherCustomerUsage.voucher_id, VoucherCustomerUsage.usage_count).where(
+    VoucherCustomerUsage.voucher_id.in_(bindparam("voucher_ids", expanding=True)),
+    VoucherCustomerUsage.customer_key == bindparam("customer"),
+)
+_STANDING_ON = (
+    select(VoucherApplication, Voucher)
+    .join(Voucher, Voucher.id == VoucherApplication.voucher_id)
+    .where(
+        repository.owned_by_parameters(VoucherApplication),
+        VoucherApplication.order_id == bindparam("order_id"),
+        VoucherApplication.status == "applied",
+        VoucherApplication.voucher_id.not_in(bindparam("exclude", expanding=True)),
+    )
+    .order_by(VoucherApplication.id)
+)
 
 
 @dataclass
@@ -110,12 +127,8 @@ async def candidates_of(
 ) -> list[engine.Candidate]:
     usage: dict[str, int] = {}
     if customer is not None:
-        rows = await session.execute(
-            select(VoucherCustomerUsage.voucher_id, VoucherCustomerUsage.usage_count).where(
-                VoucherCustomerUsage.voucher_id.in_([v.id for v in vouchers]),
-                VoucherCustomerUsage.customer_key == customer,
-            )
-        )
+        parameters = {"voucher_ids": [v.id for v in vouchers], "customer": customer}
+        rows = await session.execute(_CUSTOMER_USAGE, parameters)
         usage = {str(voucher_id): int(count) for voucher_id, count in rows.all()}
     return [
         engine.Candidate(
@@ -141,19 +154,10 @@ async def standing_on(
     """The applications already standing on an order, as fixed members of a stack."""
     if order_id is None:
         return []
-    rows = (
-        await session.execute(
-            select(VoucherApplication, Voucher)
-            .join(Voucher, Voucher.id == VoucherApplication.voucher_id)
-            .where(
-                repository.owned_by(VoucherApplication, auth),
-                VoucherApplication.order_id == order_id,
-                VoucherApplication.status == "applied",
-                VoucherApplication.voucher_id.not_in([v.id for v in exclude]),
-            )
-            .order_by(VoucherApplication.id)
-        )
-    ).all()
+    parameters = repository.owner_parameters(
+        auth, order_id=order_id, exclude=[v.id for v in exclude]
+    )
+    rows = (await session.execute(_STANDING_ON, parameters)).all()
     return [
         engine.Candidate(
             voucher_id=voucher.id,
