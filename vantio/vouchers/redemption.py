@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -157,17 +159,28 @@ async def count_use(session: AsyncSession, applied: Applied) -> None:
 
 
 # The statements every apply runs, built once (see `repository.owned_by_parameters`).
-_THE_ORDER = (
-    repository.owned_by_parameters(VoucherOrder),
-    VoucherOrder.order_id == bindparam("the_order_id"),  # not a column's name: UPDATE takes it
-)
-_FIND_ORDER = select(VoucherOrder.id).where(*_THE_ORDER)
-_TAKE_ORDER = (
-    update(VoucherOrder)
-    .where(*_THE_ORDER)
-    .values(applies=VoucherOrder.applies + 1)
-    .execution_options(synchronize_session=False)
-)
+def _take_order(insert: Any) -> Any:
+    """INSERT the order's row, or bump the one there: either way the row is this transaction's
+    until it commits (one statement, where a SELECT, a savepoint around an INSERT and an UPDATE
+    were five round trips)."""
+    row = {
+        "id": bindparam("row_id"),
+        "account_id": bindparam("row_account_id"),
+        "livemode": bindparam("row_livemode"),
+        "order_id": bindparam("row_order_id"),
+        "applies": 1,
+    }
+    return (
+        insert(VoucherOrder)
+        .values(row)
+        .on_conflict_do_update(
+            index_elements=["account_id", "livemode", "order_id"],
+            set_={"applies": VoucherOrder.applies + 1},
+        )
+    )
+
+
+_TAKE_ORDER = {"postgresql": _take_order(postgresql_insert), "sqlite": _take_order(sqlite_insert)}
 _STANDING = (
     select(VoucherApplication)
     .where(
@@ -181,24 +194,14 @@ _STANDING = (
 async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
     """Hold the order's row until commit: concurrent applies to one order take turns, so each
     sees the applications the previous ones left (stacking rules hold under concurrency)."""
-    parameters = repository.owner_parameters(auth, the_order_id=order_id)
-    if await session.scalar(_FIND_ORDER, parameters) is None:
-        try:
-            async with session.begin_nested():
-                session.add(
-                    VoucherOrder(
-                        id=new_id("vord"),
-                        account_id=auth.account_id,
-                        livemode=auth.livemode,
-                        order_id=order_id,
-                        applies=0,
-                    )
-                )
-                await session.flush()
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise  # else a concurrent first apply created it: lock that one
-    await session.execute(_TAKE_ORDER, parameters)
+    take = _TAKE_ORDER[session.get_bind().dialect.name]
+    parameters = {
+        "row_id": new_id("vord"),
+        "row_account_id": auth.account_id,
+        "row_livemode": auth.livemode,
+        "row_order_id": order_id,
+    }
+    await session.execute(take, parameters)
 
 
 def _replay(
