@@ -9,9 +9,9 @@ the caller's transaction.
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, select, true, update
+from sqlalchemy import ColumnElement, Table, bindparam, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -103,51 +103,49 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     result = engine.evaluate(others + candidates, cart, utc_now())
     outcome = result.outcomes[0]
     now = utc_now()
-    application = VoucherApplication(
-        id=new_id("va"),
-        account_id=auth.account_id,
-        livemode=auth.livemode,
-        created_at=now,
-        voucher_id=voucher.id,
-        code=voucher.code,
-        voucher_type=voucher.type,
-        campaign_id=voucher.campaign_id,
-        order_id=data.order_id,
-        active_order_id=data.order_id,
-        customer_id=customer.id if customer else None,
-        customer_email=customer.email if customer else None,
-        customer_key=key,
-        customer_segment=customer.segment if customer else None,
-        request_hash=digest,
-        order_data=order.model_dump(mode="json", exclude_none=True),
-        order_value=cart.value,
-        discount_amount=outcome.discount_amount,
-        final_amount=result.final_amount,
-        currency=cart.currency,
-        breakdown=outcome.breakdown(),
-        status="applied",
-        metadata_=metadata_rules.check(data.metadata),
-        validation_id=validation_id,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(application)
-            await event_service.record(
-                session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
-            )
-            await session.flush()
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        # A concurrent apply of the same code to the same order won the race.
+    row = {
+        "id": new_id("va"),
+        "account_id": auth.account_id,
+        "livemode": auth.livemode,
+        "created_at": now,
+        "voucher_id": voucher.id,
+        "code": voucher.code,
+        "voucher_type": voucher.type,
+        "campaign_id": voucher.campaign_id,
+        "order_id": data.order_id,
+        "active_order_id": data.order_id,
+        "customer_id": customer.id if customer else None,
+        "customer_email": customer.email if customer else None,
+        "customer_key": key,
+        "customer_segment": customer.segment if customer else None,
+        "request_hash": digest,
+        "order_data": order.model_dump(mode="json", exclude_none=True),
+        "order_value": cart.value,
+        "discount_amount": outcome.discount_amount,
+        "final_amount": result.final_amount,
+        "currency": cart.currency,
+        "breakdown": outcome.breakdown(),
+        "status": "applied",
+        "rolled_back_at": None,
+        "metadata": metadata_rules.check(data.metadata),
+        "validation_id": validation_id,
+    }
+    # One statement, no savepoint: a concurrent apply of the code to the order (or of the same
+    # validation) that got there first leaves nothing inserted.
+    inserted = await session.execute(_INSERT_APPLICATION[session.get_bind().dialect.name], row)
+    if inserted.rowcount != 1:  # type: ignore[attr-defined]
         standing = await _standing_application(
             session, voucher_id=voucher.id, order_id=data.order_id
         )
         if standing is None and validation_id is not None:
-            raise followed.competing() from None  # another order's apply took that validation first
+            raise followed.competing()  # another order's apply took that validation first
         if standing is None:
-            raise
+            raise RuntimeError("an application conflicted with none standing on its order")
         return _replay(standing, voucher, data, digest)
+    application = VoucherApplication(**{_ATTRIBUTES.get(k, k): v for k, v in row.items()})
+    await event_service.record(
+        session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
+    )
     return Applied(application, created=True, voucher=voucher, customer_key=key)
 
 
@@ -181,6 +179,12 @@ def _take_order(insert: Any) -> Any:
 
 
 _TAKE_ORDER = {"postgresql": _take_order(postgresql_insert), "sqlite": _take_order(sqlite_insert)}
+_APPLICATIONS = cast(Table, VoucherApplication.__table__)
+_INSERT_APPLICATION = {
+    "postgresql": postgresql_insert(_APPLICATIONS).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(_APPLICATIONS).on_conflict_do_nothing(),
+}
+_ATTRIBUTES = {"metadata": "metadata_"}  # column name -> mapped attribute, where they differ
 _STANDING = (
     select(VoucherApplication)
     .where(
