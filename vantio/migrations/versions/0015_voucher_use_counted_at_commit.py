@@ -7,8 +7,8 @@ Create Date: 2026-12-01 02:00:00
 A deferred constraint trigger on `voucher_applications` bumps `vouchers.usage_count` at COMMIT
 with the conditional UPDATE the service ran before (`usage_count < max_uses`), and refuses the
 commit with SQLSTATE VU001 (DETAIL: max_uses) when the limit is reached: the voucher's row is then
-locked for the commit alone, not from the apply's UPDATE to its commit (vouchers/redemption.py,
-`_consume`). SQLite has one writer at a time: the service still counts there, nothing to create.
+locked for the commit alone, not from the apply's UPDATE to its commit (vouchers/counters.py,
+`count_use`). SQLite has one writer at a time: the service still counts there, nothing to create.
 It touches `voucher_applications` (0003, 0012), so it branches from 0012.
 """
 
