@@ -74,9 +74,9 @@ async def load(
         await conn.execute(
             "INSERT INTO programs (id, account_id, livemode, created_at, updated_at, name,"
             " landing_url, currency, commission, payout_schedule, minimum_payout,"
-            " attribution_window_days, metadata) VALUES ($1, $2, true, $3, $3, 'Bench',"
+            " attribution_window_days, metadata, hold_days) VALUES ($1, $2, true, $3, $3, 'Bench',"
             " 'https://example.com', 'USD', '{\"type\": \"percentage\", \"rate\": 10}', 'manual',"
-            " 0, 30, '{}')",
+            " 0, 30, '{}', 0)",
             program,
             account_id,
             created,
@@ -480,7 +480,9 @@ async def measure(
 
         def posters_call() -> Awaitable[httpx.Response]:
             return client.get(
-                "/api/v1/analytics/posters", headers=headers, params={"program_id": program}
+                "/api/v1/analytics/posters",
+                headers=headers,
+                params={"program_id": program, "tz": "Europe/Berlin", **window},
             )
 
         baseline = {

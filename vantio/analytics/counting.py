@@ -18,6 +18,7 @@ from vantio.analytics.periods import Range
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.impressions.models import Impression
+from vantio.kit.time import floor_to
 
 Q = TypeVar("Q")
 
@@ -79,10 +80,10 @@ def rollup_span(
     """The part of [start, end) the rollups of granularity `step` can answer exactly, or an
     empty span at `end` when an interval boundary falls inside a rollup slot."""
     try:
-        low, high = rollups.ceil_to(start, step), rollups.floor_to(end, step)
+        low, high = rollups.ceil_to(start, step), floor_to(end, step)
     except OverflowError:  # a range touching year 1 or 9999: count it all from the rows
         return end, end
-    if low >= high or any(rollups.floor_to(cut, step) != cut for cut in inner):
+    if low >= high or any(floor_to(cut, step) != cut for cut in inner):
         return end, end
     return low, high
 

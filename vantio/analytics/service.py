@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.analytics import counting, rollups
+from vantio.analytics import counting, referral_counting, rollups
 from vantio.analytics.models import ImpressionDay, PosterDay
 from vantio.analytics.narrowing import Narrow, scanned_within
 from vantio.analytics.periods import Range, boundaries
@@ -126,18 +126,24 @@ async def funnel(
         else:
             for index, count in await counting.impressions_by_bucket(session, scope, cuts, mark):
                 intervals[index].impressions += count
-        for index, status, count in await session.execute(
-            narrow.referrals(
-                scope.of(
-                    Referral,
-                    select(
-                        counting.bucket(Referral.created_at, cuts), Referral.status, func.count()
-                    ),
+        if narrow.any:
+            referrals = await session.execute(
+                narrow.referrals(
+                    scope.of(
+                        Referral,
+                        select(
+                            counting.bucket(Referral.created_at, cuts),
+                            Referral.status,
+                            func.count(),
+                        ),
+                    )
                 )
+                .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
+                .group_by(literal_column("bucket"), Referral.status)
             )
-            .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
-            .group_by(literal_column("bucket"), Referral.status)
-        ):
+        else:
+            referrals = await referral_counting.by_bucket(session, scope, cuts)
+        for index, status, count in referrals:
             _count_referrals(intervals[index], status, count)
         for index, count, amount in await session.execute(
             narrow.earnings(
@@ -231,14 +237,8 @@ async def leaderboard(
         for student, count in scans.items():
             if student in rows:
                 rows[student].figures.impressions = count
-        for student, status, count in await session.execute(
-            counting.among(
-                scope.of(Referral, select(Referral.student_id, Referral.status, func.count())),
-                Referral.student_id,
-                only,
-            )
-            .where(*counting.within(Referral.created_at, period))
-            .group_by(Referral.student_id, Referral.status)
+        for student, status, count in await referral_counting.by_ambassador(
+            session, scope, period, only
         ):
             if student in rows:
                 _count_referrals(rows[student].figures, status, count)
@@ -295,19 +295,8 @@ async def posters(
         for poster_id, count in scans.items():
             if poster_id in rows:
                 rows[poster_id].figures.impressions = count
-        for poster_id, status, count in await session.execute(
-            counting.among(
-                scope.of(
-                    Referral,
-                    select(Impression.poster_id, Referral.status, func.count()).join(
-                        Impression, Impression.id == Referral.impression_id
-                    ),
-                ),
-                Impression.poster_id,
-                only,
-            )
-            .where(*counting.within(Referral.created_at, period))
-            .group_by(Impression.poster_id, Referral.status)
+        for poster_id, status, count in await referral_counting.by_poster(
+            session, scope, period, only
         ):
             if poster_id in rows:
                 _count_referrals(rows[poster_id].figures, status, count)
