@@ -204,9 +204,12 @@ async def main(args: argparse.Namespace) -> None:
             )
         began = time.perf_counter()
         ids = await load(runtime, account.id, referrals=args.referrals, days=90)
+        up_to = datetime.now(UTC)
+        while True:  # what the server's periodic job does over its runs: fold every impression
+            async with transaction(runtime.sessionmaker) as session:
+                if not await rollups.refresh(session, up_to=up_to):  # (one call folds 50,000)
+                    break
         async with transaction(runtime.sessionmaker) as session:
-            # What the server's periodic job does: fold the impressions into the daily rollups.
-            await rollups.refresh(session, up_to=datetime.now(UTC))
             if referral_rollups is not None:  # inserted around the service that keeps them
                 await referral_rollups.rebuild(session, repository.Tenant(account.id, False))
         print(

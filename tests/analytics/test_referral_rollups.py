@@ -3,9 +3,11 @@ times: after sign-ups, status changes through the API (a sale converting, verify
 a refused move, in each account and mode apart; and what `rebuild` recounts is the same."""
 
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select, text
 
 from tests.helpers import (
     Api,
@@ -16,6 +18,7 @@ from tests.helpers import (
     make_referral,
     new_tenant,
 )
+from vantio.analytics import counting
 from vantio.db import repository
 from vantio.db.session import transaction
 from vantio.impressions.models import Impression
@@ -152,3 +155,28 @@ async def test_the_funnel_counts_each_mode_apart(tenant: Tenant) -> None:
         body = await api.ok("GET", "/api/v1/analytics/funnel", interval="day")
         total = body["total"]
         assert (total["referrals"], total["converted"], total["rejected"]) == expected
+
+
+async def test_impressions_beyond_the_watermark_are_a_range_of_the_tenants_ids(
+    runtime: Runtime, backend: str
+) -> None:
+    """What the readers count from `impressions` beside the rollups (stored since the
+    watermark) is found by a range of (account, mode, id), not by walking every impression of
+    the account (what SQLite did with an index on the account alone: 0013a)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL chooses from its statistics; SQLite from the indexes alone")
+    start, end = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    (unfolded,) = counting.raw_parts(start, end, start, end, "imp_01kyzwad00")
+    query = (
+        select(Impression.student_id, func.count())
+        .where(repository.owned_by(Impression, repository.Tenant("acct_x", False)), *unfolded)
+        .group_by(Impression.student_id)
+    )
+    async with transaction(runtime.sessionmaker) as session:
+        compiled = query.compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = " ".join(
+            str(row[-1]) for row in await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+    assert "ix_impressions_account_id_livemode_id (account_id=? AND livemode=? AND id>?)" in plan
