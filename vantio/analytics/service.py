@@ -72,9 +72,32 @@ class Funnel:
     unique_scanners_total: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Ambassador:
+    """What the figures show of an ambassador: read as columns, not as `User` objects (2,000
+    ORM objects with their JSON metadata cost more than the figures' queries)."""
+
+    id: str
+    program_id: str
+    first_name: str
+    last_name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class PosterInfo:
+    """What the figures show of a poster (columns, as for `Ambassador`)."""
+
+    id: str
+    program_id: str
+    student_id: str
+    location: str | None
+    code: str
+
+
 @dataclass
 class AmbassadorFigures:
-    user: User
+    user: Ambassador
     figures: Figures = field(default_factory=Figures)
     # The amount earned in each currency (`figures` holds the asked currency's count and sum).
     earned: dict[str, int] = field(default_factory=dict)
@@ -82,7 +105,7 @@ class AmbassadorFigures:
 
 @dataclass
 class PosterFigures:
-    poster: Poster
+    poster: PosterInfo
     figures: Figures = field(default_factory=Figures)
 
 
@@ -213,11 +236,13 @@ async def leaderboard(
     figures in the range (None: all time); earnings in `currency` in `figures`, in every
     currency in `earned`."""
     scope = counting.Scope(auth, program_id)
-    query = scope.of(User, select(User)).order_by(User.id)
+    query = scope.of(
+        User, select(User.id, User.program_id, User.first_name, User.last_name, User.email)
+    ).order_by(User.id)
     if user_ids is not None:
         query = query.where(User.id.in_(user_ids))
     await _plan_for_these_values(session)
-    users = (await session.scalars(query)).all()
+    users = [Ambassador(*row) for row in await session.execute(query)]
     if not users:
         return []
     only = None if user_ids is None else [user.id for user in users]
@@ -278,11 +303,14 @@ async def posters(
     """Every poster of the program (or the account), or those of `poster_ids`, with its scans
     and the referrals they made in the range (None: all time)."""
     scope = counting.Scope(auth, program_id)
-    query = scope.of(Poster, select(Poster)).order_by(Poster.id)
+    query = scope.of(
+        Poster,
+        select(Poster.id, Poster.program_id, Poster.student_id, Poster.location, Poster.code),
+    ).order_by(Poster.id)
     if poster_ids is not None:
         query = query.where(Poster.id.in_(poster_ids))
     await _plan_for_these_values(session)
-    found = (await session.scalars(query)).all()
+    found = [PosterInfo(*row) for row in await session.execute(query)]
     if not found:
         return []
     only = None if poster_ids is None else [poster.id for poster in found]
