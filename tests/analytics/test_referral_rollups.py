@@ -2,6 +2,7 @@
 times: after sign-ups, status changes through the API (a sale converting, verifying, rejecting),
 a refused move, in each account and mode apart; and what `rebuild` recounts is the same."""
 
+import asyncio
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -180,3 +181,20 @@ async def test_impressions_beyond_the_watermark_are_a_range_of_the_tenants_ids(
             str(row[-1]) for row in await session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
         )
     assert "ix_impressions_account_id_livemode_id (account_id=? AND livemode=? AND id>?)" in plan
+
+
+async def test_concurrent_sign_ups_on_one_row_are_all_counted(
+    tenant: Tenant, runtime: Runtime
+) -> None:
+    """Sign-ups at once from one poster land on the same rollup rows: the first creates each row
+    and the others add to it (on PostgreSQL some race to create it and go back to adding)."""
+    api = tenant.test
+    funnel = await make_funnel(api)
+    scans = [await make_impression(api, funnel.poster["id"]) for _ in range(12)]
+    made = await asyncio.gather(*(make_referral(api, scan["id"]) for scan in scans))
+    assert len({referral["id"] for referral in made}) == 12
+    await asyncio.gather(*(move(api, referral, "converted") for referral in made[:6]))
+    expected = await counted(runtime, tenant.account_id, False)
+    assert await stored(runtime, tenant.account_id, False) == expected
+    (row,) = expected[ReferralPosterDay.__tablename__].values()
+    assert row == {"pending": 6, "converted": 6, "verified": 0, "rejected": 0}
