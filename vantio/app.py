@@ -1,6 +1,5 @@
 """The ASGI application: runtime, middleware, error handlers and routers."""
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -69,11 +68,4 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(operations)  # /health, /health/ready, /metrics
     install_docs(app, home=f"{DASHBOARD}/")
     mount_dashboard(app)
-    # What is built by now (modules, routes, the runtime) lives as long as the process: keep it
-    # out of the cyclic collector's full passes, which otherwise walk it all. Measured at 1M
-    # impressions (bench/analytics.py, a gc callback): each full pass over the ~250,000 objects
-    # took 160 ms and fell every few requests that build thousands of rows (analytics), the
-    # p95 of /analytics/posters (237 ms, p50 79); frozen, passes took 6 ms and the p95 was 87.
-    gc.collect()
-    gc.freeze()
     return app
