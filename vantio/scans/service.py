@@ -326,9 +326,10 @@ def record_scans(
     if counted:
         by_fingerprint, by_device = impression_service.find_recent_many(
             connection,
-            poster_ids={c[2].poster_id for c in counted},
-            fingerprints={c[3] for c in counted if not c[1].device_known},
-            devices={c[4] for c in counted if c[1].device_known and c[4] is not None},
+            fingerprints={(c[2].poster_id, c[3]) for c in counted if not c[1].device_known},
+            devices={
+                (c[2].poster_id, c[4]) for c in counted if c[1].device_known and c[4] is not None
+            },
             since=min(c[5] for c in counted) - dedupe,
         )
     credited: dict[int, str] = {}
