@@ -1,17 +1,29 @@
-"""The scan's de-duplication look-up: how the database answers it, whatever it knows of the table."""
+"""The scan's batches on the database: the de-duplication look-up, whatever the database knows of
+the table, and the writer's kept connections."""
 
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, event, text
 
+from tests.conftest import make_settings
 from tests.helpers import Api
-from tests.scans.test_scan import IPHONE, poster_for
+from tests.scans.test_scan import (
+    DESKTOP,
+    IPHONE,
+    impression_id_of,
+    impressions_of,
+    poster_for,
+    scan,
+)
+from vantio.app import create_app
 from vantio.impressions import service as impression_service
 from vantio.runtime import Runtime
 from vantio.scans import service
+from vantio.scans.writer import writer_of
 
 WINDOW = timedelta(minutes=30)
 
@@ -115,3 +127,33 @@ async def test_the_lookup_probes_each_device_not_the_posters_whole_window(
         assert any(
             "ix_impressions_poster_device" in d and "device_fingerprint=?" in d for d in details
         ), details
+
+
+async def test_a_writer_connection_the_server_ended_while_idle_is_replaced(
+    api: Api, database_url: str, backend: str
+) -> None:
+    """PostgreSQL: the writer keeps its connections from one batch to the next (no ping, no
+    reset per batch). One the server ended in between (a restart, a failover, an idle timeout)
+    costs no scan: the batch runs again on a new connection."""
+    if backend != "postgresql":
+        pytest.skip("SQLite's writer keeps its own blocking connection (tested with the lock)")
+    poster = await poster_for(api)
+    settings = make_settings(database_url)
+    runtime = Runtime.create(settings)
+    app = create_app(settings, runtime)
+    try:
+        async with app.router.lifespan_context(app):
+            first = await scan(app, poster["code"], **{"user-agent": IPHONE})
+            kept = writer_of(app)._idle
+            assert len(kept) == 1
+            raw = await kept[0].get_raw_connection()
+            pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+            async with runtime.engine.connect() as other:
+                ended = await other.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            assert ended
+            second = await scan(app, poster["code"], **{"user-agent": DESKTOP})
+    finally:
+        await runtime.close()
+    ids = {impression_id_of(first), impression_id_of(second)}
+    assert len(ids) == 2
+    assert {i["id"] for i in await impressions_of(api, poster["id"])} == ids
