@@ -9,7 +9,6 @@ settings it overrode (`VANTIO_HOST`, `VANTIO_PORT`), whether to run a worker
 """
 
 import atexit
-import gc
 import inspect
 import os
 import shutil
@@ -88,9 +87,4 @@ def server_app() -> FastAPI:
 
         # This process's live gauges (the pool in use) stop counting when it exits.
         atexit.register(multiprocess.mark_process_dead, os.getpid())
-    # What the imports and the app's construction made (some 300,000 objects: modules, classes,
-    # SQLAlchemy's and pydantic's structures) lives as long as the process. Left to the garbage
-    # collector, each full collection walks all of it: 140-170 ms with the event loop stopped,
-    # the scans' p99 under load (bench/scan.py). Frozen, collections see only what requests make.
-    gc.freeze()
     return app
