@@ -188,7 +188,8 @@ class Connection:
 
 
 class Checkpoints:
-    """Copies the WAL back into the database file in a thread, at most about once a second."""
+    """Copies the WAL back into the database file in a thread, at most about once a second
+    (`soon` after each commit): the engine's connections here and the scan writer's."""
 
     def __init__(self, run: Callable[[], None]) -> None:
         self._run = run
@@ -207,6 +208,11 @@ class Checkpoints:
         self._last = loop.time()
         self._running = loop.run_in_executor(None, self._run)
         self._running.add_done_callback(self._done)
+
+    async def drained(self) -> None:
+        """Wait for the checkpoint under way, if any (before its engine is disposed)."""
+        if self._running is not None:
+            await asyncio.gather(self._running, return_exceptions=True)
 
     def _done(self, future: "asyncio.Future[None]") -> None:
         if not future.cancelled() and (exc := future.exception()) is not None:

@@ -32,6 +32,7 @@ from vantio.db.engine import (
     is_database_unavailable,
     is_sqlite_busy,
 )
+from vantio.db.inline_sqlite import Checkpoints
 from vantio.kit.outage import Outage
 from vantio.scans import service
 from vantio.scans.errors import ScanNotRecorded
@@ -67,8 +68,7 @@ class ScanWriter:
         # more than a small batch's statements).
         self._engine: Engine | None = None
         self._connection: Connection | None = None
-        self._checkpoint: asyncio.Future[None] | None = None
-        self._checkpointed_at = 0.0
+        self._checkpoints: Checkpoints | None = None
         # PostgreSQL takes several transactions at once: while one batch waits for its commit's
         # fsync, the next is written. SQLite has one writer, and its batches block the loop.
         self._concurrency = 1 if settings.is_sqlite else max(1, settings.scan_batch_concurrency)
@@ -110,6 +110,7 @@ class ScanWriter:
             self._stopping = False
             if self._settings.is_sqlite and not _in_memory(self._settings.database_url):
                 self._engine = create_blocking_sqlite_engine(self._settings)
+                self._checkpoints = Checkpoints(functools.partial(checkpoint_sqlite, self._engine))
             self._task = asyncio.create_task(self._run(), name="vantio-scan-writer")
 
     async def stop(self) -> None:
@@ -127,9 +128,9 @@ class ScanWriter:
             for kept in idle:
                 await kept.close()
             engine, self._engine = self._engine, None
-            if self._checkpoint is not None:
-                await asyncio.gather(self._checkpoint, return_exceptions=True)
-                self._checkpoint = None
+            checkpoints, self._checkpoints = self._checkpoints, None
+            if checkpoints is not None:
+                await checkpoints.drained()
             if engine is not None:
                 engine.dispose()
 
@@ -234,7 +235,8 @@ class ScanWriter:
         try:
             if self._engine is not None:
                 outcomes = await self._write_sqlite(self._engine, visits, admit)
-                self._checkpoint_soon(self._engine)
+                if self._checkpoints is not None:
+                    self._checkpoints.soon()
                 return outcomes
             if self._settings.is_sqlite:  # in memory: the engine's one connection, shared
                 async with self._async_engine.begin() as connection:
@@ -312,21 +314,6 @@ class ScanWriter:
                 connection.close()
             except Exception as exc:  # closing a broken connection must not hide why it broke
                 log.debug("closing the scan writer's connection failed: %r", exc)
-
-    def _checkpoint_soon(self, engine: Engine) -> None:
-        """Checkpoint the WAL about once a second, in a thread: its fsync must not block the loop."""
-        loop = asyncio.get_running_loop()
-        running = self._checkpoint is not None and not self._checkpoint.done()
-        if running or loop.time() - self._checkpointed_at < 1.0:
-            return
-        self._checkpointed_at = loop.time()
-        self._checkpoint = loop.run_in_executor(None, checkpoint_sqlite, engine)
-        self._checkpoint.add_done_callback(_log_checkpoint_failure)
-
-
-def _log_checkpoint_failure(future: "asyncio.Future[None]") -> None:
-    if not future.cancelled() and (exc := future.exception()) is not None:
-        log.warning("checkpointing the SQLite WAL failed: %r", exc)
 
 
 def _in_memory(url: str) -> bool:
