@@ -8,7 +8,7 @@ limits hold under any concurrency. On PostgreSQL the voucher's own counter is bu
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy import ColumnElement, bindparam, select, true, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,16 +56,20 @@ async def count_use(session: AsyncSession, *, voucher: Voucher, customer: str | 
         )
 
 
-async def _count_voucher_use(session: AsyncSession, *, voucher: Voucher) -> None:
-    bumped = await session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher.id,
-            (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
-        )
-        .values(usage_count=Voucher.usage_count + 1)
-        .execution_options(synchronize_session=False)
+# Built once: every apply on SQLite runs it (migration 0015's trigger runs the same on PostgreSQL).
+_BUMP = (
+    update(Voucher)
+    .where(
+        Voucher.id == bindparam("the_voucher_id"),
+        (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
     )
+    .values(usage_count=Voucher.usage_count + 1)
+    .execution_options(synchronize_session=False)
+)
+
+
+async def _count_voucher_use(session: AsyncSession, *, voucher: Voucher) -> None:
+    bumped = await session.execute(_BUMP, {"the_voucher_id": voucher.id})
     if bumped.rowcount != 1:  # type: ignore[attr-defined]
         used = await session.scalar(select(Voucher.usage_count).where(Voucher.id == voucher.id))
         raise engine.usage_exceeded(voucher.max_uses or 0, used or 0, "total_uses")
