@@ -215,7 +215,11 @@ class Checkpoints:
             await asyncio.gather(self._running, return_exceptions=True)
 
     def _done(self, future: "asyncio.Future[None]") -> None:
-        if not future.cancelled() and (exc := future.exception()) is not None:
+        if future.cancelled() or (exc := future.exception()) is None:
+            return
+        if is_busy(exc):  # another connection was checkpointing: the next one catches up
+            log.debug("the SQLite WAL checkpoint met another one: %r", exc)
+        else:
             log.warning("checkpointing the SQLite WAL failed: %r", exc)
 
 
