@@ -43,6 +43,7 @@ from vantio.api_keys import service as api_key_service
 from vantio.app import create_app
 from vantio.config import Settings
 from vantio.dashboard import service as dashboard_service
+from vantio.db import repository
 from vantio.db.migrate import upgrade
 from vantio.db.session import transaction
 from vantio.earnings.models import Earning
@@ -52,6 +53,11 @@ from vantio.programs.models import Program
 from vantio.referrals.models import Referral
 from vantio.runtime import Runtime
 from vantio.users.models import User
+
+try:  # the referral rollups (absent before them: run against an older checkout for "before")
+    from vantio.referrals import rollups as referral_rollups
+except ImportError:  # pragma: no cover
+    referral_rollups = None  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from summary import line, percentile
@@ -198,9 +204,14 @@ async def main(args: argparse.Namespace) -> None:
             )
         began = time.perf_counter()
         ids = await load(runtime, account.id, referrals=args.referrals, days=90)
+        up_to = datetime.now(UTC)
+        while True:  # what the server's periodic job does over its runs: fold every impression
+            async with transaction(runtime.sessionmaker) as session:
+                if not await rollups.refresh(session, up_to=up_to):  # (one call folds 50,000)
+                    break
         async with transaction(runtime.sessionmaker) as session:
-            # What the server's periodic job does: fold the impressions into the daily rollups.
-            await rollups.refresh(session, up_to=datetime.now(UTC))
+            if referral_rollups is not None:  # inserted around the service that keeps them
+                await referral_rollups.rebuild(session, repository.Tenant(account.id, False))
         print(
             f"loaded {args.referrals:,} impressions and referrals in "
             f"{time.perf_counter() - began:.1f} s ({'PostgreSQL' if args.postgresql else 'SQLite'})"

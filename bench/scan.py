@@ -431,9 +431,11 @@ def bench_backend(backend: str, args: argparse.Namespace) -> str:
 def profile(pid: int, url: str, args: argparse.Namespace) -> None:
     """py-spy's raw (collapsed) stacks of the server under the same load, and their top frames."""
     output = Path(args.profile)
+    # py-spy is installed beside this interpreter (`pip install py-spy`), maybe not on PATH.
+    spy_command = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
     spy = subprocess.Popen(
         [
-            "py-spy",
+            spy_command,
             "record",
             "--pid",
             str(pid),
@@ -464,7 +466,7 @@ def print_top(path: Path, count: int = 25) -> None:
     samples = 0
     for line in path.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
-        if not stack:
+        if not stack or not number.isdigit():  # a frame name with a space, wrapped
             continue
         n = int(number)
         samples += n

@@ -17,6 +17,7 @@ their ratio, and a check that the database holds one application per 200 wrk cou
     .venv/bin/python bench/vouchers.py                          # both backends, 2 rounds of 10 s
     .venv/bin/python bench/vouchers.py --backend sqlite --rounds 3 --duration 10
     .venv/bin/python bench/vouchers.py --scale   # 1,000 more vouchers, a 100,000-code campaign
+    .venv/bin/python bench/vouchers.py --backend sqlite --profile /tmp/v  # + py-spy of each path
 
 Needs `wrk` (apt-get install -y wrk) and, for PostgreSQL, a server at VANTIO_BENCH_POSTGRES_URL
 (default postgresql://postgres@127.0.0.1:5432) where a fresh database is created and dropped.
@@ -24,6 +25,7 @@ Needs `wrk` (apt-get install -y wrk) and, for PostgreSQL, a server at VANTIO_BEN
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scan import database, free_port, process, wait_ready, wait_started  # noqa: E402
+from scan import database, free_port, print_top, process, wait_ready, wait_started  # noqa: E402
 from summary import line  # noqa: E402
 
 LUA = r"""
@@ -370,10 +373,31 @@ def bench_backend(backend: str, args: argparse.Namespace, script: Path) -> dict[
                 )
                 if verdict != "ok" or applied.errors or valid.errors or single.errors:
                     sys.exit(f"errors under load; server log:\n{server_log.read_text()[-3000:]}")
+            if args.profile:
+                for name, url, body, connections in [
+                    ("validate", validate_url, validate_body, args.latency_connections),
+                    ("apply", apply_url, apply_body, args.connections),
+                ]:
+                    output = Path(f"{args.profile}-{backend}-{name}.raw")
+                    with spying(server.pid, output, args.duration):
+                        run(url, body, f"p-{secrets.token_hex(3)}", connections, args.duration)
+                    print(f"   profile of {name}: {output}")
+                    print_top(output)
             # The median round's ratio, and the worst round's p99.
             for name, values in ratios.items():
                 print(line(backend, name, statistics.median(values), max(p99s[name])))
             return ratios
+
+
+@contextlib.contextmanager
+def spying(pid: int, output: Path, seconds: int) -> Iterator[None]:
+    """py-spy's raw (collapsed) stacks of process `pid` while the block runs."""
+    command = ["py-spy", "record", "--pid", str(pid), "-f", "raw", "-o", str(output)]
+    command += ["--nonblocking", "-d", str(seconds + 1), "-r", "250"]
+    spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield
+    spy.wait()
 
 
 def main() -> None:
@@ -390,6 +414,9 @@ def main() -> None:
         "--scale", action="store_true", help="1,000 more vouchers and a campaign in the account"
     )
     parser.add_argument("--scale-campaign", type=int, default=100_000, help="its codes")
+    parser.add_argument(
+        "--profile", metavar="PREFIX", help="also record the server with py-spy under each path"
+    )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_echo:

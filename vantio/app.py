@@ -17,6 +17,7 @@ from vantio.http.errors import ErrorBoundary, install_error_handlers
 from vantio.http.headers import ResponseHeaders
 from vantio.http.middleware import BodySizeLimit, RequestId, TrustedProxies
 from vantio.http.openapi import Application
+from vantio.kit import collector
 from vantio.kit.proxies import parse_networks
 from vantio.observability.endpoints import router as operations
 from vantio.observability.instrument import instrument_pool
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        collector.settle()  # everything built so far lives as long as the process
         async with batching(_app):
             yield
         if owns_runtime:

@@ -18,7 +18,7 @@ from vantio.impressions.models import Impression
 from vantio.payouts.models import Payout, PayoutAccount, PayoutEarning, ScheduledPayoutRun
 from vantio.posters.models import Poster
 from vantio.programs.models import Program
-from vantio.referrals.models import Referral
+from vantio.referrals.models import Referral, ReferralDay, ReferralPosterDay, ReferralSlot
 from vantio.users.models import User
 from vantio.voucher_analytics.models import VoucherExport
 from vantio.vouchers.models import (
@@ -54,6 +54,9 @@ __all__ = [
     "PosterDay",
     "Program",
     "Referral",
+    "ReferralDay",
+    "ReferralPosterDay",
+    "ReferralSlot",
     "RollupWatermark",
     "ScheduledPayoutRun",
     "SetupToken",

@@ -18,6 +18,7 @@ from vantio.analytics.periods import Range
 from vantio.auth.context import AuthContext
 from vantio.db import repository
 from vantio.impressions.models import Impression
+from vantio.kit.time import floor_to
 
 Q = TypeVar("Q")
 
@@ -79,10 +80,10 @@ def rollup_span(
     """The part of [start, end) the rollups of granularity `step` can answer exactly, or an
     empty span at `end` when an interval boundary falls inside a rollup slot."""
     try:
-        low, high = rollups.ceil_to(start, step), rollups.floor_to(end, step)
+        low, high = rollups.ceil_to(start, step), floor_to(end, step)
     except OverflowError:  # a range touching year 1 or 9999: count it all from the rows
         return end, end
-    if low >= high or any(rollups.floor_to(cut, step) != cut for cut in inner):
+    if low >= high or any(floor_to(cut, step) != cut for cut in inner):
         return end, end
     return low, high
 
@@ -130,13 +131,25 @@ async def impressions_by(
     from the rollup, the range's partial days and everything not yet rolled up from
     `impressions`."""
     counts: dict[str, int] = defaultdict(int)
+    removed: list[list[ColumnElement[bool]]] = []
     if period is None:  # every rollup row, and the rows not rolled up yet
         days: list[ColumnElement[bool]] = []
         unfolded = [[Impression.id >= mark]]
     else:
         low, high = rollup_span(period.start, period.end, rollups.DAY)
+        raw_low, raw_high = low, high
+        if low < high:  # a partial day mostly inside the range: its whole day less the rest
+            low, high, removed = _whole_edge_days(period, low, high, mark)
+            raw_low, raw_high = max(low, period.start), min(high, period.end)
+        unfolded = raw_parts(period.start, period.end, raw_low, raw_high, mark)
         days = [rollup.day_start >= low, rollup.day_start < high] if low < high else []
-        unfolded = raw_parts(period.start, period.end, low, high, mark)
+    for condition in removed:
+        for key, count in await session.execute(
+            among(scope.of(Impression, select(raw_key, func.count())), raw_key, keys)
+            .where(*condition)
+            .group_by(raw_key)
+        ):
+            counts[key] -= int(count)
     if period is None or days:
         for key, count in await session.execute(
             among(scope.of(rollup, select(rollup_key, func.sum(rollup.count))), rollup_key, keys)
@@ -152,6 +165,24 @@ async def impressions_by(
         ):
             counts[key] += int(count)
     return counts
+
+
+def _whole_edge_days(
+    period: Range, low: datetime, high: datetime, mark: str
+) -> tuple[datetime, datetime, list[list[ColumnElement[bool]]]]:
+    """Where the range covers most of a partial day at an edge (Europe/Berlin's last day is 23
+    hours of a UTC day), take that whole day from the rollup and subtract the rolled-up rows of
+    the day outside the range, fewer than those inside (exact: the rollup's day is those rows).
+    Returns the rollup's days and the parts to subtract."""
+    at, folded = Impression.scanned_at, Impression.id < mark
+    removed = []
+    if period.start < low and low - period.start > period.start - (low - rollups.DAY):
+        low -= rollups.DAY
+        removed.append([folded, at >= low, at < period.start])
+    if high < period.end and period.end - high > high + rollups.DAY - period.end:
+        high += rollups.DAY
+        removed.append([folded, at >= period.end, at < high])
+    return low, high, removed
 
 
 def raw_parts(

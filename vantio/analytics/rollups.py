@@ -9,7 +9,7 @@ commit an impression below it.
 """
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -18,23 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from vantio.analytics.models import ImpressionDay, ImpressionSlot, PosterDay, RollupWatermark
 from vantio.db import repository
 from vantio.impressions.models import Impression
-from vantio.kit.time import utc_now
+from vantio.kit.time import floor_to, utc_now
 
 SLOT = timedelta(minutes=15)
 DAY = timedelta(days=1)
 LAG = timedelta(minutes=15)
 WATERMARK = "impressions"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # kit.ids' alphabet: IDs compare in time order
 _CHUNK = 2000
 BATCH = 50_000  # impressions folded per refresh at most
 
 Key = tuple[str, bool, str, datetime, str]  # account, mode, program, slot or day, detail
 Rollup = type[ImpressionSlot] | type[ImpressionDay] | type[PosterDay]
-
-
-def floor_to(at: datetime, step: timedelta) -> datetime:
-    return EPOCH + (at - EPOCH) // step * step
 
 
 def ceil_to(at: datetime, step: timedelta) -> datetime:

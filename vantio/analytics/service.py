@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.analytics import counting, rollups
+from vantio.analytics import counting, referral_counting, rollups
 from vantio.analytics.models import ImpressionDay, PosterDay
 from vantio.analytics.narrowing import Narrow, scanned_within
 from vantio.analytics.periods import Range, boundaries
@@ -72,9 +72,32 @@ class Funnel:
     unique_scanners_total: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Ambassador:
+    """What the figures show of an ambassador: read as columns, not as `User` objects (2,000
+    ORM objects with their JSON metadata cost more than the figures' queries)."""
+
+    id: str
+    program_id: str
+    first_name: str
+    last_name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class PosterInfo:
+    """What the figures show of a poster (columns, as for `Ambassador`)."""
+
+    id: str
+    program_id: str
+    student_id: str
+    location: str | None
+    code: str
+
+
 @dataclass
 class AmbassadorFigures:
-    user: User
+    user: Ambassador
     figures: Figures = field(default_factory=Figures)
     # The amount earned in each currency (`figures` holds the asked currency's count and sum).
     earned: dict[str, int] = field(default_factory=dict)
@@ -82,7 +105,7 @@ class AmbassadorFigures:
 
 @dataclass
 class PosterFigures:
-    poster: Poster
+    poster: PosterInfo
     figures: Figures = field(default_factory=Figures)
 
 
@@ -126,18 +149,24 @@ async def funnel(
         else:
             for index, count in await counting.impressions_by_bucket(session, scope, cuts, mark):
                 intervals[index].impressions += count
-        for index, status, count in await session.execute(
-            narrow.referrals(
-                scope.of(
-                    Referral,
-                    select(
-                        counting.bucket(Referral.created_at, cuts), Referral.status, func.count()
-                    ),
+        if narrow.any:
+            referrals = await session.execute(
+                narrow.referrals(
+                    scope.of(
+                        Referral,
+                        select(
+                            counting.bucket(Referral.created_at, cuts),
+                            Referral.status,
+                            func.count(),
+                        ),
+                    )
                 )
+                .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
+                .group_by(literal_column("bucket"), Referral.status)
             )
-            .where(Referral.created_at >= cuts[0], Referral.created_at < cuts[-1])
-            .group_by(literal_column("bucket"), Referral.status)
-        ):
+        else:
+            referrals = await referral_counting.by_bucket(session, scope, cuts)
+        for index, status, count in referrals:
             _count_referrals(intervals[index], status, count)
         for index, count, amount in await session.execute(
             narrow.earnings(
@@ -207,11 +236,13 @@ async def leaderboard(
     figures in the range (None: all time); earnings in `currency` in `figures`, in every
     currency in `earned`."""
     scope = counting.Scope(auth, program_id)
-    query = scope.of(User, select(User)).order_by(User.id)
+    query = scope.of(
+        User, select(User.id, User.program_id, User.first_name, User.last_name, User.email)
+    ).order_by(User.id)
     if user_ids is not None:
         query = query.where(User.id.in_(user_ids))
     await _plan_for_these_values(session)
-    users = (await session.scalars(query)).all()
+    users = [Ambassador(*row) for row in await session.execute(query)]
     if not users:
         return []
     only = None if user_ids is None else [user.id for user in users]
@@ -231,14 +262,8 @@ async def leaderboard(
         for student, count in scans.items():
             if student in rows:
                 rows[student].figures.impressions = count
-        for student, status, count in await session.execute(
-            counting.among(
-                scope.of(Referral, select(Referral.student_id, Referral.status, func.count())),
-                Referral.student_id,
-                only,
-            )
-            .where(*counting.within(Referral.created_at, period))
-            .group_by(Referral.student_id, Referral.status)
+        for student, status, count in await referral_counting.by_ambassador(
+            session, scope, period, only
         ):
             if student in rows:
                 _count_referrals(rows[student].figures, status, count)
@@ -278,11 +303,14 @@ async def posters(
     """Every poster of the program (or the account), or those of `poster_ids`, with its scans
     and the referrals they made in the range (None: all time)."""
     scope = counting.Scope(auth, program_id)
-    query = scope.of(Poster, select(Poster)).order_by(Poster.id)
+    query = scope.of(
+        Poster,
+        select(Poster.id, Poster.program_id, Poster.student_id, Poster.location, Poster.code),
+    ).order_by(Poster.id)
     if poster_ids is not None:
         query = query.where(Poster.id.in_(poster_ids))
     await _plan_for_these_values(session)
-    found = (await session.scalars(query)).all()
+    found = [PosterInfo(*row) for row in await session.execute(query)]
     if not found:
         return []
     only = None if poster_ids is None else [poster.id for poster in found]
@@ -295,19 +323,8 @@ async def posters(
         for poster_id, count in scans.items():
             if poster_id in rows:
                 rows[poster_id].figures.impressions = count
-        for poster_id, status, count in await session.execute(
-            counting.among(
-                scope.of(
-                    Referral,
-                    select(Impression.poster_id, Referral.status, func.count()).join(
-                        Impression, Impression.id == Referral.impression_id
-                    ),
-                ),
-                Impression.poster_id,
-                only,
-            )
-            .where(*counting.within(Referral.created_at, period))
-            .group_by(Impression.poster_id, Referral.status)
+        for poster_id, status, count in await referral_counting.by_poster(
+            session, scope, period, only
         ):
             if poster_id in rows:
                 _count_referrals(rows[poster_id].figures, status, count)

@@ -297,7 +297,7 @@ async def _run_page(
     return response
 
 
-def _context(request: Request) -> Context:
+async def _context(request: Request) -> Context:  # async: no thread pool hop
     ctx: Context = request.state.dashboard
     return ctx
 

@@ -5,6 +5,7 @@ when either is written by hand anywhere else (migrations aside). Use:
 
 - `scoped(Model, owner)` for a `select` of one model (there is no unscoped getter);
 - `owned_by(Model, owner)` for the WHERE clause of anything else (update, delete, aggregates);
+- `owned_by_parameters(Model)` for a statement built once and run with `owner_parameters(owner)`;
 - `same_owner(A, B)` to join two tenant tables without crossing accounts or modes;
 - `is_same_owner(a, b)` for two objects already loaded (Python, not SQL);
 - `owned_by_account(Model, account_id)`, both modes, for API keys only.
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.db.base import TenantMixin
@@ -44,6 +45,21 @@ class Tenant(NamedTuple):
 def owned_by(model: Any, owner: Owner) -> ColumnElement[bool]:
     """The rows of `model` (a mapped class or an alias) that belong to this account and mode."""
     return and_(model.account_id == owner.account_id, model.livemode == owner.livemode)
+
+
+def owned_by_parameters(model: Any) -> ColumnElement[bool]:
+    """`owned_by` for a statement built once, at import, and run many times with
+    `owner_parameters(owner)`: the hot paths (validate, apply), where building each statement
+    anew cost 40-100 µs apiece."""
+    return and_(
+        model.account_id == bindparam("owner_account_id"),
+        model.livemode == bindparam("owner_livemode"),
+    )
+
+
+def owner_parameters(owner: Owner, **others: Any) -> dict[str, Any]:
+    """The parameters of a statement built with `owned_by_parameters`, and its `others`."""
+    return {"owner_account_id": owner.account_id, "owner_livemode": owner.livemode, **others}
 
 
 def owned_by_account(model: Any, account_id: str) -> ColumnElement[bool]:

@@ -1,8 +1,9 @@
 """Sessions, and the only commits: one transaction per request or job."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 SessionMaker = async_sessionmaker[AsyncSession]
@@ -20,6 +21,41 @@ async def transaction(sessionmaker: SessionMaker) -> AsyncIterator[AsyncSession]
         await session.commit()
 
 
+# What a check the database makes at COMMIT (a deferred trigger) means, by the SQLSTATE it
+# raises: the domain that owns the check registers the error its callers get instead.
+_REFUSED_AT_COMMIT: dict[str, Callable[[DBAPIError], Exception]] = {}
+
+
+def refused_at_commit(sqlstate: str, error: Callable[[DBAPIError], Exception]) -> None:
+    """Register the typed error of a check that the database makes when a transaction commits."""
+    _REFUSED_AT_COMMIT[sqlstate] = error
+
+
 async def commit(session: AsyncSession) -> None:
-    """Commit a request's transaction (called by the request runner before the response is sent)."""
-    await session.commit()
+    """Commit a request's transaction (called by the request runner before the response is sent).
+
+    A deferred check that refuses the commit raises the error its domain registered."""
+    try:
+        await session.commit()
+    except DBAPIError as exc:
+        translate = _REFUSED_AT_COMMIT.get(sqlstate_of(exc) or "")
+        if translate is None:
+            raise
+        raise translate(exc) from exc
+
+
+def sqlstate_of(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of a PostgreSQL error as SQLAlchemy wraps it (None on SQLite)."""
+    return _field_of(exc, "sqlstate")
+
+
+def detail_of(exc: DBAPIError) -> str | None:
+    """The DETAIL of a PostgreSQL error (`RAISE ... USING DETAIL`), if it has one."""
+    return _field_of(exc, "detail")
+
+
+def _field_of(exc: DBAPIError, name: str) -> str | None:
+    """A field of the driver's error: asyncpg's own error is the adapter's cause."""
+    orig = exc.orig
+    found = getattr(orig, name, None) or getattr(getattr(orig, "__cause__", None), name, None)
+    return str(found) if found else None

@@ -98,14 +98,16 @@ async def record(
 ) -> str:
     """Record one event in the session's transaction (see `write`); returns its id."""
     event = NewEvent(owner.account_id, owner.livemode, type, data, utc_now())
-    return await session.run_sync(_record, event)
+    return (await session.run_sync(write_in_session, [event]))[0]
 
 
-def _record(session: Session, event: NewEvent) -> str:
-    written = write(session.connection(), [event])
+def write_in_session(session: Session, events: Sequence[NewEvent]) -> list[str]:
+    """`write` in a session's transaction (from `run_sync`), waking this process's workers when
+    it commits if a delivery was enqueued; returns the events' ids."""
+    written = write(session.connection(), events)
     if written.deliveries:
         jobs.wake_local_workers_at_commit(session)
-    return written.event_ids[0]
+    return written.event_ids
 
 
 def _serialize(event_id: str, event: NewEvent | Event) -> str:

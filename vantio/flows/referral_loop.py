@@ -46,7 +46,11 @@ async def apply_voucher(
     """`POST /v1/vouchers/apply`, and the referral credit when the voucher is a program's."""
     applied = await redemption.apply(session, auth, data=data)
     if applied.created:
-        await credit_referral(session, auth, application=applied.application)
+        await credit_referral(
+            session, auth, application=applied.application, voucher=applied.voucher
+        )
+        # Last before the commit: the counter's UPDATE holds the voucher's row (PostgreSQL).
+        await redemption.count_use(session, applied)
     return applied
 
 
@@ -59,16 +63,17 @@ async def program_of(session: AsyncSession, auth: AuthContext, voucher: Voucher)
 
 
 async def credit_referral(
-    session: AsyncSession, auth: AuthContext, *, application: VoucherApplication
+    session: AsyncSession,
+    auth: AuthContext,
+    *,
+    application: VoucherApplication,
+    voucher: Voucher,
 ) -> Earning | None:
     """Convert the order's referral and create the earning; None when nothing is owed.
 
     Never fails the apply: a commission the program refuses (one that rounds to zero) is
     skipped inside a savepoint and logged.
     """
-    voucher = await voucher_service.get_voucher_or_raise(
-        session, auth, voucher_id=application.voucher_id
-    )
     program = await program_of(session, auth, voucher)
     if program is None or application.final_amount <= 0:
         return None

@@ -1,5 +1,9 @@
 """What an endpoint of an API surface can ask for: the request's session, its caller, the
-runtime, a page of a list. The runner puts the session and the caller on the request."""
+runtime, a page of a list. The runner puts the session and the caller on the request.
+
+Each one is `async def` although none awaits anything: FastAPI runs a plain `def` dependency in
+its thread pool, two thread handoffs per request for what is an attribute read (5% of a
+validate's time under load, measured with py-spy)."""
 
 from typing import Annotated
 
@@ -17,17 +21,17 @@ def runtime_of(connection: HTTPConnection) -> Runtime:
     return runtime
 
 
-def _session(request: Request) -> AsyncSession:
+async def _session(request: Request) -> AsyncSession:
     session: AsyncSession = request.state.session
     return session
 
 
-def _auth(request: Request) -> AuthContext:
+async def _auth(request: Request) -> AuthContext:
     auth: AuthContext = request.state.auth
     return auth
 
 
-def _runtime(request: Request) -> Runtime:
+async def _runtime(request: Request) -> Runtime:
     return runtime_of(request)
 
 
@@ -36,14 +40,14 @@ AuthDep = Annotated[AuthContext, Depends(_auth)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 
 
-def _referral_page(
+async def _referral_page(
     limit: Annotated[str | None, Query(description="Page size (default 50, at most 100)")] = None,
     offset: Annotated[str | None, Query(description="Number of results to skip")] = None,
 ) -> Page:
     return parse_page(limit, offset, default=50, maximum=100)
 
 
-def _voucher_page(
+async def _voucher_page(
     limit: Annotated[str | None, Query(description="Page size (default 10, at most 100)")] = None,
     offset: Annotated[str | None, Query(description="Number of results to skip")] = None,
 ) -> Page:

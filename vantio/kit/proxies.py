@@ -6,10 +6,12 @@ local attacker or another service on the host also connects), it lets a client c
 address that rate limits and sign-in limits count it under.
 """
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
@@ -31,10 +33,22 @@ def parse_networks(text: str) -> tuple[Network, ...]:
 
 
 def _trusted(address: str, networks: Sequence[Network]) -> bool:
+    ip = _parsed(address.strip().strip("[]"))
+    return ip is not None and _within(ip, tuple(networks))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> IPAddress | None:
+    """The address `text` spells, or None. Remembered: a server sees the same few proxies, and
+    each phone again on its next request (parsing one costs more than the rest of the check)."""
     try:
-        ip = ipaddress.ip_address(address.strip().strip("[]"))
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _within(ip: IPAddress, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
@@ -45,9 +59,9 @@ def client_address(peer: str, forwarded_for: Sequence[str], networks: Sequence[N
         return peer
     hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, networks):
-            try:
-                return str(ipaddress.ip_address(hop.strip("[]")))
-            except ValueError:
-                return peer  # garbage from the client's side: count it as the proxy
+        ip = _parsed(hop.strip("[]"))
+        if ip is None:
+            return peer  # garbage from the client's side: count it as the proxy
+        if not _within(ip, tuple(networks)):
+            return str(ip)
     return hops[0] if hops else peer

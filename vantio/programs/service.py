@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
@@ -132,13 +133,20 @@ async def get_program_by_referee_voucher(
     session: AsyncSession, auth: AuthContext, *, voucher_id: str
 ) -> Program | None:
     """The program that hands this voucher to the customers its scans refer (oldest first)."""
-    query = (
-        repository.scoped(Program, auth)
-        .where(Program.referee_voucher_id == voucher_id)
-        .order_by(Program.id)
-        .limit(1)
+    parameters = repository.owner_parameters(auth, voucher_id=voucher_id)
+    return (await session.scalars(_BY_REFEREE_VOUCHER, parameters)).first()
+
+
+# Built once: every voucher apply asks it (see `repository.owned_by_parameters`).
+_BY_REFEREE_VOUCHER = (
+    select(Program)
+    .where(
+        repository.owned_by_parameters(Program),
+        Program.referee_voucher_id == bindparam("voucher_id"),
     )
-    return (await session.scalars(query)).first()
+    .order_by(Program.id)
+    .limit(1)
+)
 
 
 def commission_on(program: Program, *, sale_amount: int, conversions: int) -> tuple[int, str]:

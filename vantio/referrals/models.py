@@ -1,7 +1,15 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vantio.db.base import Base, TenantMixin, UpdatedMixin
@@ -28,3 +36,50 @@ class Referral(TenantMixin, UpdatedMixin, Base):
     status: Mapped[str] = mapped_column(String(16))  # a ReferralStatus (schemas.py)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType)
+
+
+class ReferralCounts:
+    """Referrals per status, of one key of a rollup (referrals/rollups.py): kept in the same
+    transaction as every referral's creation and status change, so they are exact at all times.
+    The columns are the statuses (`ReferralStatus`): a status change moves one from one to another."""
+
+    account_id: Mapped[str] = mapped_column(String(64))
+    livemode: Mapped[bool] = mapped_column(Boolean)
+    program_id: Mapped[str] = mapped_column(String(64))
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    converted: Mapped[int] = mapped_column(Integer, default=0)
+    verified: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReferralSlot(ReferralCounts, Base):
+    """Referrals of a program created in each 15-minute slot (UTC), for the funnel in any zone."""
+
+    __tablename__ = "analytics_referral_slots"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "livemode", "program_id", "slot_start"),)
+
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReferralDay(ReferralCounts, Base):
+    """Referrals per ambassador per UTC day (of creation), for the leaderboard."""
+
+    __tablename__ = "analytics_referral_days"
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "livemode", "program_id", "day_start", "student_id"),
+    )
+
+    day_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    student_id: Mapped[str] = mapped_column(String(64))
+
+
+class ReferralPosterDay(ReferralCounts, Base):
+    """Referrals per poster (of the scan they came from) per UTC day, for the posters report."""
+
+    __tablename__ = "analytics_referral_poster_days"
+    __table_args__ = (
+        PrimaryKeyConstraint("account_id", "livemode", "program_id", "day_start", "poster_id"),
+    )
+
+    day_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    poster_id: Mapped[str] = mapped_column(String(64))

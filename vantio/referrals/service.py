@@ -19,6 +19,7 @@ from vantio.kit.pagination import Page
 from vantio.kit.time import utc_now
 from vantio.kit.workflow import Workflow
 from vantio.programs import service as program_service
+from vantio.referrals import rollups
 from vantio.referrals.errors import (
     AttributionWindowExpired,
     DuplicateReferral,
@@ -81,6 +82,7 @@ async def create_referral(
     )
     session.add(referral)
     await _flush_unique_email(session, auth, program_id=program.id, email=data.email)
+    await rollups.count(session, referral, poster_id=impression.poster_id, previous=None)
     await _emit(session, auth, EventType.REFERRAL_CREATED, referral)
     return referral
 
@@ -166,6 +168,10 @@ async def change_status(
     previous, referral.status = referral.status, status
     referral.updated_at = now
     await session.flush()
+    impression = await impression_service.get_impression_or_raise(
+        session, auth, impression_id=referral.impression_id
+    )
+    await rollups.count(session, referral, poster_id=impression.poster_id, previous=previous)
     await _emit(
         session, auth, EventType.REFERRAL_STATUS_CHANGED, referral, previous_status=previous
     )

@@ -8,6 +8,7 @@ unit of work on the hot path): the writer runs it whole in one thread on SQLite,
 `AsyncConnection.run_sync` on PostgreSQL.
 """
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,96 +23,12 @@ from vantio.kit.crypto import sha256_hex
 from vantio.kit.ids import new_ids
 from vantio.posters.models import Poster
 from vantio.programs.models import Program
+from vantio.scans.agents import device_type, is_bot
 from vantio.vouchers.models import Voucher
 
-# Lower-case fragments of the user agents of crawlers, link previewers of chat apps and social
-# networks, headless browsers and HTTP libraries: they fetch the URL without a person behind it.
-# Substring tests, because one regular expression with these alternatives costs more than the
-# rest of a scan (~20 µs).
-_BOT_MARKERS = (
-    "bot",  # Googlebot, bingbot, Slackbot, Twitterbot, TelegramBot, Discordbot, LinkedInBot, ...
-    "spider",
-    "crawl",
-    "slurp",
-    "preview",  # SkypeUriPreview, BingPreview, Google Page Preview, Quora Link Preview
-    "facebookexternalhit",
-    "facebookcatalog",
-    "meta-externalagent",
-    "whatsapp",
-    "telegram",
-    "discord",
-    "slack",
-    "linkedin",
-    "pinterest",
-    "embedly",
-    "vkshare",
-    "outbrain",
-    "iframely",
-    "headless",  # HeadlessChrome, and Firefox's and others' headless modes
-    "phantomjs",
-    "puppeteer",
-    "playwright",
-    "selenium",
-    "lighthouse",
-    "google-inspectiontool",
-    "yandex",
-    "duckduckgo",
-    "ahrefs",
-    "semrush",
-    "curl",
-    "wget",
-    "python",  # python-requests, python-urllib, python-httpx, aiohttp's Python/3.x
-    "go-http-client",
-    "okhttp",
-    "java/",
-    "httpclient",  # Apache-HttpClient, .NET's HttpClient
-    "libwww",
-    "axios",
-    "node-fetch",
-    "scrapy",
-)
-# Every browser a person scans with (Safari, Chrome, Firefox, Edge, Samsung Internet, the in-app
-# browsers of Instagram, Facebook, WeChat, the QR scanner apps' web views) starts its user agent
-# with "Mozilla/"; "Opera/" is Opera before 2013.
-_BROWSER_PREFIXES = ("mozilla/", "opera/")
-_TABLET_MARKERS = ("ipad", "tablet", "kindle", "silk/", "playbook")
-_MOBILE_MARKERS = (
-    "mobi",
-    "iphone",
-    "ipod",
-    "android",
-    "blackberry",
-    "opera mini",
-    "iemobile",
-    "windows phone",
-)
 _UTM_VALUE_MAX = 500
 _USER_AGENT_MAX = 1000
 _REFERRER_MAX = 2048
-
-
-def is_bot(user_agent: str | None) -> bool:
-    """Not a person's browser: no user agent, one that is not a browser's, or a bot's, a
-    headless browser's or an HTTP library's (curl, wget, python-requests, Go-http-client, ...)."""
-    if not user_agent:
-        return True
-    agent = user_agent.lower()
-    if not agent.startswith(_BROWSER_PREFIXES):
-        return True
-    return any(marker in agent for marker in _BOT_MARKERS)
-
-
-def device_type(user_agent: str | None) -> str:
-    if not user_agent:
-        return "unknown"
-    agent = user_agent.lower()
-    if any(marker in agent for marker in _TABLET_MARKERS) or (
-        "android" in agent and "mobile" not in agent
-    ):
-        return "tablet"
-    if any(marker in agent for marker in _MOBILE_MARKERS):
-        return "mobile"
-    return "desktop"
 
 
 def clean(value: str | None, limit: int) -> str | None:
@@ -326,9 +243,10 @@ def record_scans(
     if counted:
         by_fingerprint, by_device = impression_service.find_recent_many(
             connection,
-            poster_ids={c[2].poster_id for c in counted},
-            fingerprints={c[3] for c in counted if not c[1].device_known},
-            devices={c[4] for c in counted if c[1].device_known and c[4] is not None},
+            fingerprints={(c[2].poster_id, c[3]) for c in counted if not c[1].device_known},
+            devices={
+                (c[2].poster_id, c[4]) for c in counted if c[1].device_known and c[4] is not None
+            },
             since=min(c[5] for c in counted) - dedupe,
         )
     credited: dict[int, str] = {}
@@ -381,12 +299,30 @@ def record_scans(
 
 def with_query(url: str, params: dict[str, str]) -> str:
     """`url` with `params` added to its query; its other parameters are kept byte for byte."""
+    if not params:
+        return url
+    head, tail = _around(url, tuple(params))
+    added = "&".join(f"{_plus(key)}={_plus(value)}" for key, value in params.items())
+    return f"{head}{added}{tail}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _around(url: str, names: tuple[str, ...]) -> tuple[str, str]:
+    """`url` cut where `with_query` adds parameters named `names`: before them, its other
+    parameters (and `?` or `&`); after them, its fragment. Once per landing page, not per scan."""
     url, hash_, fragment = url.partition("#")
     base, _, query = url.partition("?")
     kept = [
         part
         for part in query.split("&")
-        if part and unquote_plus(part.partition("=")[0]) not in params
+        if part and unquote_plus(part.partition("=")[0]) not in names
     ]
-    kept.extend(f"{quote_plus(key)}={quote_plus(value)}" for key, value in params.items())
-    return f"{base}?{'&'.join(kept)}{hash_}{fragment}"
+    return f"{base}?{'&'.join([*kept, ''])}", f"{hash_}{fragment}"
+
+
+# What quote_plus leaves as it is (an impression id, a voucher code): no call needed.
+_PLAIN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~-"
+
+
+def _plus(value: str) -> str:
+    return quote_plus(value) if value.strip(_PLAIN) else value

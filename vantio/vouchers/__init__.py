@@ -8,9 +8,11 @@ Design, for whoever builds on it (campaigns, batch, analytics, the referral loop
   with `service.voucher_row(auth, code=..., definition=..., campaign_id=...)` (bulk insert; the
   unique constraint on `(account_id, livemode, code_normalized)` catches collisions, and
   `service.normalize_code` is the normal form). `campaign_id` is indexed for listing and analytics.
-- Counters live in the database: `vouchers.usage_count` is bumped by one conditional UPDATE
-  (`usage_count < max_uses`, checked by rowcount), and `voucher_customer_usages` holds one
-  counter row per (voucher, customer) bumped the same way against `customer_limit`. The columns
+- Counters live in the database (`counters.py`): `vouchers.usage_count` is bumped by one
+  conditional UPDATE (`usage_count < max_uses`), on SQLite checked by rowcount, on PostgreSQL run
+  at COMMIT by a deferred trigger (migration 0015) whose refusal is the same
+  USAGE_LIMIT_EXCEEDED; `voucher_customer_usages` holds one counter row per (voucher, customer)
+  bumped against `customer_limit` and checked by rowcount. The columns
   `max_uses`, `customer_limit`, `valid_from`, `valid_until` mirror the conditions for that.
 - `VoucherApplication` (`va_...`) is a redemption: voucher, code, campaign, order_id, customer
   (id/email/key/segment), order value, discount, final amount, currency, per-item breakdown,
@@ -22,7 +24,7 @@ Design, for whoever builds on it (campaigns, batch, analytics, the referral loop
   conversion rates, with the outcome (`is_valid`, `error_code`) and the order and customer.
 - The modules by job: `service.py` defines, reads, changes, deletes and expires vouchers;
   `validation.py` prices codes against an order and records the attempt; `redemption.py` applies,
-  rolls back and removes. `engine.py` is pure (stacking, and `evaluate`, the entry point) over
+  rolls back and removes; `counters.py` counts uses and gives them back. `engine.py` is pure (stacking, and `evaluate`, the entry point) over
   `cart.py` (what it works on), `eligibility.py` (the checks in the documented order) and
   `pricing.py` (one function per type, on its typed config from `definitions.py`). `schemas.py`
   and `answers.py` shape the bodies; `endpoints.py` only speaks HTTP.

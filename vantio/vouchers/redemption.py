@@ -1,29 +1,27 @@
 """Redeeming codes: apply one to an order, roll an application back, remove a code by order.
 
-Counters are the database's job: an application bumps `usage_count` with one conditional UPDATE
-(`usage_count < max_uses`) and the customer's counter row the same way, checked by row count, so
-limits hold under any concurrency. Everything a call changes, its events included, is written in
-the caller's transaction.
+The counters (`counters`) are the database's: limits hold under any concurrency. Everything a
+call changes, its events included, is written in the caller's transaction.
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select, true, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from vantio.auth.context import AuthContext
 from vantio.db import repository
-from vantio.db.types import is_unique_violation
 from vantio.errors import FieldError
 from vantio.events import service as event_service
 from vantio.kit import metadata as metadata_rules
 from vantio.kit.ids import new_id
 from vantio.kit.time import isoformat, utc_now
-from vantio.vouchers import engine, followed, validation
+from vantio.vouchers import counters, engine, followed, validation
 from vantio.vouchers.errors import (
     AlreadyRolledBack,
     ApplicationNotFound,
@@ -33,7 +31,6 @@ from vantio.vouchers.errors import (
 from vantio.vouchers.models import (
     Voucher,
     VoucherApplication,
-    VoucherCustomerUsage,
     VoucherOrder,
     VoucherRollback,
 )
@@ -58,10 +55,17 @@ def request_hash(order: Order | None, customer: Customer | None) -> str:
 class Applied:
     application: VoucherApplication
     created: bool  # False: the stored application of an identical earlier apply
+    voucher: Voucher
+    customer_key: str | None = None
 
 
 async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest) -> Applied:
-    """Re-validate and redeem: one application per (code, order), usage consumed atomically."""
+    """Re-validate and record the application: one per (code, order).
+
+    The use is not counted yet: the caller calls `count_use` for a created application, as the
+    last statement before its commit (the counter's UPDATE holds the voucher's row until then on
+    PostgreSQL, so every concurrent apply of the code waits for whatever comes after it).
+    """
     voucher = await get_voucher_by_code(session, auth, code=data.code)
     if voucher is None:
         raise VoucherNotFound(f"No voucher with the code {data.code}", details={"code": data.code})
@@ -69,7 +73,7 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     digest = request_hash(data.order, data.customer)
     standing = await _standing_application(session, voucher_id=voucher.id, order_id=data.order_id)
     if standing is not None:
-        return _replay(standing, data, digest)
+        return _replay(standing, voucher, data, digest)
     order, customer = data.order, data.customer
     validation_id = None
     if data.order_value is not None:
@@ -93,88 +97,116 @@ async def apply(session: AsyncSession, auth: AuthContext, *, data: ApplyRequest)
     result = engine.evaluate(others + candidates, cart, utc_now())
     outcome = result.outcomes[0]
     now = utc_now()
-    application = VoucherApplication(
-        id=new_id("va"),
-        account_id=auth.account_id,
-        livemode=auth.livemode,
-        created_at=now,
-        voucher_id=voucher.id,
-        code=voucher.code,
-        voucher_type=voucher.type,
-        campaign_id=voucher.campaign_id,
-        order_id=data.order_id,
-        active_order_id=data.order_id,
-        customer_id=customer.id if customer else None,
-        customer_email=customer.email if customer else None,
-        customer_key=key,
-        customer_segment=customer.segment if customer else None,
-        request_hash=digest,
-        order_data=order.model_dump(mode="json", exclude_none=True),
-        order_value=cart.value,
-        discount_amount=outcome.discount_amount,
-        final_amount=result.final_amount,
-        currency=cart.currency,
-        breakdown=outcome.breakdown(),
-        status="applied",
-        metadata_=metadata_rules.check(data.metadata),
-        validation_id=validation_id,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(application)
-            # The event first: the counter UPDATE below locks the voucher's row (PostgreSQL)
-            # until commit, so everything else is done before it.
-            await event_service.record(
-                session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
-            )
-            await session.flush()
-            await _consume(session, voucher=voucher, customer=key)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        # A concurrent apply of the same code to the same order won the race.
+    row = {
+        "id": new_id("va"),
+        "account_id": auth.account_id,
+        "livemode": auth.livemode,
+        "created_at": now,
+        "voucher_id": voucher.id,
+        "code": voucher.code,
+        "voucher_type": voucher.type,
+        "campaign_id": voucher.campaign_id,
+        "order_id": data.order_id,
+        "active_order_id": data.order_id,
+        "customer_id": customer.id if customer else None,
+        "customer_email": customer.email if customer else None,
+        "customer_key": key,
+        "customer_segment": customer.segment if customer else None,
+        "request_hash": digest,
+        "order_data": order.model_dump(mode="json", exclude_none=True),
+        "order_value": cart.value,
+        "discount_amount": outcome.discount_amount,
+        "final_amount": result.final_amount,
+        "currency": cart.currency,
+        "breakdown": outcome.breakdown(),
+        "status": "applied",
+        "rolled_back_at": None,
+        "metadata": metadata_rules.check(data.metadata),
+        "validation_id": validation_id,
+    }
+    # One statement, no savepoint: a concurrent apply of the code to the order (or of the same
+    # validation) that got there first leaves nothing inserted.
+    inserted = await session.execute(_INSERT_APPLICATION[session.get_bind().dialect.name], row)
+    if inserted.rowcount != 1:  # type: ignore[attr-defined]
         standing = await _standing_application(
             session, voucher_id=voucher.id, order_id=data.order_id
         )
         if standing is None and validation_id is not None:
-            raise followed.competing() from None  # another order's apply took that validation first
+            raise followed.competing()  # another order's apply took that validation first
         if standing is None:
-            raise
-        return _replay(standing, data, digest)
-    return Applied(application, created=True)
+            raise RuntimeError("an application conflicted with none standing on its order")
+        return _replay(standing, voucher, data, digest)
+    application = VoucherApplication(**{_ATTRIBUTES.get(k, k): v for k, v in row.items()})
+    await event_service.record(
+        session, auth, type=EventType.VOUCHER_APPLIED, data=_application_event(application)
+    )
+    return Applied(application, created=True, voucher=voucher, customer_key=key)
+
+
+async def count_use(session: AsyncSession, applied: Applied) -> None:
+    """Count a created application's use, or raise USAGE_LIMIT_EXCEEDED (the request then rolls
+    back, the application with it)."""
+    if applied.created:
+        await counters.count_use(session, voucher=applied.voucher, customer=applied.customer_key)
+
+
+# The statements every apply runs, built once (see `repository.owned_by_parameters`).
+def _take_order(insert: Any) -> Any:
+    """INSERT the order's row, or bump the one there: either way the row is this transaction's
+    until it commits (one statement, where a SELECT, a savepoint around an INSERT and an UPDATE
+    were five round trips)."""
+    row = {
+        "id": bindparam("row_id"),
+        "account_id": bindparam("row_account_id"),
+        "livemode": bindparam("row_livemode"),
+        "order_id": bindparam("row_order_id"),
+        "applies": 1,
+    }
+    return (
+        insert(VoucherOrder)
+        .values(row)
+        .on_conflict_do_update(
+            index_elements=["account_id", "livemode", "order_id"],
+            set_={"applies": VoucherOrder.applies + 1},
+        )
+    )
+
+
+_TAKE_ORDER = {"postgresql": _take_order(postgresql_insert), "sqlite": _take_order(sqlite_insert)}
+_APPLICATIONS = cast(Table, VoucherApplication.__table__)
+_INSERT_APPLICATION = {
+    "postgresql": postgresql_insert(_APPLICATIONS).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(_APPLICATIONS).on_conflict_do_nothing(),
+}
+_ATTRIBUTES = {"metadata": "metadata_"}  # column name -> mapped attribute, where they differ
+_STANDING = (
+    select(VoucherApplication)
+    .where(
+        VoucherApplication.voucher_id == bindparam("voucher_id"),
+        VoucherApplication.active_order_id == bindparam("order_id"),
+    )
+    .execution_options(populate_existing=True)
+)
 
 
 async def _lock_order(session: AsyncSession, auth: AuthContext, *, order_id: str) -> None:
     """Hold the order's row until commit: concurrent applies to one order take turns, so each
     sees the applications the previous ones left (stacking rules hold under concurrency)."""
-    where = (repository.owned_by(VoucherOrder, auth), VoucherOrder.order_id == order_id)
-    if await session.scalar(select(VoucherOrder.id).where(*where)) is None:
-        try:
-            async with session.begin_nested():
-                session.add(
-                    VoucherOrder(
-                        id=new_id("vord"),
-                        account_id=auth.account_id,
-                        livemode=auth.livemode,
-                        order_id=order_id,
-                        applies=0,
-                    )
-                )
-                await session.flush()
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise  # else a concurrent first apply created it: lock that one
-    await session.execute(
-        update(VoucherOrder)
-        .where(*where)
-        .values(applies=VoucherOrder.applies + 1)
-        .execution_options(synchronize_session=False)
-    )
+    take = _TAKE_ORDER[session.get_bind().dialect.name]
+    parameters = {
+        "row_id": new_id("vord"),
+        "row_account_id": auth.account_id,
+        "row_livemode": auth.livemode,
+        "row_order_id": order_id,
+    }
+    await session.execute(take, parameters)
 
 
-def _replay(standing: VoucherApplication, data: ApplyRequest, digest: str) -> Applied:
+def _replay(
+    standing: VoucherApplication, voucher: Voucher, data: ApplyRequest, digest: str
+) -> Applied:
     if (data.order is None and data.customer is None) or standing.request_hash == digest:
-        return Applied(standing, created=False)
+        return Applied(standing, created=False, voucher=voucher)
     raise VoucherAlreadyApplied(
         details={
             "order_id": data.order_id,
@@ -187,73 +219,8 @@ def _replay(standing: VoucherApplication, data: ApplyRequest, digest: str) -> Ap
 async def _standing_application(
     session: AsyncSession, *, voucher_id: str, order_id: str
 ) -> VoucherApplication | None:
-    query = select(VoucherApplication).where(
-        VoucherApplication.voucher_id == voucher_id,
-        VoucherApplication.active_order_id == order_id,
-    )
-    return (await session.scalars(query.execution_options(populate_existing=True))).first()
-
-
-async def _consume(session: AsyncSession, *, voucher: Voucher, customer: str | None) -> None:
-    """Count one use, or raise USAGE_LIMIT_EXCEEDED: the WHERE clause is the limit."""
-    bumped = await session.execute(
-        update(Voucher)
-        .where(
-            Voucher.id == voucher.id,
-            (Voucher.max_uses.is_(None)) | (Voucher.usage_count < Voucher.max_uses),
-        )
-        .values(usage_count=Voucher.usage_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        used = await session.scalar(select(Voucher.usage_count).where(Voucher.id == voucher.id))
-        raise engine.usage_exceeded(voucher.max_uses or 0, used or 0, "total_uses")
-    if customer is None:
-        return
-    await _ensure_customer_counter(session, voucher_id=voucher.id, customer=customer)
-    condition: ColumnElement[bool] = (
-        VoucherCustomerUsage.usage_count < voucher.customer_limit
-        if voucher.customer_limit is not None
-        else true()
-    )
-    bumped = await session.execute(
-        update(VoucherCustomerUsage)
-        .where(
-            VoucherCustomerUsage.voucher_id == voucher.id,
-            VoucherCustomerUsage.customer_key == customer,
-            condition,
-        )
-        .values(usage_count=VoucherCustomerUsage.usage_count + 1, updated_at=utc_now())
-        .execution_options(synchronize_session=False)
-    )
-    if bumped.rowcount != 1:  # type: ignore[attr-defined]
-        raise engine.usage_exceeded(
-            voucher.customer_limit or 0, voucher.customer_limit or 0, "per_customer"
-        )
-
-
-async def _ensure_customer_counter(
-    session: AsyncSession, *, voucher_id: str, customer: str
-) -> None:
-    exists = await session.scalar(
-        select(VoucherCustomerUsage.id).where(
-            VoucherCustomerUsage.voucher_id == voucher_id,
-            VoucherCustomerUsage.customer_key == customer,
-        )
-    )
-    if exists is not None:
-        return
-    try:
-        async with session.begin_nested():
-            session.add(
-                VoucherCustomerUsage(
-                    id=new_id("vcu"), voucher_id=voucher_id, customer_key=customer, usage_count=0
-                )
-            )
-            await session.flush()
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise  # a concurrent first use created it: fine
+    parameters = {"voucher_id": voucher_id, "order_id": order_id}
+    return (await session.scalars(_STANDING, parameters)).first()
 
 
 def _application_event(application: VoucherApplication) -> dict[str, Any]:
@@ -292,23 +259,9 @@ async def rollback(
                 "rolled_back_at": isoformat(application.rolled_back_at),
             }
         )
-    await session.execute(
-        update(Voucher)
-        .where(Voucher.id == application.voucher_id, Voucher.usage_count > 0)
-        .values(usage_count=Voucher.usage_count - 1)
-        .execution_options(synchronize_session=False)
+    await counters.give_back(
+        session, voucher_id=application.voucher_id, customer=application.customer_key, now=now
     )
-    if application.customer_key is not None:
-        await session.execute(
-            update(VoucherCustomerUsage)
-            .where(
-                VoucherCustomerUsage.voucher_id == application.voucher_id,
-                VoucherCustomerUsage.customer_key == application.customer_key,
-                VoucherCustomerUsage.usage_count > 0,
-            )
-            .values(usage_count=VoucherCustomerUsage.usage_count - 1, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
     record = VoucherRollback(
         id=new_id("vr"),
         account_id=auth.account_id,

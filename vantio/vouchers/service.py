@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,21 +160,25 @@ async def get_voucher_or_raise(
     return voucher
 
 
+# Built once: validate and apply look codes up on every request.
+_BY_CODES = select(Voucher).where(
+    repository.owned_by_parameters(Voucher),
+    Voucher.code_normalized.in_(bindparam("codes", expanding=True)),
+)
+
+
 async def get_voucher_by_code(
     session: AsyncSession, auth: AuthContext, *, code: str
 ) -> Voucher | None:
-    query = repository.scoped(Voucher, auth).where(Voucher.code_normalized == normalize_code(code))
-    return (await session.scalars(query)).first()
+    return (await vouchers_by_code(session, auth, codes=[code])).get(normalize_code(code))
 
 
 async def vouchers_by_code(
     session: AsyncSession, auth: AuthContext, *, codes: Sequence[str]
 ) -> dict[str, Voucher]:
     """Vouchers keyed by normalized code."""
-    query = repository.scoped(Voucher, auth).where(
-        Voucher.code_normalized.in_({normalize_code(c) for c in codes})
-    )
-    return {v.code_normalized: v for v in (await session.scalars(query)).all()}
+    parameters = repository.owner_parameters(auth, codes=sorted({normalize_code(c) for c in codes}))
+    return {v.code_normalized: v for v in (await session.scalars(_BY_CODES, parameters)).all()}
 
 
 async def list_vouchers(
