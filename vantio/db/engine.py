@@ -11,6 +11,7 @@ import sqlite3
 import time
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy
 from sqlalchemy import Engine, event, exc, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -140,6 +141,15 @@ def is_database_unavailable(error: BaseException) -> bool:
             return True
         sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
         return sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+    # asyncpg's own errors, where it is used directly (the worker's LISTEN connection): a
+    # connection the server closed, or a connection-class SQLSTATE.
+    if isinstance(error, asyncpg.InterfaceError):
+        return True
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    if isinstance(error, asyncpg.PostgresError) and sqlstate.startswith(
+        _UNAVAILABLE_SQLSTATE_PREFIXES
+    ):
+        return True
     # The pool timed out waiting for a connection; the driver could not open a socket.
     return isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError)
 
