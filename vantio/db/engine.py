@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from vantio.config import Settings
 from vantio.db import inline_sqlite
 from vantio.db.keys import create_sqlite_file
+from vantio.db.types import sqlstate_of
 
 
 class _NoRowValues(logging.Filter):
@@ -41,7 +42,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # whose sleeps starved waiting writers (apply p99 3.9 s with 8 connections, 0.5 s with one).
         # Its calls run on the loop's thread (`inline_sqlite` says why and how it never waits
         # there for the lock or a checkpoint).
-        checkpoints = inline_sqlite.Checkpoints(functools.partial(_checkpoint_file, settings))
+        checkpoints = inline_sqlite.Checkpoints(functools.partial(checkpoint_sqlite, settings))
         engine = create_async_engine(
             settings.database_url,
             async_creator=inline_sqlite.creator(settings.database_url, checkpoints),
@@ -139,32 +140,20 @@ def is_database_unavailable(error: BaseException) -> bool:
             return True
         if isinstance(error, exc.OperationalError | exc.InterfaceError):
             return True
-        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
-        return sqlstate.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+        return (sqlstate_of(error) or "").startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
     # asyncpg's own errors, where it is used directly (the worker's LISTEN connection): a
     # connection the server closed, or a connection-class SQLSTATE.
     if isinstance(error, asyncpg.InterfaceError):
         return True
-    sqlstate = str(getattr(error, "sqlstate", None) or "")
-    if isinstance(error, asyncpg.PostgresError) and sqlstate.startswith(
-        _UNAVAILABLE_SQLSTATE_PREFIXES
-    ):
-        return True
+    if isinstance(error, asyncpg.PostgresError):
+        return (sqlstate_of(error) or "").startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
     # The pool timed out waiting for a connection; the driver could not open a socket.
     return isinstance(error, exc.TimeoutError | ConnectionError | TimeoutError)
 
 
-def checkpoint_sqlite(engine: Engine) -> None:
-    """Copy the WAL back into the database file (PASSIVE: never waits for readers or writers)."""
-    raw = engine.raw_connection()
-    try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # type: ignore[union-attr]
-    finally:
-        raw.close()
-
-
-def _checkpoint_file(settings: Settings) -> None:
-    """`checkpoint_sqlite` through a connection of its own (run in a thread)."""
+def checkpoint_sqlite(settings: Settings) -> None:
+    """Copy the WAL back into the database file (PASSIVE: never waits for readers or writers),
+    through a connection of its own: run in a thread (`inline_sqlite.Checkpoints`)."""
     database = make_url(settings.database_url).database
     if not database or database == ":memory:":
         return

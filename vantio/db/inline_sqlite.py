@@ -139,16 +139,8 @@ class Connection:
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
-
     def cursor(self) -> Cursor:
         return Cursor(self)
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
-        cursor = Cursor(self)
-        return await cursor.execute(sql, parameters)
 
     async def _begin(self, cursor: sqlite3.Cursor, sql: str) -> None:
         """BEGIN, waiting for the write lock asynchronously (the loop goes on meanwhile)."""

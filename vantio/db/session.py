@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from vantio.db.types import sqlstate_of
+
 SessionMaker = async_sessionmaker[AsyncSession]
 
 
@@ -42,20 +44,3 @@ async def commit(session: AsyncSession) -> None:
         if translate is None:
             raise
         raise translate(exc) from exc
-
-
-def sqlstate_of(exc: DBAPIError) -> str | None:
-    """The SQLSTATE of a PostgreSQL error as SQLAlchemy wraps it (None on SQLite)."""
-    return _field_of(exc, "sqlstate")
-
-
-def detail_of(exc: DBAPIError) -> str | None:
-    """The DETAIL of a PostgreSQL error (`RAISE ... USING DETAIL`), if it has one."""
-    return _field_of(exc, "detail")
-
-
-def _field_of(exc: DBAPIError, name: str) -> str | None:
-    """A field of the driver's error: asyncpg's own error is the adapter's cause."""
-    orig = exc.orig
-    found = getattr(orig, name, None) or getattr(getattr(orig, "__cause__", None), name, None)
-    return str(found) if found else None

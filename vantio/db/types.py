@@ -80,9 +80,22 @@ JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
 
 def is_unique_violation(exc: BaseException) -> bool:
     """True when a DBAPI error (wrapped by SQLAlchemy) is a unique-constraint violation."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return sqlstate_of(exc) == "23505" or "unique constraint" in text or "duplicate key" in text
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE of a PostgreSQL error, bare or as SQLAlchemy wraps it (None on SQLite)."""
+    return _field_of(exc, "sqlstate")
+
+
+def detail_of(exc: BaseException) -> str | None:
+    """The DETAIL of a PostgreSQL error (`RAISE ... USING DETAIL`), if it has one."""
+    return _field_of(exc, "detail")
+
+
+def _field_of(exc: BaseException, name: str) -> str | None:
+    """A field of the driver's error: SQLAlchemy's `orig`, or asyncpg's own error as its cause."""
     orig = getattr(exc, "orig", exc)
-    text = str(orig).lower()
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(
-        getattr(orig, "__cause__", None), "sqlstate", None
-    )
-    return sqlstate == "23505" or "unique constraint" in text or "duplicate key" in text
+    found = getattr(orig, name, None) or getattr(getattr(orig, "__cause__", None), name, None)
+    return str(found) if found else None

@@ -110,7 +110,9 @@ class ScanWriter:
             self._stopping = False
             if self._settings.is_sqlite and not _in_memory(self._settings.database_url):
                 self._engine = create_blocking_sqlite_engine(self._settings)
-                self._checkpoints = Checkpoints(functools.partial(checkpoint_sqlite, self._engine))
+                self._checkpoints = Checkpoints(
+                    functools.partial(checkpoint_sqlite, self._settings)
+                )
             self._task = asyncio.create_task(self._run(), name="vantio-scan-writer")
 
     async def stop(self) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, bindparam, select, true, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from vantio.db.session import detail_of, refused_at_commit
-from vantio.db.types import is_unique_violation
+from vantio.db.session import refused_at_commit
+from vantio.db.types import detail_of, is_unique_violation
 from vantio.kit.ids import new_id
 from vantio.kit.time import utc_now
 from vantio.vouchers import engine
